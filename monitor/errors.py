@@ -1,0 +1,82 @@
+"""The one exception tree of livemon.
+
+::
+
+    LivemonError                 every error livemon raises on purpose
+    ├── InputError               the user's input cannot be used
+    │   ├── SourceNotFound       a path that does not exist
+    │   ├── EmptySource          a 0-byte file
+    │   ├── UnreadableMedia      corrupt, truncated or not media at all
+    │   ├── NoUsableTrack        neither a usable audio nor video track
+    │   └── UnreachableSource    a URL that cannot be opened
+    ├── ConfigError              a bad option, config file or config key
+    └── ModelError               a model that cannot be found, joined or loaded
+
+Backend errors (PyAV, CTranslate2, onnxruntime) are translated into this tree at
+the boundary where they happen, so the CLI prints one clear line per error and
+never a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EmptySource",
+    "InputError",
+    "LivemonError",
+    "ModelError",
+    "NoUsableTrack",
+    "SourceNotFound",
+    "UnreachableSource",
+    "UnreadableMedia",
+]
+
+
+class LivemonError(Exception):
+    """Base of every error livemon raises on purpose."""
+
+    def __init__(self, message: str, *, source: str | None = None, at: float | None = None) -> None:
+        self.source = source
+        self.at = at
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        message = super().__str__()
+        where = []
+        if self.source:
+            where.append(self.source)
+        if self.at is not None:
+            where.append(f"at {self.at:.2f}s")
+        return f"{message} ({', '.join(where)})" if where else message
+
+
+class InputError(LivemonError):
+    """The input given by the user cannot be used."""
+
+
+class SourceNotFound(InputError):
+    """A local path that does not exist."""
+
+
+class EmptySource(InputError):
+    """A file of zero bytes."""
+
+
+class UnreadableMedia(InputError):
+    """A file or stream that is corrupt, truncated or not media."""
+
+
+class NoUsableTrack(InputError):
+    """A source with neither a decodable audio nor video track."""
+
+
+class UnreachableSource(InputError):
+    """A URL that cannot be opened (DNS, refused connection, HTTP error, timeout)."""
+
+
+class ConfigError(LivemonError):
+    """An invalid option value, config file or unknown config key."""
+
+
+class ModelError(LivemonError):
+    """A model that cannot be found, assembled or loaded."""
