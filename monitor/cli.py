@@ -1,0 +1,132 @@
+"""The ``livemon`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from monitor.config import ScanOptions, load_options
+from monitor.errors import LivemonError
+
+app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
+console = Console(stderr=True)
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML or TOML file of scan options")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="write findings as JSON Lines")]
+ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="write an HTML report with snapshots")]
+
+
+def _fail(error: Exception) -> None:
+    console.print(f"[bold red]error:[/] {error}")
+    raise typer.Exit(code=2)
+
+
+def _run_scan(source: str, options: ScanOptions, out: Path | None, report: Path | None) -> int:
+    from monitor.pipeline.engines import build_engines
+    from monitor.pipeline.scan import scan
+    from monitor.sinks.console import RichProgress, print_summary
+    from monitor.sinks.html_report import write_report
+    from monitor.sinks.jsonl import write_jsonl
+
+    with console.status("loading models…"):
+        engines = build_engines(options)
+    with RichProgress(console) as progress:
+        result = scan(source, options, engines, hook=progress)
+    paths = {}
+    if out is not None:
+        paths = result.snapshots.write(out.with_name(out.stem + "_evidence"))
+        write_jsonl(result.findings, out, paths)
+    if report is not None:
+        write_report(result, report)
+    print_summary(result, console)
+    if out is not None:
+        console.print(f"findings → {out}")
+    if report is not None:
+        console.print(f"report → {report}")
+    return len(result.findings)
+
+
+@app.command()
+def scan(
+    source: Annotated[str, typer.Argument(help="media file (mp4, flv, mkv, ts, m4a, wav, mp3) or stream URL")],
+    out: OutOpt = None,
+    report: ReportOpt = None,
+    config: ConfigOpt = None,
+    frame_interval: Annotated[Optional[float], typer.Option(help="seconds between sampled frames [1.0]")] = None,
+    asr_model: Annotated[Optional[str], typer.Option(help="'embedded:base', a size name or a folder")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
+    max_duration: Annotated[Optional[float], typer.Option(help="stop after N seconds (live URLs)")] = None,
+    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
+    no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
+    no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
+) -> None:
+    """Scan a recording or stream for false-marketing claims."""
+    try:
+        options = load_options(
+            config,
+            frame_interval=frame_interval,
+            asr_model=asr_model,
+            device=device,
+            max_duration=max_duration,
+            rule_packs=tuple(rule_packs) if rule_packs else None,
+            allow_list=allow_list,
+            speech=False if no_speech else None,
+            screen=False if no_screen else None,
+        )
+        _run_scan(source, options, out, report)
+    except LivemonError as e:
+        _fail(e)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="folder for the demo's outputs")] = Path("livemon-demo"),
+) -> None:
+    """Generate (once) a sample live-room stream with planted claims and scan it."""
+    try:
+        from benchmarks.media.cache import demo_stream
+
+        with console.status("preparing the sample stream (first run synthesises speech, ~1 min)…"):
+            video, truth = demo_stream()
+        console.print(f"sample stream: {video}\nplanted claims: {truth}")
+        options = load_options()
+        _run_scan(str(video), options, out / "findings.jsonl", out / "report.html")
+    except LivemonError as e:
+        _fail(e)
+
+
+@app.command("check-text")
+def check_text(
+    files: Annotated[Optional[list[Path]], typer.Argument(help="text files, one utterance per line; stdin when none")] = None,
+    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
+) -> None:
+    """Check text lines for claims; print one JSON object per input line."""
+    from monitor.detectors.claims import ClaimEngine
+    from monitor.sinks.text_lines import hits_record, iter_lines
+
+    try:
+        engine = ClaimEngine.load(pack_dirs=tuple(rule_packs or ()), allow_list=allow_list)
+        out = sys.stdout
+        for batch in iter_lines(files or [], sys.stdin):
+            for line, hits in zip(batch, engine.check_many(batch), strict=True):
+                out.write(json.dumps(hits_record(line, hits), ensure_ascii=False) + "\n")
+        out.flush()
+    except LivemonError as e:
+        _fail(e)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    logging.basicConfig(level=logging.WARNING)
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

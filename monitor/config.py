@@ -1,0 +1,72 @@
+"""Scan options: one validated object, from defaults, a config file and CLI flags."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from monitor.errors import ConfigError
+
+__all__ = ["ScanOptions", "load_options"]
+
+
+class ScanOptions(BaseModel):
+    """Everything that decides how a scan runs. Echoed into every result's provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    frame_interval: float = Field(1.0, gt=0, description="seconds between sampled frames")
+    scene_threshold: float = Field(24.0, gt=0, description="thumbnail change (0..255) that adds a scene-change frame")
+    max_duration: float | None = Field(None, gt=0, description="stop after this many seconds (live URLs)")
+    open_timeout: float = Field(15.0, gt=0, description="seconds to wait for a URL to answer")
+    asr_model: str = Field("embedded:base", description="'embedded:base', a size name or a CTranslate2 folder")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str | None = Field(None, description="int8 on CPU, float16 on CUDA when unset")
+    beam_size: int = Field(5, ge=1, le=10)
+    speech: bool = Field(True, description="transcribe and check speech")
+    screen: bool = Field(True, description="OCR and check on-screen text")
+    ocr_det_side: int = Field(640, ge=160, le=2048)
+    text_gate: bool = Field(True, description="skip OCR on frames whose text regions did not change")
+    ocr_refresh: float = Field(10.0, gt=0, description="seconds after which OCR reads a frame regardless of the gate")
+    rule_packs: tuple[Path, ...] = Field((), description="folders of extra rule packs")
+    allow_list: Path | None = Field(None, description="file of phrases never to flag")
+    min_confidence: float = Field(0.0, ge=0, le=1, description="drop findings below this confidence")
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        if path.suffix == ".toml":
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as e:
+        raise ConfigError(f"cannot parse config file {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of option names to values")
+    return data
+
+
+def load_options(config: Path | None = None, **overrides: Any) -> ScanOptions:
+    """Defaults, then ``config`` (YAML or TOML), then non-None ``overrides``."""
+    data = _read_file(config) if config is not None else {}
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    known = set(ScanOptions.model_fields)
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            where = f" in {config}" if config is not None else ""
+            raise ConfigError(f"unknown config key '{key}'{where}{hint}")
+    try:
+        return ScanOptions(**data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"bad value for '{key}': {first['msg']}") from e

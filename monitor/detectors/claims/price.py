@@ -1,0 +1,96 @@
+"""Reference price set against live price (原价599 现在只要59.9 → ratio 10)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+__all__ = ["PriceComparison", "PriceMatcher"]
+
+# Short words that may sit between a price word and its number: 原价是599, 到手只要59.9.
+_FILLER = r"(?:下单|拍下|入手|这里|这边|这款|一件|单件|每件|一套|一盒|一瓶|[是要只需仅售卖价格为都就才到手直接的了:也])"
+_NUMBER = r"(?:¥|\$)?(?P<num>\d+(?:\.\d+)?)(?P<unit>万|千)?(?:多)?(?:元|块|rmb)?"
+# A number followed by these counts things, not money: 只要3盒, 现在5折.
+_NOT_PRICE = r"(?![\d.]|件|个|单|盒|瓶|份|套|天|%|折|倍|人|斤|次|号|点)"
+_UNIT = {"万": 10_000.0, "千": 1_000.0}
+
+
+@dataclass(frozen=True, slots=True)
+class PriceComparison:
+    start: int
+    end: int
+    reference_price: float
+    live_price: float
+    ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    start: int
+    end: int
+    value: float
+
+
+class PriceMatcher:
+    """Finds reference/live price pairs within ``max_gap`` characters of each other."""
+
+    __slots__ = ("_live", "_max_gap", "_max_ratio", "_min_ratio", "_reference")
+
+    def __init__(
+        self,
+        reference: Sequence[str],
+        live: Sequence[str],
+        min_ratio: float,
+        max_ratio: float | None,
+        max_gap: int,
+    ) -> None:
+        self._reference = self._compile(reference)
+        self._live = self._compile(live)
+        self._min_ratio = min_ratio
+        self._max_ratio = max_ratio
+        self._max_gap = max_gap
+
+    @staticmethod
+    def _compile(words: Sequence[str]) -> re.Pattern[str]:
+        alt = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+        return re.compile(rf"(?:{alt})(?:{alt}|{_FILLER}){{0,4}}?{_NUMBER}{_NOT_PRICE}")
+
+    @staticmethod
+    def _mentions(pattern: re.Pattern[str], text: str) -> list[_Mention]:
+        out = []
+        for m in pattern.finditer(text):
+            value = float(m.group("num")) * _UNIT.get(m.group("unit") or "", 1.0)
+            if value > 0:
+                out.append(_Mention(m.start(), m.end(), value))
+        return out
+
+    def find(self, text: str) -> Iterator[PriceComparison]:
+        references = self._mentions(self._reference, text)
+        if not references:
+            return
+        lives = self._mentions(self._live, text)
+        for ref in references:
+            live = self._nearest(ref, lives)
+            if live is None:
+                continue
+            ratio = ref.value / live.value
+            if ratio < self._min_ratio or (self._max_ratio is not None and ratio >= self._max_ratio):
+                continue
+            yield PriceComparison(
+                start=min(ref.start, live.start),
+                end=max(ref.end, live.end),
+                reference_price=ref.value,
+                live_price=live.value,
+                ratio=round(ratio, 2),
+            )
+
+    def _nearest(self, ref: _Mention, lives: list[_Mention]) -> _Mention | None:
+        best: tuple[int, _Mention] | None = None
+        for live in lives:
+            if live.start < ref.end and ref.start < live.end:
+                continue  # the same words read twice
+            gap = live.start - ref.end if live.start >= ref.end else ref.start - live.end
+            if gap <= self._max_gap and (best is None or gap < best[0]):
+                best = (gap, live)
+        return best[1] if best else None

@@ -1,0 +1,178 @@
+"""Rule packs compiled for matching: one regex per rule, one prefilter per pack."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitor.detectors.claims.price import PriceMatcher
+from monitor.detectors.claims.schema import Nearby, PackSpec, RuleSpec, read_pack
+from monitor.errors import ConfigError
+from monitor.text import normalise
+
+__all__ = ["CompiledPack", "CompiledRule", "Near", "compile_pack", "load_pack"]
+
+# Cues that the words after them are denied or quoted, not claimed: 不是最便宜的, 我们不说国家级.
+NEGATIONS: tuple[str, ...] = (
+    "(?<!是)不是", "并不是", "并非", "不说", "不敢说", "不能说", "不会说", "不可以说", "没说", "没有说", "别说",
+    "不要说", "不叫", "不能叫", "不算", "算不上", "称不上", "谈不上", "不提", "不讲", "不宣传", "不能宣传",
+    "不允许", "禁止", "不能用", "不属于", "不代表", "不一定", "不保证", "不承诺", "不敢保证", "不敢承诺", "没有什么",
+)
+_NEGATION_LOOKBACK = 5
+_VOCAB_REF = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Near:
+    """A pattern looked for within ``window`` characters of a hit, inside its clause."""
+
+    pattern: re.Pattern[str]
+    window: int
+
+    def found(self, text: str, start: int, end: int) -> bool:
+        lo = max(text.rfind(",", 0, start) + 1, start - self.window)
+        stop = text.find(",", end)
+        hi = min(len(text) if stop < 0 else stop, end + self.window)
+        return self.pattern.search(text, lo, hi) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    id: str
+    category: str
+    risk: str
+    confidence: float
+    basis: str
+    pattern: re.Pattern[str] | None
+    pinyin_keywords: tuple[str, ...]
+    price: PriceMatcher | None
+    context: Near | None
+    pinyin_context: Near | None
+    exclude: Near | None
+    negatable: bool
+    spec: RuleSpec = field(repr=False)
+
+    def matches(self, text: str) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """Candidate spans in the normalised text (before context checks)."""
+        if self.pattern is not None:
+            for m in self.pattern.finditer(text):
+                if m.end() > m.start():
+                    yield m.start(), m.end(), {}
+        if self.price is not None:
+            for p in self.price.find(text):
+                yield p.start, p.end, {
+                    "reference_price": p.reference_price,
+                    "live_price": p.live_price,
+                    "ratio": p.ratio,
+                }
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPack:
+    name: str
+    path: Path
+    version: str
+    category: str
+    basis: str
+    rules: tuple[CompiledRule, ...]
+    prefilter: re.Pattern[str]
+    """Matches wherever any rule of the pack could match."""
+    exclude: Near | None
+    negation: re.Pattern[str]
+
+    def negated(self, text: str, start: int, end: int) -> bool:
+        """True when a negation cue stands just before the hit, in the same clause.
+
+        A rhetorical question (这不是全网最低价吗) is still a claim.
+        """
+        lo = max(text.rfind(",", 0, start) + 1, start - _NEGATION_LOOKBACK)
+        if self.negation.search(text, lo, start) is None:
+            return False
+        stop = text.find(",", end)
+        tail = text[end : len(text) if stop < 0 else stop]
+        return not tail.endswith(("吗", "嘛"))
+
+
+def load_pack(path: Path) -> CompiledPack:
+    return compile_pack(read_pack(path), path)
+
+
+def compile_pack(spec: PackSpec, path: Path) -> CompiledPack:
+    """Compile a validated pack; a bad regex raises ConfigError naming file and rule."""
+    vocab = {name: _alternation(words) for name, words in spec.vocab.items()}
+
+    def regex(source: str, where: str) -> re.Pattern[str]:
+        def expand(m: re.Match[str]) -> str:
+            if m.group(1) not in vocab:
+                raise ConfigError(f"rule pack {path}: key {where}: unknown vocab {{{m.group(1)}}}")
+            return f"(?:{vocab[m.group(1)]})"
+
+        try:
+            return re.compile(_VOCAB_REF.sub(expand, source))
+        except re.error as e:
+            raise ConfigError(f"rule pack {path}: key {where}: bad regex {source!r}: {e}") from e
+
+    def near(nearby: Nearby | None, where: str) -> Near | None:
+        if nearby is None:
+            return None
+        parts = [_alternation(nearby.words)] if nearby.words else []
+        parts += [regex(r, where).pattern for r in nearby.regex]
+        if not parts:
+            raise ConfigError(f"rule pack {path}: key {where}: needs words or regex")
+        return Near(re.compile("|".join(f"(?:{p})" for p in parts)), nearby.window)
+
+    rules = []
+    sources: list[str] = []
+    for i, rule in enumerate(spec.rules):
+        where = f"rules.{i}({rule.id})"
+        if not (rule.keywords or rule.regex or rule.price):
+            raise ConfigError(f"rule pack {path}: key {where}: needs keywords, regex or price")
+        parts = [_alternation(rule.keywords)] if rule.keywords else []
+        parts += [regex(r, f"{where}.regex").pattern for r in rule.regex]
+        pattern = re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+        if pattern is not None:
+            sources.append(pattern.pattern)
+        if rule.price is not None:
+            sources.append(_alternation(rule.price.reference))
+        rules.append(
+            CompiledRule(
+                id=rule.id,
+                category=spec.category,
+                risk=rule.risk,
+                confidence=rule.confidence,
+                basis=rule.basis or spec.basis,
+                pattern=pattern,
+                pinyin_keywords=tuple(normalise(k).text for k in rule.keywords) if rule.pinyin else (),
+                price=PriceMatcher(
+                    rule.price.reference, rule.price.live, rule.price.min_ratio, rule.price.max_ratio, rule.price.max_gap
+                )
+                if rule.price
+                else None,
+                context=near(rule.context, f"{where}.context"),
+                pinyin_context=near(rule.pinyin_context, f"{where}.pinyin_context"),
+                exclude=near(rule.exclude, f"{where}.exclude"),
+                negatable=rule.negatable,
+                spec=rule,
+            )
+        )
+    negations = list(NEGATIONS) + [re.escape(normalise(n).text) for n in spec.negations]
+    return CompiledPack(
+        name=path.stem,
+        path=path,
+        version=spec.version,
+        category=spec.category,
+        basis=spec.basis,
+        rules=tuple(rules),
+        prefilter=re.compile("|".join(f"(?:{s})" for s in sources)),
+        exclude=near(spec.exclude, "exclude"),
+        negation=re.compile("|".join(negations)),
+    )
+
+
+def _alternation(words: tuple[str, ...] | list[str]) -> str:
+    """Escaped, normalised words, longest first."""
+    forms = {normalise(w).text.strip(",") for w in words}
+    return "|".join(re.escape(w) for w in sorted(forms - {""}, key=len, reverse=True))

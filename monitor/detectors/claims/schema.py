@@ -1,0 +1,123 @@
+"""The YAML format of a rule pack, validated with pydantic (unknown keys are errors).
+
+A pack file holds the rules of one claim category::
+
+    version: "2026.02.1"
+    category: absolute_terms        # one of CLAIM_CATEGORIES
+    basis: 广告法 Art. 9(3)           # default legal basis of its rules
+    vocab: {disease: [高血压, 糖尿病]} # word lists, used in regex as {disease}
+    exclude: {regex: [...], window: 8}  # drops any hit of the pack nearby
+    negations: [不能治]              # extra negation cues before a hit
+    rules:
+      - id: abs.lowest_price
+        keywords: [全网最低价]       # literal, normalised like the text
+        regex: ['最低价']            # over the normalised text
+        pinyin: true                # also match keywords on sound (ASR errors)
+        context: {words: [...], regex: [...], window: 10}   # must be near
+        pinyin_context: {...}       # must be near a sound-only hit
+        exclude: {...}              # must not be near
+        price: {reference: [原价], live: [现在], min_ratio: 1.5}
+        risk: block                 # block | review | pass
+        confidence: 0.9
+        examples: {match: [...], no_match: [...]}
+
+Regexes run over the normalised text (see ``monitor.text.normalise``):
+Simplified, lower case, half-width, no spacing between Chinese characters,
+clause punctuation folded to ``,`` and Chinese numerals as digits.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from monitor.errors import ConfigError
+from monitor.findings import CATEGORIES
+
+__all__ = ["CLAIM_CATEGORIES", "Examples", "Nearby", "PackSpec", "PriceSpec", "RuleSpec", "read_pack"]
+
+CLAIM_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if not c.startswith("dh_"))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Nearby(_Strict):
+    """Words or regexes looked for within ``window`` characters either side of a hit."""
+
+    words: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    window: int = Field(default=8, ge=0, le=200)
+
+
+class PriceSpec(_Strict):
+    """A reference price set against a live price, with the smallest suspicious ratio."""
+
+    reference: tuple[str, ...] = Field(min_length=1)
+    live: tuple[str, ...] = Field(min_length=1)
+    min_ratio: float = Field(gt=1.0)
+    max_ratio: float | None = None
+    max_gap: int = Field(default=30, ge=1, le=200)
+
+
+class Examples(_Strict):
+    match: tuple[str, ...] = ()
+    no_match: tuple[str, ...] = ()
+
+
+class RuleSpec(_Strict):
+    id: str = Field(min_length=1)
+    description: str = ""
+    keywords: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    price: PriceSpec | None = None
+    pinyin: bool = False
+    pinyin_context: Nearby | None = None
+    context: Nearby | None = None
+    exclude: Nearby | None = None
+    negatable: bool = True
+    risk: Literal["block", "review", "pass"]
+    confidence: float = Field(ge=0.0, le=1.0)
+    basis: str | None = None
+    examples: Examples = Examples()
+
+
+class PackSpec(_Strict):
+    version: str = Field(min_length=1)
+    category: str
+    basis: str = Field(min_length=1)
+    description: str = ""
+    vocab: dict[str, tuple[str, ...]] = {}
+    exclude: Nearby | None = None
+    negations: tuple[str, ...] = ()
+    rules: tuple[RuleSpec, ...] = Field(min_length=1)
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CLAIM_CATEGORIES:
+            raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CLAIM_CATEGORIES)}")
+        return value
+
+
+def read_pack(path: Path) -> PackSpec:
+    """Read and validate one pack file; any problem raises ConfigError naming file and key."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read rule pack {path}: {e}") from e
+    except yaml.YAMLError as e:
+        raise ConfigError(f"rule pack {path} is not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"rule pack {path} must be a mapping with version, category, basis and rules")
+    try:
+        return PackSpec.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"key {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigError(f"rule pack {path}: {problems}") from e

@@ -1,0 +1,73 @@
+"""Whether a face track can be judged at all: one face, in view, lit and large enough."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from monitor.observations.faces import FaceTrack
+
+__all__ = ["Judgement", "QualityOptions", "judge_track"]
+
+
+@dataclass(frozen=True, slots=True)
+class QualityOptions:
+    """Limits below which the AI-likelihood is not computed."""
+
+    min_face_share: float = 0.7
+    """Share of sampled frames that must show a face."""
+    max_multi_face_share: float = 0.2
+    """Share of frames with several faces above which the host cannot be told apart."""
+    min_brightness: float = 35.0
+    """Median grey level (0..255) below which the video is too dark."""
+    min_face_px: float = 48.0
+    """Median face height in pixels (of the analysed, downscaled frames)."""
+    min_seconds: float = 6.0
+    """Face time needed for blink and motion statistics."""
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """``judged`` or ``not_judged`` with the reason a reviewer can read."""
+
+    status: Literal["judged", "not_judged"]
+    reason: str = ""
+    face_share: float = 0.0
+    multi_face_share: float = 0.0
+
+    @property
+    def judged(self) -> bool:
+        return self.status == "judged"
+
+
+def judge_track(track: FaceTrack, options: QualityOptions = QualityOptions()) -> Judgement:
+    """The first reason the track cannot be judged, or ``judged``."""
+    frames = track.frames
+    if not frames:
+        return Judgement("not_judged", "no video frames were analysed for faces")
+    with_face = [f for f in frames if f.face is not None]
+    face_share = len(with_face) / len(frames)
+    multi = sum(f.n_faces > 1 for f in frames) / len(frames)
+
+    def no(reason: str) -> Judgement:
+        return Judgement("not_judged", reason, face_share, multi)
+
+    brightness = float(np.median([f.brightness for f in frames]))
+    if brightness < options.min_brightness:
+        return no(f"video too dark to judge the host (median grey level {brightness:.0f})")
+    if not with_face:
+        return no("no face in view")
+    if multi > options.max_multi_face_share:
+        return no(f"several faces in view in {multi:.0%} of frames; cannot tell which one is the host")
+    if face_share < options.min_face_share:
+        return no(f"the face is in view in only {face_share:.0%} of frames (it leaves the frame)")
+    heights = [f.face.box[3] - f.face.box[1] for f in with_face if f.face is not None]
+    height = float(np.median(heights))
+    if height < options.min_face_px:
+        return no(f"face too small to judge (median {height:.0f} px tall)")
+    seconds = len(with_face) / track.fps if track.fps > 0 else 0.0
+    if seconds < options.min_seconds:
+        return no(f"only {seconds:.1f} s of face in view; need {options.min_seconds:g} s")
+    return Judgement("judged", "", face_share, multi)

@@ -1,0 +1,177 @@
+"""One demuxing pass over a source: resampled audio chunks and sampled frames.
+
+Audio is resampled once, by FFmpeg, to 16 kHz mono float32. Video frames are
+kept at a fixed interval and on scene changes; only kept frames are converted to
+full-size images (the scene test looks at a 32x18 grey thumbnail). Corrupt
+packets are skipped and counted, so one bad packet never ends a scan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import av
+import av.container
+import numpy as np
+
+from monitor.media.types import SAMPLE_RATE, AudioPCM, SampledFrame
+
+__all__ = ["DecodeOptions", "DecodeReport", "iter_media", "join_audio"]
+
+log = logging.getLogger(__name__)
+
+THUMB_SIZE = (32, 18)
+MAX_CONSECUTIVE_ERRORS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeOptions:
+    """How to decode a source."""
+
+    frame_interval: float = 1.0
+    """Seconds between sampled frames."""
+    scene_threshold: float = 24.0
+    """Mean absolute grey-level change (0..255, on a 32x18 thumbnail) that counts as a scene change."""
+    min_scene_gap: float = 0.25
+    """Seconds a scene-change frame must be apart from the previous kept frame."""
+    max_width: int = 960
+    """Kept frames wider than this are scaled down (aspect kept)."""
+    max_duration: float | None = None
+    """Stop after this many seconds of stream (needed for endless live URLs)."""
+    audio: bool = True
+    video: bool = True
+
+
+@dataclass(slots=True)
+class DecodeReport:
+    """Counters filled while decoding; read after the iterator is exhausted."""
+
+    corrupt_packets: int = 0
+    decoded_frames: int = 0
+    kept_frames: int = 0
+    audio_seconds: float = 0.0
+    last_time: float = 0.0
+    stopped_early: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class _FrameSampler:
+    """Decides which decoded video frames to keep."""
+
+    def __init__(self, options: DecodeOptions) -> None:
+        self.options = options
+        self.next_time = 0.0
+        self.last_kept_time = -1e9
+        self.last_thumb: np.ndarray | None = None
+        self.index = 0
+
+    def offer(self, frame: av.VideoFrame, time: float) -> SampledFrame | None:
+        thumb = frame.to_ndarray(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="gray").astype(np.int16)
+        reason: str | None = None
+        if time + 1e-6 >= self.next_time:
+            reason = "interval"
+        elif (
+            self.last_thumb is not None
+            and time - self.last_kept_time >= self.options.min_scene_gap
+            and float(np.abs(thumb - self.last_thumb).mean()) >= self.options.scene_threshold
+        ):
+            reason = "scene"
+        if reason is None:
+            return None
+        self.last_thumb = thumb
+        self.last_kept_time = time
+        self.next_time = time + self.options.frame_interval
+        width, height = frame.width, frame.height
+        if width > self.options.max_width:
+            height = max(2, round(height * self.options.max_width / width / 2) * 2)
+            width = self.options.max_width
+        image = frame.to_ndarray(width=width, height=height, format="bgr24")
+        sampled = SampledFrame(time=time, index=self.index, image=image, reason=reason)  # type: ignore[arg-type]
+        self.index += 1
+        return sampled
+
+
+def _frame_time(frame: av.AudioFrame | av.VideoFrame, fallback: float) -> float:
+    return float(frame.time) if frame.time is not None else fallback
+
+
+def iter_media(
+    container: av.container.InputContainer,
+    options: DecodeOptions,
+    report: DecodeReport,
+    on_time: Callable[[float], None] | None = None,
+) -> Iterator[AudioPCM | SampledFrame]:
+    """Yield 16 kHz mono audio chunks and sampled frames, in stream order."""
+    audio_stream = next(iter(container.streams.audio), None) if options.audio else None
+    video_stream = next(iter(container.streams.video), None) if options.video else None
+    streams = [s for s in (audio_stream, video_stream) if s is not None]
+    if not streams:
+        return
+    if video_stream is not None:
+        video_stream.thread_type = "AUTO"
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    sampler = _FrameSampler(options)
+    start_time: float | None = None
+    audio_clock: float | None = None
+    errors_in_row = 0
+
+    packets = container.demux(*streams)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except (av.error.InvalidDataError, av.error.EOFError, OSError) as e:
+            report.stopped_early = f"stream ended early at {report.last_time:.1f}s ({e.__class__.__name__})"
+            break
+        try:
+            frames = packet.decode()
+            errors_in_row = 0
+        except av.error.FFmpegError:
+            report.corrupt_packets += 1
+            errors_in_row += 1
+            if errors_in_row >= MAX_CONSECUTIVE_ERRORS:
+                report.stopped_early = f"too many corrupt packets in a row at {report.last_time:.1f}s"
+                break
+            continue
+        for frame in frames:
+            t = _frame_time(frame, report.last_time)
+            if start_time is None:
+                start_time = t
+            t -= start_time
+            if options.max_duration is not None and t > options.max_duration:
+                report.stopped_early = f"stopped at the requested maximum of {options.max_duration:g}s"
+                return
+            report.last_time = max(report.last_time, t)
+            if isinstance(frame, av.AudioFrame):
+                if audio_clock is None:
+                    audio_clock = max(0.0, t)
+                for out in resampler.resample(frame):
+                    samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                    chunk = AudioPCM(samples, SAMPLE_RATE, start=audio_clock)
+                    audio_clock += chunk.duration
+                    report.audio_seconds += chunk.duration
+                    yield chunk
+            else:
+                report.decoded_frames += 1
+                kept = sampler.offer(frame, max(0.0, t))
+                if kept is not None:
+                    report.kept_frames += 1
+                    yield kept
+            if on_time is not None:
+                on_time(report.last_time)
+    if audio_stream is not None and audio_clock is not None:
+        for out in resampler.resample(None):
+            samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+            report.audio_seconds += len(samples) / SAMPLE_RATE
+            yield AudioPCM(samples, SAMPLE_RATE, start=audio_clock)
+            audio_clock += len(samples) / SAMPLE_RATE
+
+
+def join_audio(chunks: list[AudioPCM]) -> AudioPCM:
+    """Concatenate contiguous chunks into one clip starting at the first chunk's time."""
+    if not chunks:
+        return AudioPCM.empty()
+    return AudioPCM(np.concatenate([c.samples for c in chunks]), SAMPLE_RATE, start=chunks[0].start)

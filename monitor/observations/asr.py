@@ -1,0 +1,118 @@
+"""Speech to transcript segments, behind a one-method protocol."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from monitor.errors import ModelError
+from monitor.media.types import AudioPCM
+from monitor.observations.types import TranscriptSegment
+
+__all__ = ["AsrEngine", "AsrOptions", "FasterWhisperAsr", "segments_from_faster_whisper", "to_simplified"]
+
+# A Simplified-Chinese prompt nudges Whisper towards Simplified output and sales vocabulary.
+INITIAL_PROMPT = "以下是普通话直播带货的内容，家人们，宝宝们，上链接。"
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (OpenCC); other scripts pass through."""
+    return str(_t2s().convert(text))
+
+
+class AsrEngine(Protocol):
+    """Anything that turns 16 kHz mono audio into transcript segments."""
+
+    name: str
+
+    def transcribe(self, audio: AudioPCM, on_progress: Callable[[float], None] | None = None) -> list[TranscriptSegment]:
+        """Segments in stream time (``audio.start`` added)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AsrOptions:
+    """faster-whisper settings; echoed into every scan's provenance."""
+
+    model: str = "embedded:base"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = 5
+    language: str = "zh"
+    vad: bool = True
+    cpu_threads: int = 0
+
+
+def segments_from_faster_whisper(segments: Sequence[Any], offset: float = 0.0) -> list[TranscriptSegment]:
+    """Adapt faster-whisper ``Segment`` objects to ours (times shifted by ``offset``)."""
+    out = []
+    for seg in segments:
+        raw = seg.text.strip()
+        if not raw:
+            continue
+        confidence = float(np.exp(seg.avg_logprob)) if seg.avg_logprob is not None else 1.0
+        out.append(
+            TranscriptSegment(
+                start=round(offset + seg.start, 3),
+                end=round(offset + max(seg.end, seg.start), 3),
+                text=to_simplified(raw),
+                raw_text=raw,
+                confidence=min(1.0, max(0.0, confidence)),
+            )
+        )
+    return out
+
+
+class FasterWhisperAsr:
+    """faster-whisper (CTranslate2) engine; the model is loaded once per instance."""
+
+    def __init__(self, options: AsrOptions = AsrOptions()) -> None:
+        from monitor.engines.whisper_weights import resolve_asr_model
+
+        self.options = options
+        self.name = f"faster-whisper:{options.model}:{options.compute_type}"
+        try:
+            from faster_whisper import WhisperModel
+
+            self.model = WhisperModel(
+                resolve_asr_model(options.model),
+                device=options.device,
+                compute_type=options.compute_type,
+                cpu_threads=options.cpu_threads,
+                local_files_only=True,
+            )
+        except ModelError:
+            raise
+        except Exception as e:  # CTranslate2/HF raise many types; translate at the boundary
+            raise ModelError(f"cannot load the Whisper model {options.model!r}: {e}") from e
+
+    def transcribe(
+        self, audio: AudioPCM, on_progress: Callable[[float], None] | None = None
+    ) -> list[TranscriptSegment]:
+        if audio.duration < 0.1:
+            return []
+        segments, _info = self.model.transcribe(
+            audio.samples,
+            language=self.options.language,
+            beam_size=self.options.beam_size,
+            vad_filter=self.options.vad,
+            initial_prompt=INITIAL_PROMPT,
+            condition_on_previous_text=False,
+        )
+        collected = []
+        for seg in segments:
+            collected.append(seg)
+            if on_progress is not None:
+                on_progress(seg.end)
+        return segments_from_faster_whisper(collected, offset=audio.start)

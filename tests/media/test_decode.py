@@ -1,0 +1,52 @@
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.media.truth import StreamTruth
+from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
+from monitor.media.types import AudioPCM, SampledFrame
+from monitor.sources.open import open_source
+
+
+def _decode(path: Path, options: DecodeOptions) -> tuple[AudioPCM, list[SampledFrame], DecodeReport]:
+    report = DecodeReport()
+    container = open_source(str(path))
+    try:
+        items = list(iter_media(container, options, report))
+    finally:
+        container.close()
+    audio = join_audio([i for i in items if isinstance(i, AudioPCM)])
+    return audio, [i for i in items if isinstance(i, SampledFrame)], report
+
+
+def test_demo_stream_decodes_to_16k_audio_and_sampled_frames(demo: tuple[Path, StreamTruth]) -> None:
+    video, truth = demo
+    audio, frames, report = _decode(video, DecodeOptions(frame_interval=1.0))
+    assert audio.sample_rate == 16_000 and audio.samples.dtype == np.float32
+    assert abs(audio.duration - truth.duration) < 0.5
+    assert float(np.abs(audio.samples).max()) > 0.05  # speech, not silence
+    interval_frames = [f for f in frames if f.reason == "interval"]
+    assert abs(len(interval_frames) - truth.duration) <= 2
+    gaps = np.diff([f.time for f in interval_frames])
+    assert gaps.min() >= 0.99 - 1e-6 and gaps.max() < 1.2
+    assert report.corrupt_packets == 0 and report.stopped_early is None
+    assert report.kept_frames == len(frames) < report.decoded_frames
+
+
+def test_scene_changes_add_frames_between_intervals(demo: tuple[Path, StreamTruth]) -> None:
+    video, _ = demo
+    _, frames, _ = _decode(video, DecodeOptions(frame_interval=5.0, scene_threshold=8.0))
+    assert any(f.reason == "scene" for f in frames)
+
+
+def test_max_duration_stops_early(demo: tuple[Path, StreamTruth]) -> None:
+    video, _ = demo
+    audio, frames, report = _decode(video, DecodeOptions(max_duration=5.0))
+    assert audio.duration <= 5.5 and all(f.time <= 5.0 for f in frames)
+    assert report.stopped_early and "maximum" in report.stopped_early
+
+
+def test_wide_frames_are_scaled_down(demo: tuple[Path, StreamTruth]) -> None:
+    video, _ = demo
+    _, frames, _ = _decode(video, DecodeOptions(max_width=320, max_duration=2.0))
+    assert frames and all(f.image.shape[1] == 320 for f in frames)

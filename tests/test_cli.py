@@ -1,0 +1,84 @@
+"""What a user sees at the command line: one clear line and a non-zero exit for bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from benchmarks.media.bad_inputs import BadInputs
+from monitor.cli import app
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("/nonexistent/room.mp4", "no such file"),
+        ("http://127.0.0.1:9/live.flv", "cannot open the stream|no readable media"),
+    ],
+)
+def test_scan_bad_source_is_one_clear_error(source: str, message: str) -> None:
+    result = runner.invoke(app, ["scan", source, "--no-speech"])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output
+    assert __import__("re").search(message, result.output)
+
+
+@pytest.mark.parametrize(
+    ("attr", "message"),
+    [("empty", "empty"), ("truncated", "corrupt, truncated"), ("random_bytes", "corrupt, truncated")],
+)
+def test_scan_bad_files(bad: BadInputs, attr: str, message: str) -> None:
+    result = runner.invoke(app, ["scan", str(getattr(bad, attr)), "--no-speech"])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_scan_wrong_config_key(tmp_path: Path, bad: BadInputs) -> None:
+    config = tmp_path / "livemon.yaml"
+    config.write_text("frame_intervall: 2\n")
+    result = runner.invoke(app, ["scan", str(bad.video_only), "--config", str(config)])
+    assert result.exit_code == 2 and "did you mean 'frame_interval'" in result.output
+
+
+def test_video_without_audio_warns_and_still_reads_the_screen(bad: BadInputs, tmp_path: Path) -> None:
+    out = tmp_path / "f.jsonl"
+    result = runner.invoke(app, ["scan", str(bad.video_only), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "no audio track" in result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert any(r["category"] == "price_fraud" and r["source"] == "screen" for r in records)
+
+
+def test_audio_without_video_warns_and_still_hears_speech(bad: BadInputs, tmp_path: Path) -> None:
+    out = tmp_path / "f.jsonl"
+    result = runner.invoke(app, ["scan", str(bad.audio_only), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "no video track" in result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert any(r["category"] == "absolute_terms" and r["source"] == "speech" for r in records)
+
+
+def test_silence_gives_a_warning_and_no_findings(bad: BadInputs, tmp_path: Path) -> None:
+    out = tmp_path / "f.jsonl"
+    result = runner.invoke(app, ["scan", str(bad.silent_wav), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "no speech" in result.output
+    assert out.read_text() == ""
+
+
+def test_check_text_prints_one_json_object_per_line(tmp_path: Path) -> None:
+    lines = ["这款面霜是全网最低价", "三十九块九包邮", "", "加我薇信私聊"]
+    result = runner.invoke(app, ["check-text"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == lines
+    assert [sorted({f["category"] for f in r["findings"]}) for r in records] == [
+        ["absolute_terms"], [], [], ["traffic_diversion"]
+    ]
+    first = records[0]["findings"][0]
+    assert set(first) >= {"category", "risk", "span", "confidence", "basis", "rule"}
+    assert lines[0][slice(*first["span"])] in "全网最低价"

@@ -1,0 +1,41 @@
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_options
+from monitor.errors import ConfigError
+
+
+def test_defaults_are_documented_values() -> None:
+    options = load_options()
+    assert options.frame_interval == 1.0
+    assert options.asr_model == "embedded:base"
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        ("frame_intervall: 2\n", ".yaml", "unknown config key 'frame_intervall'.*did you mean 'frame_interval'"),
+        ("frame_interval = -1\n", ".toml", "bad value for 'frame_interval'"),
+        ("device: tpu\n", ".yaml", "bad value for 'device'"),
+        ("- a\n- b\n", ".yaml", "must hold a mapping"),
+        ("frame_interval: [\n", ".yaml", "cannot parse config file"),
+    ],
+)
+def test_bad_config_files_give_one_clear_error(tmp_path: Path, content: str, suffix: str, message: str) -> None:
+    path = tmp_path / f"cfg{suffix}"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=message):
+        load_options(path)
+
+
+def test_config_file_then_flags(tmp_path: Path) -> None:
+    path = tmp_path / "cfg.toml"
+    path.write_text("frame_interval = 2.0\nbeam_size = 3\n")
+    options = load_options(path, beam_size=1, device=None)
+    assert (options.frame_interval, options.beam_size, options.device) == (2.0, 1, "auto")
+
+
+def test_missing_config_file() -> None:
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_options(Path("/nonexistent/livemon.yaml"))
