@@ -23,7 +23,7 @@ ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="write an HT
 
 
 def _fail(error: Exception) -> None:
-    console.print(f"[bold red]error:[/] {error}")
+    console.print(f"[bold red]error:[/] {error}", soft_wrap=True, highlight=False)
     raise typer.Exit(code=2)
 
 

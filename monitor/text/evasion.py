@@ -81,7 +81,7 @@ _WECHAT_RE = re.compile(
     )
 )
 _QQ_RE = re.compile(rf"(?:加|\+) ?(?:我 ?)?(?:扣扣|q{_LATIN_AFTER})")
-_WAN_RE = re.compile(rf"(?<=\d)w{_LATIN_AFTER}")
+_WAN_RE = re.compile(rf"(?<=[\d十百千])w{_LATIN_AFTER}")
 
 
 def _wechat(m: re.Match[str]) -> str:
@@ -105,6 +105,6 @@ def undo_evasions(mapped: MappedText) -> MappedText:
         mapped = mapped.sub(_WECHAT_RE, _wechat)
     if "q" in text or "扣扣" in text:
         mapped = mapped.sub(_QQ_RE, lambda m: "加qq")
-    if "w" in mapped.text:
+    if "w" in mapped.text:  # 10w, 一千w → 万
         mapped = mapped.sub(_WAN_RE, lambda m: "万")
     return mapped

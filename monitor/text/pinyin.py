@@ -16,7 +16,7 @@ from functools import lru_cache
 from pypinyin import lazy_pinyin
 from pypinyin.pinyin_dict import pinyin_dict
 
-__all__ = ["PinyinSequence", "loose", "pinyin_sequence", "word_syllables"]
+__all__ = ["PinyinSequence", "char_syllable", "loose", "pinyin_sequence", "word_syllables"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
@@ -50,14 +50,21 @@ def loose(syllable: str) -> str:
     return s
 
 
+def _toneless(reading: str) -> str:
+    plain = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
+    return plain.replace("ü", "v")
+
+
 @lru_cache(maxsize=1)
 def _all_syllables() -> frozenset[str]:
-    out: set[str] = set()
-    for readings in pinyin_dict.values():
-        for reading in readings.split(","):
-            plain = "".join(c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c))
-            out.add(plain.replace("ü", "v"))
-    return frozenset(out)
+    return frozenset(_toneless(r) for readings in pinyin_dict.values() for r in readings.split(","))
+
+
+@lru_cache(maxsize=65536)
+def char_syllable(ch: str) -> str:
+    """Loose syllable of a character's most common reading; ``""`` if it has none."""
+    readings = pinyin_dict.get(ord(ch))
+    return loose(_toneless(readings.split(",", 1)[0])) if readings else ""
 
 
 @lru_cache(maxsize=4096)
@@ -80,18 +87,18 @@ def split_latin(word: str) -> tuple[str, ...] | None:
 
 
 @lru_cache(maxsize=4096)
-def word_syllables(word: str) -> tuple[str, ...]:
-    """Loose syllables of a keyword (Chinese characters only)."""
-    return tuple(loose(s) for s in lazy_pinyin(word))
+def word_syllables(word: str) -> frozenset[tuple[str, ...]]:
+    """Loose syllables of a keyword: as a phrase (长高 → chang gao) and char by char (zhang gao).
+
+    Text is read char by char (fast), so a keyword is indexed under both readings.
+    """
+    return frozenset({tuple(loose(s) for s in lazy_pinyin(word)), tuple(char_syllable(c) for c in word)})
 
 
 def pinyin_sequence(text: str) -> PinyinSequence:
     """Loose syllables of every Chinese character and pinyin-spelt Latin run in ``text``."""
     syllables: list[str] = []
     spans: list[tuple[int, int]] = []
-    readings = lazy_pinyin(text, errors=lambda s: list(s))
-    if len(readings) != len(text):
-        readings = [lazy_pinyin(c)[0] if _CJK.match(c) else c for c in text]
     latin = {m.start(): m for m in _LATIN_RUN.finditer(text)}
     i = 0
     while i < len(text):
@@ -110,7 +117,7 @@ def pinyin_sequence(text: str) -> PinyinSequence:
                     pos += len(piece)
             i = m.end()
             continue
-        syllables.append(loose(readings[i]) if _CJK.match(text[i]) else "")
+        syllables.append(char_syllable(text[i]) if _CJK.match(text[i]) else "")
         spans.append((i, i + 1))
         i += 1
     return PinyinSequence(tuple(syllables), tuple(spans))

@@ -20,7 +20,10 @@ NEGATIONS: tuple[str, ...] = (
     "(?<!是)不是", "并不是", "并非", "不说", "不敢说", "不能说", "不会说", "不可以说", "没说", "没有说", "别说",
     "不要说", "不叫", "不能叫", "不算", "算不上", "称不上", "谈不上", "不提", "不讲", "不宣传", "不能宣传",
     "不允许", "禁止", "不能用", "不属于", "不代表", "不一定", "不保证", "不承诺", "不敢保证", "不敢承诺", "没有什么",
+    "没有任何", "不要", "不加", "不接受", "不支持", "不可能", "拒绝", "谨防", "小心",
 )
+# The same, said after the words: 顶级不顶级我不说, 无效退款这种话我不说.
+_TRAILING_DENIAL = re.compile(r"^[^,]{0,8}?(?:不说|不敢说|不能说|不讲|不提|不承认)")
 _NEGATION_LOOKBACK = 5
 _VOCAB_REF = re.compile(r"\{([a-z_]+)\}")
 
@@ -84,15 +87,15 @@ class CompiledPack:
     negation: re.Pattern[str]
 
     def negated(self, text: str, start: int, end: int) -> bool:
-        """True when a negation cue stands just before the hit, in the same clause.
+        """True when a negation cue stands just before the hit (or a denial just after), in the same clause.
 
         A rhetorical question (这不是全网最低价吗) is still a claim.
         """
         lo = max(text.rfind(",", 0, start) + 1, start - _NEGATION_LOOKBACK)
-        if self.negation.search(text, lo, start) is None:
-            return False
         stop = text.find(",", end)
         tail = text[end : len(text) if stop < 0 else stop]
+        if self.negation.search(text, lo, start) is None:
+            return _TRAILING_DENIAL.search(tail) is not None
         return not tail.endswith(("吗", "嘛"))
 
 
@@ -102,7 +105,7 @@ def load_pack(path: Path) -> CompiledPack:
 
 def compile_pack(spec: PackSpec, path: Path) -> CompiledPack:
     """Compile a validated pack; a bad regex raises ConfigError naming file and rule."""
-    vocab = {name: _alternation(words) for name, words in spec.vocab.items()}
+    vocab = {name: "|".join(sorted(parts, key=len, reverse=True)) for name, parts in spec.vocab.items()}
 
     def regex(source: str, where: str) -> re.Pattern[str]:
         def expand(m: re.Match[str]) -> str:
@@ -145,7 +148,7 @@ def compile_pack(spec: PackSpec, path: Path) -> CompiledPack:
                 confidence=rule.confidence,
                 basis=rule.basis or spec.basis,
                 pattern=pattern,
-                pinyin_keywords=tuple(normalise(k).text for k in rule.keywords) if rule.pinyin else (),
+                pinyin_keywords=rule.keywords if rule.pinyin else (),
                 price=PriceMatcher(
                     rule.price.reference, rule.price.live, rule.price.min_ratio, rule.price.max_ratio, rule.price.max_gap
                 )

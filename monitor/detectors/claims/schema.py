@@ -5,7 +5,7 @@ A pack file holds the rules of one claim category::
     version: "2026.02.1"
     category: absolute_terms        # one of CLAIM_CATEGORIES
     basis: 广告法 Art. 9(3)           # default legal basis of its rules
-    vocab: {disease: [高血压, 糖尿病]} # word lists, used in regex as {disease}
+    vocab: {disease: [高血压, 糖尿病]} # named regex alternatives, used in regex as {disease}
     exclude: {regex: [...], window: 8}  # drops any hit of the pack nearby
     negations: [不能治]              # extra negation cues before a hit
     rules:
@@ -14,7 +14,7 @@ A pack file holds the rules of one claim category::
         regex: ['最低价']            # over the normalised text
         pinyin: true                # also match keywords on sound (ASR errors)
         context: {words: [...], regex: [...], window: 10}   # must be near
-        pinyin_context: {...}       # must be near a sound-only hit
+        pinyin_context: {...}       # must be near a sound-only hit of a 2-syllable keyword
         exclude: {...}              # must not be near
         price: {reference: [原价], live: [现在], min_ratio: 1.5}
         risk: block                 # block | review | pass

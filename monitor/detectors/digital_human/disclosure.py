@@ -22,11 +22,11 @@ __all__ = [
     "spoken_disclosures",
 ]
 
-_AI = r"(?:AI|A[Il1|]|人工智能)"
+_AI = r"(?:A[IL1|]|人工智能)"
 LABEL_PATTERN = re.compile(
     rf"数字人|虚拟主播|虚拟人|{_AI}(?:生成|合成|主播|数字人|驱动)|由{_AI}|本直播由人工智能|智能合成"
 )
-BADGE_PATTERN = re.compile(r"^[\[(]?A[Il1|][\])]?$")
+BADGE_PATTERN = re.compile(r"^[\[(]?A[IL1|][\])]?$")
 NEGATION = re.compile(r"(?:不是|并非|非|没有)$")
 METADATA_KEYS = frozenset({"aigc", "aigc_label", "aigclabel", "ai_generated", "aigenerated", "ai_label"})
 POSITIVE_LABELS = frozenset({"1", "2", "3", "true", "yes"})

@@ -1,0 +1,1 @@
+"""GPU throughput benchmark of the batched PyTorch Whisper path (random weights, speed only)."""

@@ -1,0 +1,17 @@
+"""Rule-based detection of false-marketing claims in live-room speech and screen text."""
+
+from monitor.detectors.claims.engine import BUILTIN_PACKS, ClaimEngine, ClaimHit, ExampleFailure
+from monitor.detectors.claims.fusion import ClaimClassifier, FusionConfig, fuse, fuse_confidence
+from monitor.detectors.claims.schema import CLAIM_CATEGORIES
+
+__all__ = [
+    "BUILTIN_PACKS",
+    "CLAIM_CATEGORIES",
+    "ClaimClassifier",
+    "ClaimEngine",
+    "ClaimHit",
+    "ExampleFailure",
+    "FusionConfig",
+    "fuse",
+    "fuse_confidence",
+]

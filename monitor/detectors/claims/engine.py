@@ -1,0 +1,283 @@
+"""The rule-based claims engine: normalised text in, claim hits with original spans out."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from monitor.detectors.claims.fusion import ClaimClassifier, FusionConfig, fuse
+from monitor.detectors.claims.rules import CompiledPack, CompiledRule, load_pack
+from monitor.detectors.claims.schema import CLAIM_CATEGORIES
+from monitor.detectors.claims.soundalike import SoundalikeIndex
+from monitor.errors import ConfigError
+from monitor.findings import RISK_ORDER
+from monitor.text import NormalisedText, normalise, pinyin_sequence
+
+__all__ = ["BUILTIN_PACKS", "ClaimEngine", "ClaimHit", "ExampleFailure"]
+
+BUILTIN_PACKS = Path(__file__).with_name("packs")
+PINYIN_CONFIDENCE = 0.7
+"""A sound-only hit keeps this fraction of its rule's confidence, and at most ``review`` risk."""
+WINDOW_CHARS = 1_000
+WINDOW_OVERLAP = 64
+MAX_CHARS = 200_000
+"""Text beyond this many characters is not checked (a transcript line is far shorter)."""
+_CACHE_SIZE = 4_096
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimHit:
+    """One suspected false-marketing claim in a text."""
+
+    category: str
+    risk: str
+    span: tuple[int, int]
+    """``[start, end)`` in the ORIGINAL text."""
+    confidence: float
+    basis: str
+    rule: str
+    matched: str
+    """The original text of the span."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """E.g. ``via`` (``pinyin``, ``classifier``), ``keyword``, ``reference_price``, ``live_price``, ``ratio``."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleFailure:
+    """A pack example that does not behave as the pack says."""
+
+    pack: Path
+    rule: str
+    example: str
+    expected: str
+    """``match`` or ``no_match``."""
+    got: tuple[str, ...]
+    """Rule ids that fired (for no_match: of the rule's category)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    rule: CompiledRule
+    start: int
+    end: int
+    risk: str
+    confidence: float
+    details: dict[str, Any]
+
+
+class ClaimEngine:
+    """Checks text against the built-in and user rule packs.
+
+    Build with :meth:`load`. ``check`` is safe on any string: empty, binary junk,
+    emoji, or very long (work is done in overlapping windows and capped at
+    ``MAX_CHARS``).
+    """
+
+    def __init__(
+        self,
+        packs: Sequence[CompiledPack],
+        allow: Sequence[str] = (),
+        allow_digest: str = "",
+        classifier: ClaimClassifier | None = None,
+        fusion: FusionConfig = FusionConfig(),
+    ) -> None:
+        self.packs = tuple(packs)
+        self.classifier = classifier
+        self.fusion = fusion
+        self._allow = re.compile("|".join(re.escape(a) for a in sorted(set(allow), key=len, reverse=True))) if allow else None
+        self._soundalikes = SoundalikeIndex(r for p in self.packs for r in p.rules)
+        self._pack_of = {r.id: p for p in self.packs for r in p.rules}
+        self._basis = {p.category: p.basis for p in reversed(self.packs)}
+        self.version = ";".join(f"{p.name}@{p.version}" for p in self.packs) + (
+            f";allow@{allow_digest}" if allow_digest else ""
+        )
+        self._check_window = lru_cache(maxsize=_CACHE_SIZE)(self._check_window_uncached)
+
+    @classmethod
+    def load(
+        cls,
+        pack_dirs: Sequence[Path] = (),
+        allow_list: Path | None = None,
+        *,
+        classifier: ClaimClassifier | None = None,
+        fusion: FusionConfig = FusionConfig(),
+        builtin: bool = True,
+    ) -> ClaimEngine:
+        """Built-in packs plus every ``*.yaml``/``*.yml`` in ``pack_dirs``, and an optional allow-list.
+
+        The allow-list is a text file with one phrase per line (``#`` starts a
+        comment) or a YAML list; hits overlapping an allowed phrase are dropped.
+        """
+        dirs = ([BUILTIN_PACKS] if builtin else []) + [Path(d) for d in pack_dirs]
+        packs: list[CompiledPack] = []
+        seen: dict[str, Path] = {}
+        for d in dirs:
+            if not d.is_dir():
+                raise ConfigError(f"rule pack folder {d} does not exist")
+            for path in sorted([*d.glob("*.yaml"), *d.glob("*.yml")]):
+                pack = load_pack(path)
+                for rule in pack.rules:
+                    if rule.id in seen:
+                        raise ConfigError(f"rule pack {path}: key rules({rule.id}): id already used in {seen[rule.id]}")
+                    seen[rule.id] = path
+                packs.append(pack)
+        allow, digest = _read_allow_list(allow_list) if allow_list else ((), "")
+        return cls(packs, allow, digest, classifier, fusion)
+
+    def check(self, text: str) -> list[ClaimHit]:
+        """Claim hits in ``text``, one per category and overlapping span, sorted by span."""
+        return self.check_many([text])[0]
+
+    def check_many(self, texts: Sequence[str]) -> list[list[ClaimHit]]:
+        results = [self._rule_hits(t) for t in texts]
+        if self.classifier is None or not texts:
+            return results
+        probs = np.asarray(self.classifier.predict_proba(list(texts)), dtype=float)
+        if probs.shape != (len(texts), len(CLAIM_CATEGORIES)):
+            raise ValueError(
+                f"classifier returned shape {probs.shape}, expected ({len(texts)}, {len(CLAIM_CATEGORIES)})"
+            )
+        return [fuse(t, hits, row, self._basis, self.fusion) for t, hits, row in zip(texts, results, probs)]
+
+    def self_test(self) -> list[ExampleFailure]:
+        """Run every rule's examples: ``match`` must fire the rule, ``no_match`` no rule of its category."""
+        failures = []
+        for pack in self.packs:
+            for rule in pack.rules:
+                for example in rule.spec.examples.match:
+                    fired = {r.rule.id for r in self._raw_hits(normalise(example), only=rule)}
+                    if rule.id not in fired:
+                        failures.append(ExampleFailure(pack.path, rule.id, example, "match", ()))
+                for example in rule.spec.examples.no_match:
+                    got = tuple(h.rule for h in self.check(example) if h.category == rule.category)
+                    if got:
+                        failures.append(ExampleFailure(pack.path, rule.id, example, "no_match", got))
+        return failures
+
+    def _rule_hits(self, text: str) -> list[ClaimHit]:
+        if not isinstance(text, str) or not text:
+            return []
+        text = text[:MAX_CHARS]
+        if len(text) <= WINDOW_CHARS:
+            return list(self._check_window(text))
+        hits: list[ClaimHit] = []
+        step = WINDOW_CHARS - WINDOW_OVERLAP
+        for offset in range(0, len(text) - WINDOW_OVERLAP, step):
+            for h in self._check_window(text[offset : offset + WINDOW_CHARS]):
+                span = (h.span[0] + offset, h.span[1] + offset)
+                hits.append(replace(h, span=span, matched=text[span[0] : span[1]]))
+        return _dedupe(hits, text)
+
+    def _check_window_uncached(self, text: str) -> tuple[ClaimHit, ...]:
+        nt = normalise(text)
+        if not nt.text:
+            return ()
+        raws = self._raw_hits(nt)
+        if self._allow is not None:
+            allowed = [m.span() for m in self._allow.finditer(nt.text)]
+            raws = [r for r in raws if not any(a < r.end and r.start < b for a, b in allowed)]
+        hits = []
+        for r in raws:
+            span = nt.original_span(r.start, r.end)
+            hits.append(
+                ClaimHit(
+                    category=r.rule.category,
+                    risk=r.risk,
+                    span=span,
+                    confidence=r.confidence,
+                    basis=r.rule.basis,
+                    rule=r.rule.id,
+                    matched=text[span[0] : span[1]],
+                    details=r.details,
+                )
+            )
+        return tuple(_dedupe(hits, text))
+
+    def _raw_hits(self, nt: NormalisedText, only: CompiledRule | None = None) -> list[_Raw]:
+        text = nt.text
+        raws: list[_Raw] = []
+        for pack in self.packs:
+            if (only is not None and only.category != pack.category) or not pack.prefilter.search(text):
+                continue
+            for rule in pack.rules:
+                if only is not None and rule is not only:
+                    continue
+                for start, end, details in rule.matches(text):
+                    if self._accept(pack, rule, text, start, end, needs_context=False):
+                        raws.append(_Raw(rule, start, end, rule.risk, rule.confidence, details))
+        if self._soundalikes:
+            for start, end, rule, keyword, short in self._soundalikes.find(text, pinyin_sequence(text)):
+                if only is not None and rule is not only:
+                    continue
+                if self._accept(self._pack_of[rule.id], rule, text, start, end, needs_context=short):
+                    risk = rule.risk if RISK_ORDER[rule.risk] <= RISK_ORDER["review"] else "review"
+                    confidence = round(rule.confidence * PINYIN_CONFIDENCE, 4)
+                    raws.append(_Raw(rule, start, end, risk, confidence, {"via": "pinyin", "keyword": keyword}))
+        return raws
+
+    @staticmethod
+    def _accept(
+        pack: CompiledPack, rule: CompiledRule, text: str, start: int, end: int, *, needs_context: bool
+    ) -> bool:
+        if pack.exclude is not None and pack.exclude.found(text, start, end):
+            return False
+        if rule.exclude is not None and rule.exclude.found(text, start, end):
+            return False
+        if rule.context is not None and not rule.context.found(text, start, end):
+            return False
+        if needs_context and rule.pinyin_context is not None and not rule.pinyin_context.found(text, start, end):
+            return False
+        return not (rule.negatable and pack.negated(text, start, end))
+
+
+def _dedupe(hits: Sequence[ClaimHit], text: str) -> list[ClaimHit]:
+    """One hit per category and run of overlapping spans: the strongest, widened to the run; sorted."""
+    kept: list[ClaimHit] = []
+    for category in dict.fromkeys(h.category for h in hits):
+        group = sorted((h for h in hits if h.category == category), key=lambda h: h.span)
+        cluster: list[ClaimHit] = []
+        for h in group:
+            if cluster and h.span[0] >= max(c.span[1] for c in cluster):
+                kept.append(_merge(cluster, text))
+                cluster = []
+            cluster.append(h)
+        if cluster:
+            kept.append(_merge(cluster, text))
+    return sorted(kept, key=lambda h: (h.span, h.category))
+
+
+def _merge(cluster: list[ClaimHit], text: str) -> ClaimHit:
+    best = max(cluster, key=_strength)
+    span = (min(h.span[0] for h in cluster), max(h.span[1] for h in cluster))
+    return best if span == best.span else replace(best, span=span, matched=text[span[0] : span[1]])
+
+
+def _strength(hit: ClaimHit) -> tuple[int, float, int]:
+    return (RISK_ORDER[hit.risk], hit.confidence, hit.span[1] - hit.span[0])
+
+
+def _read_allow_list(path: Path) -> tuple[tuple[str, ...], str]:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"cannot read allow-list {path}: {e}") from e
+    if path.suffix in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            raise ConfigError(f"allow-list {path} is not valid YAML: {e}") from e
+        if not isinstance(data, list) or not all(isinstance(x, str) for x in data):
+            raise ConfigError(f"allow-list {path} must be a YAML list of phrases")
+        phrases = data
+    else:
+        phrases = [line.split("#", 1)[0].strip() for line in raw.splitlines()]
+    normalised = tuple(p for p in (normalise(x).text.strip(",") for x in phrases) if p)
+    return normalised, hashlib.sha256(raw.encode("utf-8")).hexdigest()[:8]

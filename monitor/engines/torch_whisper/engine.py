@@ -1,0 +1,93 @@
+"""``TorchWhisperAsr``: the ``AsrEngine`` protocol on PyTorch/``transformers`` Whisper.
+
+Audio is cut into ≤30 s speech chunks (Silero VAD), chunks from one or many clips are
+decoded in batches (one encoder pass, greedy ``generate``), and each chunk becomes one
+:class:`TranscriptSegment` normalised to Simplified Chinese.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from monitor.engines.torch_whisper.chunking import ChunkOptions, SpeechChunk, speech_chunks
+from monitor.engines.torch_whisper.decoding import DecodeOptions, Decoded, WhisperDecoder
+from monitor.engines.torch_whisper.devices import resolve_device, resolve_dtype
+from monitor.engines.torch_whisper.loading import EMBEDDED_BASE, load_whisper, resolve_hf_model
+from monitor.media.types import SAMPLE_RATE, AudioPCM
+from monitor.observations.asr import INITIAL_PROMPT, to_simplified
+from monitor.observations.types import TranscriptSegment
+
+__all__ = ["TorchWhisperAsr", "TorchWhisperOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class TorchWhisperOptions:
+    """PyTorch Whisper settings; echoed into every scan's provenance."""
+
+    model: str = EMBEDDED_BASE
+    """``embedded:base`` (the wheel-shipped base model, converted once) or a transformers Whisper folder."""
+    device: str = "cpu"
+    """``cpu``, ``cuda`` or ``cuda:N``."""
+    dtype: str = "auto"
+    """``auto`` (float16 on CUDA, float32 on CPU), ``float32``, ``float16`` or ``bfloat16``."""
+    batch_size: int = 8
+    """Chunks per encoder/decoder batch."""
+    prompt: str | None = INITIAL_PROMPT
+    chunking: ChunkOptions = field(default_factory=ChunkOptions)
+    decoding: DecodeOptions = field(default_factory=DecodeOptions)
+
+
+class TorchWhisperAsr:
+    """Whisper on PyTorch; the model is loaded once per instance, on one device."""
+
+    def __init__(self, options: TorchWhisperOptions = TorchWhisperOptions()) -> None:
+        if options.batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {options.batch_size}")
+        device = resolve_device(options.device)
+        dtype = resolve_dtype(options.dtype, device)
+        model, features, tokenizer = load_whisper(resolve_hf_model(options.model), device, dtype)
+        self.options = options
+        self.name = f"torch-whisper:{options.model}:{device.type}:{str(dtype).removeprefix('torch.')}"
+        self.decoder = WhisperDecoder(model, features, tokenizer, options.decoding, prompt=options.prompt)
+
+    def transcribe(
+        self, audio: AudioPCM, on_progress: Callable[[float], None] | None = None
+    ) -> list[TranscriptSegment]:
+        """Segments in stream time; ``on_progress`` gets the stream time reached after each batch."""
+        return self._run([audio], on_progress)[0]
+
+    def transcribe_batch(self, clips: Sequence[AudioPCM]) -> list[list[TranscriptSegment]]:
+        """Transcribe many clips (e.g. one per room) with their chunks sharing batches."""
+        return self._run(clips, None)
+
+    def _run(
+        self, clips: Sequence[AudioPCM], on_progress: Callable[[float], None] | None
+    ) -> list[list[TranscriptSegment]]:
+        for clip in clips:
+            if clip.sample_rate != SAMPLE_RATE:
+                raise ValueError(f"TorchWhisperAsr needs {SAMPLE_RATE} Hz audio, got {clip.sample_rate} Hz")
+        jobs = [(i, c) for i, clip in enumerate(clips) for c in speech_chunks(clip, self.options.chunking)]
+        out: list[list[TranscriptSegment]] = [[] for _ in clips]
+        size = self.options.batch_size
+        for at in range(0, len(jobs), size):
+            batch = jobs[at : at + size]
+            for (index, chunk), decoded in zip(batch, self.decoder.decode([c.samples for _, c in batch]), strict=True):
+                segment = _segment(chunk, decoded)
+                if segment is not None:
+                    out[index].append(segment)
+            if on_progress is not None:
+                on_progress(batch[-1][1].end)
+        return out
+
+
+def _segment(chunk: SpeechChunk, decoded: Decoded) -> TranscriptSegment | None:
+    if not decoded.text:
+        return None
+    return TranscriptSegment(
+        start=round(chunk.start, 3),
+        end=round(chunk.end, 3),
+        text=to_simplified(decoded.text),
+        raw_text=decoded.text,
+        confidence=max(0.0, min(1.0, decoded.confidence)),
+    )

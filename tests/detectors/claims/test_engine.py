@@ -1,0 +1,206 @@
+from pathlib import Path
+
+import pytest
+
+from monitor.detectors.claims import CLAIM_CATEGORIES, ClaimEngine
+from monitor.findings import CATEGORIES
+
+
+def categories(engine: ClaimEngine, text: str) -> set[str]:
+    return {h.category for h in engine.check(text)}
+
+
+def test_claim_categories_follow_findings_order() -> None:
+    assert CLAIM_CATEGORIES == CATEGORIES[:10]
+    assert len(CLAIM_CATEGORIES) == 10
+
+
+def test_every_builtin_pack_example_holds(engine: ClaimEngine) -> None:
+    failures = engine.self_test()
+    assert failures == [], "\n".join(f"{f.pack.name} {f.rule} {f.expected}: {f.example} (got {f.got})" for f in failures)
+
+
+def test_one_builtin_pack_per_category(engine: ClaimEngine) -> None:
+    assert sorted(p.category for p in engine.packs) == sorted(CLAIM_CATEGORIES)
+    assert all(f"{p.name}@{p.version}" in engine.version for p in engine.packs)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("家人们这个是全网最低价，错过就没有了", "absolute_terms"),
+        ("我们家销量第一，行业第一品牌", "absolute_terms"),
+        ("这款茶喝了能降血压，还能治疗糖尿病", "medical_claims"),
+        ("吃三个月根治失眠", "medical_claims"),
+        ("三天瘦十斤，无效退款", "false_efficacy"),
+        ("纯植物配方零副作用", "false_efficacy"),
+        ("原价五百九十九，现在直播间只要五十九块九", "price_fraud"),
+        ("最后三单了宝宝们抓紧", "fake_scarcity"),
+        ("下播就恢复原价", "fake_scarcity"),
+        ("这款已经卖了一千万单", "fake_data"),
+        ("好评率百分之百", "fake_data"),
+        ("想要的加我微信，私下转账更便宜", "traffic_diversion"),
+        ("扫码进群领福利", "traffic_diversion"),
+        ("央视推荐的品牌", "false_endorsement"),
+        ("医院同款，专家推荐", "false_endorsement"),
+        ("明星同款的包包", "false_endorsement"),
+        ("高仿的包包，一比一复刻", "counterfeit"),
+        ("这是大牌原单", "counterfeit"),
+        ("别家都是假货", "disparagement"),
+        ("某品牌有毒大家千万别买", "disparagement"),
+    ],
+)
+def test_planted_claims_are_found(engine: ClaimEngine, text: str, category: str) -> None:
+    assert category in categories(engine, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "家人们上链接了",
+        "三十九块九包邮",
+        "第一次来直播间的宝宝点个关注",
+        "最后一排的朋友看得见吗",
+        "本产品不能代替药物",
+        "如有不适请就医，请遵医嘱",
+        "首先给大家介绍一下这款面霜",
+        "最近天气冷了多穿点",
+        "最好看的是你们的笑容",
+        "这下大麻烦了",
+        "不是最便宜的，但是品质好",
+        "我们不说国家级",
+        "扣一扣一，扣一的宝宝我看一下",
+        "拍一发二，买一送一",
+        "七天无理由退货，运费险都给大家送上",
+        "倒计时五四三二一上链接",
+        "分享到微信好友",
+        "跟着我一起来看细节",
+        "国家机关单位的朋友也在看",
+        "大家最好早上用效果更好",
+        "第一个下单的宝宝送小礼物",
+        "原价199现在159",
+        "今天只要五十九块九",
+    ],
+)
+def test_ordinary_selling_talk_is_not_flagged(engine: ClaimEngine, text: str) -> None:
+    assert engine.check(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "keyword"),
+    [
+        ("全往最低价", "absolute_terms", None),
+        ("这个是国家机认证的", "absolute_terms", "国家级"),
+        ("这个是国家机认证的", "false_endorsement", None),
+        ("喝了可以将薛鸭", "medical_claims", "降血压"),
+        ("跟着糖尿病都能好", "medical_claims", None),
+        ("全網最低價", "absolute_terms", None),
+        ("央視推薦", "false_endorsement", None),
+    ],
+)
+def test_asr_noise_is_found(engine: ClaimEngine, text: str, category: str, keyword: str | None) -> None:
+    hits = [h for h in engine.check(text) if h.category == category]
+    assert hits
+    if keyword:
+        assert hits[0].details == {"via": "pinyin", "keyword": keyword}
+        assert hits[0].risk == "review"
+
+
+def test_sound_only_hits_are_less_confident(engine: ClaimEngine) -> None:
+    exact = engine.check("降血压")[0]
+    heard = engine.check("将薛鸭")[0]
+    assert heard.confidence < exact.confidence
+    assert heard.details["via"] == "pinyin"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("加V信", "traffic_diversion"),
+        ("薇信联系我", "traffic_diversion"),
+        ("加 微 信", "traffic_diversion"),
+        ("jia wei xin", "traffic_diversion"),
+        ("➕v领福利", "traffic_diversion"),
+        ("蕞低价", "absolute_terms"),
+        ("zui di jia", "absolute_terms"),
+        ("最.低.价", "absolute_terms"),
+        ("quanwangzuidijia", "absolute_terms"),
+    ],
+)
+def test_evasions_are_found(engine: ClaimEngine, text: str, category: str) -> None:
+    assert category in categories(engine, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "live", "ratio", "risk"),
+    [
+        ("原价五百九十九现在只要五十九块九", 599, 59.9, 10.0, "block"),
+        ("吊牌价699，到手价69", 699, 69, 10.13, "block"),
+        ("今天只要19.9，原价299", 299, 19.9, 15.03, "block"),
+        ("原价199今天只要99", 199, 99, 2.01, "review"),
+    ],
+)
+def test_price_fraud_reports_the_ratio(
+    engine: ClaimEngine, text: str, reference: float, live: float, ratio: float, risk: str
+) -> None:
+    (hit,) = [h for h in engine.check(text) if h.category == "price_fraud"]
+    assert hit.details == {"reference_price": reference, "live_price": live, "ratio": ratio}
+    assert hit.risk == risk
+
+
+@pytest.mark.parametrize(
+    ("text", "matched"),
+    [
+        ("宝宝们，全網最低價！快拍", "全網最低價"),
+        ("快 加 V 信 领福利", "加 V 信"),
+        ("原价五百九十九，现在只要五十九块九哦", "原价五百九十九，现在只要五十九块九"),
+        ("🎉🎉三天瘦十斤🎉", "三天瘦十斤"),
+    ],
+)
+def test_spans_point_into_the_original_text(engine: ClaimEngine, text: str, matched: str) -> None:
+    hits = engine.check(text)
+    assert hits
+    assert any(text[h.span[0] : h.span[1]] == matched == h.matched for h in hits)
+
+
+def test_overlapping_hits_of_a_category_are_merged_and_sorted(engine: ClaimEngine) -> None:
+    hits = engine.check("全网最低价，全网最便宜，加微信")
+    assert [h.category for h in hits] == ["absolute_terms", "absolute_terms", "traffic_diversion"]
+    assert [h.span for h in hits] == sorted(h.span for h in hits)
+
+
+def test_negation_and_rhetorical_question(engine: ClaimEngine) -> None:
+    assert engine.check("这不是最便宜的") == []
+    assert "absolute_terms" in categories(engine, "这不是全网最低价吗")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", " ", "\x00\x01\xff" * 100, "\ud800", "🙂" * 1000, "Привет мир ☃", bytes(range(256)).decode("latin-1"), "，。" * 5000],
+)
+def test_junk_input_does_not_crash(engine: ClaimEngine, text: str) -> None:
+    assert isinstance(engine.check(text), list)
+
+
+def test_very_long_text_is_checked_in_windows(engine: ClaimEngine) -> None:
+    filler = "家人们看一下这个面料" * 10_000
+    text = filler + "全网最低价" + filler
+    hits = engine.check(text)
+    assert [h.category for h in hits] == ["absolute_terms"]
+    assert text[hits[0].span[0] : hits[0].span[1]] == "全网最低价"
+
+
+def test_check_many_matches_check(engine: ClaimEngine) -> None:
+    texts = ["全网最低价", "家人们上链接了", "加微信"]
+    assert engine.check_many(texts) == [engine.check(t) for t in texts]
+
+
+def test_hits_carry_basis_and_rule(engine: ClaimEngine) -> None:
+    (hit,) = engine.check("全网最低价")
+    assert hit.basis == "广告法 Art. 9(3)"
+    assert hit.rule == "abs.lowest_price"
+    assert 0 < hit.confidence <= 1
+
+
+def test_builtin_packs_dir_exists() -> None:
+    assert (Path(__file__).parents[3] / "monitor/detectors/claims/packs/absolute_terms.yaml").is_file()
