@@ -66,6 +66,10 @@ def scan(
     allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
     no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
     no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
+    no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
+    room_meta: Annotated[Optional[Path], typer.Option(help="room metadata JSON (title, declared host type)")] = None,
+    dh_gap: Annotated[Optional[float], typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
+    forgery_model: Annotated[Optional[Path], typer.Option(help="ONNX face-forgery model")] = None,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
     try:
@@ -79,6 +83,10 @@ def scan(
             allow_list=allow_list,
             speech=False if no_speech else None,
             screen=False if no_screen else None,
+            faces=False if no_faces else None,
+            room_meta=room_meta,
+            dh_gap=dh_gap,
+            forgery_model=forgery_model,
         )
         _run_scan(source, options, out, report)
     except LivemonError as e:

@@ -42,6 +42,12 @@ class DecodeOptions:
     """Stop after this many seconds of stream (needed for endless live URLs)."""
     audio: bool = True
     video: bool = True
+    dense_interval: float | None = None
+    """Also yield small ``dense`` frames this often (face analysis needs ~10 fps); ``None`` for none."""
+    dense_width: int = 320
+    dense_window: float = 60.0
+    """Dense frames are taken during the first ``dense_window`` seconds of every ``dense_period``."""
+    dense_period: float = 600.0
 
 
 @dataclass(slots=True)
@@ -62,18 +68,39 @@ class _FrameSampler:
 
     def __init__(self, options: DecodeOptions) -> None:
         self.options = options
+        self.interval = options.frame_interval
+        self.max_width = options.max_width
+        self.scene = True
+        self.reason = "interval"
         self.next_time = 0.0
         self.last_kept_time = -1e9
         self.last_thumb: np.ndarray | None = None
         self.index = 0
 
+    @classmethod
+    def dense(cls, options: DecodeOptions, interval: float) -> _FrameSampler:
+        """A sampler of small frames at a fixed rate, no scene test, inside the dense windows."""
+        sampler = cls(options)
+        sampler.interval, sampler.max_width, sampler.scene, sampler.reason = interval, options.dense_width, False, "dense"
+        return sampler
+
+    def in_window(self, time: float) -> bool:
+        return self.reason != "dense" or time % self.options.dense_period < self.options.dense_window
+
     def offer(self, frame: av.VideoFrame, time: float) -> SampledFrame | None:
-        thumb = frame.to_ndarray(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="gray").astype(np.int16)
+        if not self.in_window(time):
+            return None
+        thumb = (
+            frame.to_ndarray(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="gray").astype(np.int16)
+            if self.scene
+            else None
+        )
         reason: str | None = None
         if time + 1e-6 >= self.next_time:
-            reason = "interval"
+            reason = self.reason
         elif (
-            self.last_thumb is not None
+            self.scene
+            and self.last_thumb is not None
             and time - self.last_kept_time >= self.options.min_scene_gap
             and float(np.abs(thumb - self.last_thumb).mean()) >= self.options.scene_threshold
         ):
@@ -82,11 +109,11 @@ class _FrameSampler:
             return None
         self.last_thumb = thumb
         self.last_kept_time = time
-        self.next_time = time + self.options.frame_interval
+        self.next_time = time + self.interval
         width, height = frame.width, frame.height
-        if width > self.options.max_width:
-            height = max(2, round(height * self.options.max_width / width / 2) * 2)
-            width = self.options.max_width
+        if width > self.max_width:
+            height = max(2, round(height * self.max_width / width / 2) * 2)
+            width = self.max_width
         image = frame.to_ndarray(width=width, height=height, format="bgr24")
         sampled = SampledFrame(time=time, index=self.index, image=image, reason=reason)  # type: ignore[arg-type]
         self.index += 1
@@ -112,7 +139,9 @@ def iter_media(
     if video_stream is not None:
         video_stream.thread_type = "AUTO"
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-    sampler = _FrameSampler(options)
+    samplers = [_FrameSampler(options)]
+    if options.dense_interval is not None:
+        samplers.append(_FrameSampler.dense(options, options.dense_interval))
     start_time: float | None = None
     audio_clock: float | None = None
     errors_in_row = 0
@@ -156,10 +185,11 @@ def iter_media(
                     yield chunk
             else:
                 report.decoded_frames += 1
-                kept = sampler.offer(frame, max(0.0, t))
-                if kept is not None:
-                    report.kept_frames += 1
-                    yield kept
+                for sampler in samplers:
+                    kept = sampler.offer(frame, max(0.0, t))
+                    if kept is not None:
+                        report.kept_frames += 1
+                        yield kept
             if on_time is not None:
                 on_time(report.last_time)
     if audio_stream is not None and audio_clock is not None:

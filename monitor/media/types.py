@@ -64,7 +64,7 @@ class SampledFrame:
     time: float
     index: int
     image: np.ndarray
-    reason: Literal["interval", "scene"] = "interval"
+    reason: Literal["interval", "scene", "dense"] = "interval"
 
     def __post_init__(self) -> None:
         if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:

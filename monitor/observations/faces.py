@@ -8,9 +8,12 @@ a fake with the same one method.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
-from collections.abc import Iterable, Sequence
+import os
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +34,7 @@ __all__ = [
     "FaceOptions",
     "FacePass",
     "FaceTrack",
+    "FaceTracker",
     "MediaPipeFaceEngine",
     "crop_hash",
     "face_landmarker_path",
@@ -167,6 +171,20 @@ def _euler_degrees(matrix: np.ndarray) -> tuple[float, float, float]:
     return yaw, pitch, roll
 
 
+@contextlib.contextmanager
+def _native_stderr_muted() -> Iterator[None]:
+    """Silence the C++ set-up chatter MediaPipe writes straight to file descriptor 2."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class MediaPipeFaceEngine:
     """MediaPipe FaceLandmarker in VIDEO mode (478 landmarks, 52 blendshapes), on CPU.
 
@@ -189,7 +207,8 @@ class MediaPipeFaceEngine:
             output_facial_transformation_matrixes=True,
         )
         try:
-            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+            with _native_stderr_muted():
+                self._landmarker = vision.FaceLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as e:
             raise ModelError(f"cannot load the face landmark model {path}: {e}") from e
         self._mp = mp
@@ -197,10 +216,16 @@ class MediaPipeFaceEngine:
         self.name = f"mediapipe:{mp.__version__}:face_landmarker"
 
     def detect(self, image: np.ndarray, time: float) -> list[FaceObservation]:
+        first = self._last_ms < 0
         ms = max(self._last_ms + 1, int(round(time * 1000)))
         self._last_ms = ms
         rgb = np.ascontiguousarray(image[:, :, ::-1])
-        result = self._landmarker.detect_for_video(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb), ms)
+        frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
+        if first:  # the graph logs its set-up on the first frame
+            with _native_stderr_muted():
+                result = self._landmarker.detect_for_video(frame, ms)
+        else:
+            result = self._landmarker.detect_for_video(frame, ms)
         h, w = image.shape[:2]
         return [
             _observation(landmarks, blendshapes, matrix, w, h)
@@ -262,28 +287,44 @@ def _area(o: FaceObservation) -> float:
     return (o.box[2] - o.box[0]) * (o.box[3] - o.box[1])
 
 
-def track_faces(
-    frames: Iterable[SampledFrame], engine: FaceEngine, options: FaceOptions = FaceOptions()
-) -> tuple[FaceTrack, tuple[FaceCrop, ...]]:
-    """Run ``engine`` on each frame; keep the largest face, its hash, and crops every ``crop_interval``."""
-    out: list[FaceFrame] = []
-    crops: list[FaceCrop] = []
-    width = height = 0
-    next_crop = 0.0
-    for frame in frames:
+class FaceTracker:
+    """Feeds frames to a face engine one at a time; keeps the largest face, its hash and periodic crops."""
+
+    def __init__(self, engine: FaceEngine, options: FaceOptions = FaceOptions()) -> None:
+        self.engine, self.options = engine, options
+        self._frames: list[FaceFrame] = []
+        self._crops: list[FaceCrop] = []
+        self._size = (0, 0)
+        self._next_crop = 0.0
+
+    def add(self, frame: SampledFrame) -> None:
         height, width = frame.image.shape[:2]
-        faces = engine.detect(frame.image, frame.time)
+        self._size = (width, height)
+        faces = self.engine.detect(frame.image, frame.time)
         brightness = float(cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY).mean())
         main = max(faces, key=_area) if faces else None
         phash = crop_hash(frame.image, main.box) if main is not None else 0
-        out.append(FaceFrame(frame.time, len(faces), brightness, main, phash))
-        if main is not None and options.crop_interval is not None and frame.time >= next_crop:
-            crop = _square_crop(frame.image[:, :, ::-1], main.box, options.crop_size)
+        self._frames.append(FaceFrame(frame.time, len(faces), brightness, main, phash))
+        if main is not None and self.options.crop_interval is not None and frame.time >= self._next_crop:
+            crop = _square_crop(frame.image[:, :, ::-1], main.box, self.options.crop_size)
             if crop is not None:
-                crops.append(FaceCrop(frame.time, crop))
-                next_crop = frame.time + options.crop_interval
-    track = FaceTrack(tuple(out), width, height, options.fps, getattr(engine, "name", ""))
-    return track, tuple(crops)
+                self._crops.append(FaceCrop(frame.time, crop))
+                self._next_crop = frame.time + self.options.crop_interval
+
+    def finish(self) -> tuple[FaceTrack, tuple[FaceCrop, ...]]:
+        width, height = self._size
+        track = FaceTrack(tuple(self._frames), width, height, self.options.fps, getattr(self.engine, "name", ""))
+        return track, tuple(self._crops)
+
+
+def track_faces(
+    frames: Iterable[SampledFrame], engine: FaceEngine, options: FaceOptions = FaceOptions()
+) -> tuple[FaceTrack, tuple[FaceCrop, ...]]:
+    """Run ``engine`` on each frame (see :class:`FaceTracker`)."""
+    tracker = FaceTracker(engine, options)
+    for frame in frames:
+        tracker.add(frame)
+    return tracker.finish()
 
 
 def observe_faces(

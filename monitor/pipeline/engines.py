@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
+from monitor.detectors.digital_human import ForgeryModel, OnnxForgeryModel
 from monitor.errors import ConfigError
+from monitor.observations.faces import FaceEngine, MediaPipeFaceEngine
 from monitor.observations.asr import AsrEngine, AsrOptions, FasterWhisperAsr
 from monitor.observations.ocr import OcrEngine, OcrOptions, RapidOcrEngine
 
@@ -41,6 +44,9 @@ class Engines:
     claims: ClaimEngine
     asr: AsrEngine | None
     ocr: OcrEngine | None
+    faces: Callable[[], FaceEngine] | None = None
+    """Makes one face engine per stream (MediaPipe's VIDEO mode needs increasing timestamps)."""
+    forgery: ForgeryModel | None = None
 
 
 def build_engines(options: ScanOptions) -> Engines:
@@ -56,4 +62,8 @@ def build_engines(options: ScanOptions) -> Engines:
         else None
     )
     ocr = RapidOcrEngine(OcrOptions(det_side=options.ocr_det_side)) if options.screen else None
-    return Engines(claims=claims, asr=asr, ocr=ocr)
+    faces = MediaPipeFaceEngine if options.faces else None
+    if faces is not None:
+        faces().close()  # fail now, with a clear error, if the model cannot load
+    forgery = OnnxForgeryModel(options.forgery_model) if options.forgery_model else None
+    return Engines(claims=claims, asr=asr, ocr=ocr, faces=faces, forgery=forgery)

@@ -8,11 +8,19 @@ from typing import Any
 
 from monitor import __version__
 from monitor.config import ScanOptions
+from monitor.detectors.digital_human import (
+    DigitalHumanOptions,
+    DigitalHumanResult,
+    detect_digital_human,
+    forgery_signal,
+    load_room_meta,
+)
 from monitor.detectors.marketing import screen_findings, speech_findings
 from monitor.errors import UnreadableMedia
 from monitor.findings import Finding
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
 from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
+from monitor.observations.faces import FaceOptions, FaceTracker
 from monitor.observations.ocr import OcrEngine
 from monitor.observations.text_gate import TextChangeGate, TextGateOptions
 from monitor.observations.types import FrameText, TranscriptSegment
@@ -33,6 +41,7 @@ class ScanResult:
     transcript: list[TranscriptSegment]
     frame_texts: list[FrameText]
     snapshots: SnapshotStore
+    digital_human: DigitalHumanResult | None = None
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -61,8 +70,11 @@ def _read_screen(
 def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent) -> ScanResult:
     """Scan one recording or stream URL and return its findings with evidence."""
     started = time.perf_counter()
+    room = load_room_meta(options.room_meta) if options.room_meta is not None else None
     container = open_source(spec, timeout=options.open_timeout)
+    face_engine = None
     try:
+        face_engine = engines.faces() if engines.faces is not None else None
         info = probe(container, spec)
         report = DecodeReport()
         decode_options = DecodeOptions(
@@ -70,8 +82,14 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
             scene_threshold=options.scene_threshold,
             max_duration=options.max_duration,
             audio=options.speech and engines.asr is not None,
-            video=options.screen and engines.ocr is not None,
+            video=(options.screen and engines.ocr is not None) or face_engine is not None,
+            dense_interval=1.0 / options.face_fps if face_engine is not None else None,
+            dense_window=options.face_window,
+            dense_period=options.face_period,
         )
+        face_options = FaceOptions(fps=options.face_fps, crop_interval=1.0 if engines.forgery else None)
+        tracker = FaceTracker(face_engine, face_options) if face_engine is not None else None
+        face_seconds = 0.0
         gate = TextChangeGate(TextGateOptions(enabled=options.text_gate, refresh_every=options.ocr_refresh))
         audio_chunks: list[AudioPCM] = []
         frame_texts: list[FrameText] = []
@@ -82,6 +100,11 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
             if isinstance(item, AudioPCM):
                 audio_chunks.append(item)
                 continue
+            if item.reason == "dense":
+                t0 = time.perf_counter()
+                tracker.add(item)  # type: ignore[union-attr]
+                face_seconds += time.perf_counter() - t0
+                continue
             snapshots.add(item)
             if engines.ocr is None:
                 continue
@@ -90,7 +113,9 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
             ocr_seconds += time.perf_counter() - t0
     finally:
         container.close()
-    decode_seconds = time.perf_counter() - started - ocr_seconds
+        if face_engine is not None:
+            face_engine.close()
+    decode_seconds = time.perf_counter() - started - ocr_seconds - face_seconds
 
     warnings = _track_warnings(info, report, options, audio_chunks, frame_texts)
     audio = join_audio(audio_chunks)
@@ -107,6 +132,19 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
     findings += screen_findings(
         frame_texts, engines.claims, frame_interval=options.frame_interval, stream=spec, snapshots=snapshots.index
     )
+    digital_human = None
+    if tracker is not None:
+        track, crops = tracker.finish()
+        extra = (forgery_signal(engines.forgery, crops),) if engines.forgery is not None else ()
+        digital_human = detect_digital_human(
+            track, frame_texts, transcript, info, room, audio,
+            extra_signals=extra,
+            options=DigitalHumanOptions(max_gap=options.dh_gap, threshold=options.dh_threshold),
+            snapshots=snapshots.index, stream=spec,
+        )
+        findings += digital_human.findings
+        if not digital_human.judgement.judged:
+            warnings.append(f"digital-human likelihood not judged: {digital_human.judgement.reason}")
     findings = sorted(
         (f for f in findings if f.confidence >= options.min_confidence), key=lambda f: (f.start, f.source, f.category)
     )
@@ -119,12 +157,14 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
         transcript=transcript,
         frame_texts=frame_texts,
         snapshots=snapshots,
+        digital_human=digital_human,
         warnings=warnings,
         stats={
             "stream_seconds": round(stream_seconds, 3),
             "wall_seconds": round(time.perf_counter() - started, 3),
             "decode_seconds": round(decode_seconds, 3),
             "ocr_seconds": round(ocr_seconds, 3),
+            "face_seconds": round(face_seconds, 3),
             "asr_seconds": round(asr_seconds, 3),
             "detect_seconds": round(time.perf_counter() - t0, 3),
             "sampled_frames": len(frame_texts),
@@ -137,6 +177,7 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
             "asr": engines.asr.name if engines.asr else None,
             "ocr": engines.ocr.name if engines.ocr else None,
             "rules": engines.claims.version,
+            "faces": face_engine.name if face_engine is not None else None,
         },
     )
 

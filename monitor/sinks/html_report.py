@@ -45,7 +45,8 @@ def render_report(result: ScanResult) -> str:
     by_category: dict[str, int] = {}
     for finding in result.findings:
         by_category[finding.category] = by_category.get(finding.category, 0) + 1
-    return env.get_template("report.html.j2").render(result=result, items=items, by_category=by_category)
+    dh = result.digital_human.summary() if result.digital_human is not None else None
+    return env.get_template("report.html.j2").render(result=result, items=items, by_category=by_category, dh=dh)
 
 
 def write_report(result: ScanResult, path: Path) -> None:
