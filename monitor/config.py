@@ -24,9 +24,14 @@ class ScanOptions(BaseModel):
     scene_threshold: float = Field(24.0, gt=0, description="thumbnail change (0..255) that adds a scene-change frame")
     max_duration: float | None = Field(None, gt=0, description="stop after this many seconds (live URLs)")
     open_timeout: float = Field(15.0, gt=0, description="seconds to wait for a URL to answer")
-    asr_model: str = Field("embedded:base", description="'embedded:base', a size name or a CTranslate2 folder")
+    asr_engine: Literal["faster-whisper", "torch"] = Field(
+        "faster-whisper", description="CTranslate2 (CPU default) or PyTorch/transformers (batched, GPU)"
+    )
+    asr_model: str = Field("embedded:base", description="'embedded:base', a size name or a model folder")
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    compute_type: str | None = Field(None, description="int8 on CPU, float16 on CUDA when unset")
+    compute_type: str | None = Field(
+        None, description="faster-whisper: int8 on CPU, float16 on CUDA; torch: float32 on CPU, float16/bfloat16 on CUDA"
+    )
     beam_size: int = Field(5, ge=1, le=10)
     speech: bool = Field(True, description="transcribe and check speech")
     screen: bool = Field(True, description="OCR and check on-screen text")

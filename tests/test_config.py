@@ -39,3 +39,12 @@ def test_config_file_then_flags(tmp_path: Path) -> None:
 def test_missing_config_file() -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_options(Path("/nonexistent/livemon.yaml"))
+
+
+@pytest.mark.parametrize("engine", ["faster-whisper", "torch"])
+def test_cuda_asked_without_cuda_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, engine: str) -> None:
+    from monitor.pipeline import engines
+
+    monkeypatch.setattr(engines, "cuda_available", lambda runtime: False)
+    with pytest.raises(ConfigError, match=f"{engine} sees no CUDA device"):
+        engines.build_engines(load_options(device="cuda", asr_engine=engine))

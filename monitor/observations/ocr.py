@@ -33,6 +33,8 @@ class OcrOptions:
     min_score: float = 0.6
     use_angle_classifier: bool = False
     """Live-room overlays are upright; the 180° classifier only costs time."""
+    use_cuda: bool = False
+    """Run det/rec on onnxruntime's CUDA provider (needs onnxruntime-gpu)."""
 
 
 def boxes_from_rapidocr(output: Any, min_score: float) -> tuple[TextBox, ...]:
@@ -57,7 +59,7 @@ class RapidOcrEngine:
 
     def __init__(self, options: OcrOptions = OcrOptions()) -> None:
         self.options = options
-        self.name = f"rapidocr:PP-OCRv6-small:det{options.det_side}"
+        self.name = f"rapidocr:PP-OCRv6-small:det{options.det_side}:{'cuda' if options.use_cuda else 'cpu'}"
         try:
             from rapidocr import RapidOCR
 
@@ -67,6 +69,7 @@ class RapidOcrEngine:
                     "Global.use_cls": options.use_angle_classifier,
                     "Det.limit_type": "max",
                     "Det.limit_side_len": options.det_side,
+                    "EngineConfig.onnxruntime.use_cuda": options.use_cuda,
                 }
             )
         except Exception as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -14,13 +15,19 @@ from monitor.observations.faces import FaceEngine, MediaPipeFaceEngine
 from monitor.observations.asr import AsrEngine, AsrOptions, FasterWhisperAsr
 from monitor.observations.ocr import OcrEngine, OcrOptions, RapidOcrEngine
 
-__all__ = ["Engines", "build_engines", "cuda_available", "resolve_device"]
+__all__ = ["Engines", "build_engines", "cuda_available", "ocr_on_cuda", "resolve_device"]
+
+log = logging.getLogger(__name__)
 
 
-@functools.lru_cache(maxsize=1)
-def cuda_available() -> bool:
-    """True when CTranslate2 sees a CUDA device."""
+@functools.lru_cache(maxsize=2)
+def cuda_available(runtime: str) -> bool:
+    """True when ``runtime`` ('faster-whisper' = CTranslate2, or 'torch') sees a CUDA device."""
     try:
+        if runtime == "torch":
+            import torch
+
+            return bool(torch.cuda.is_available())
         import ctranslate2
 
         return ctranslate2.get_cuda_device_count() > 0
@@ -28,13 +35,38 @@ def cuda_available() -> bool:
         return False
 
 
-def resolve_device(device: str) -> str:
-    """'auto' → 'cuda' when present else 'cpu'; 'cuda' without CUDA is a clear error."""
+def resolve_device(device: str, runtime: str = "faster-whisper") -> str:
+    """'auto' → 'cuda' when the runtime sees one, else 'cpu'; 'cuda' without CUDA is a clear error."""
     if device == "auto":
-        return "cuda" if cuda_available() else "cpu"
-    if device == "cuda" and not cuda_available():
-        raise ConfigError("--device cuda was asked for, but no CUDA device is visible to CTranslate2")
+        return "cuda" if cuda_available(runtime) else "cpu"
+    if device == "cuda" and not cuda_available(runtime):
+        raise ConfigError(f"--device cuda was asked for, but {runtime} sees no CUDA device; use --device cpu")
     return device
+
+
+def ocr_on_cuda(device: str) -> bool:
+    """OCR runs on the GPU when the ASR does and onnxruntime has its CUDA provider (onnxruntime-gpu)."""
+    if device != "cuda":
+        return False
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        return True
+    log.warning("onnxruntime has no CUDA provider (install onnxruntime-gpu): OCR runs on the CPU")
+    return False
+
+
+def _build_asr(options: ScanOptions, device: str) -> AsrEngine:
+    if options.asr_engine == "torch":
+        from monitor.engines.torch_whisper import TorchWhisperAsr, TorchWhisperOptions
+
+        return TorchWhisperAsr(
+            TorchWhisperOptions(model=options.asr_model, device=device, dtype=options.compute_type or "auto")
+        )
+    compute_type = options.compute_type or ("float16" if device == "cuda" else "int8")
+    return FasterWhisperAsr(
+        AsrOptions(model=options.asr_model, device=device, compute_type=compute_type, beam_size=options.beam_size)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +83,14 @@ class Engines:
 
 def build_engines(options: ScanOptions) -> Engines:
     """Load the claim rules and, when enabled, the ASR and OCR models."""
-    device = resolve_device(options.device)
-    compute_type = options.compute_type or ("float16" if device == "cuda" else "int8")
+    device = resolve_device(options.device, options.asr_engine)
     claims = ClaimEngine.load(pack_dirs=options.rule_packs, allow_list=options.allow_list)
-    asr = (
-        FasterWhisperAsr(
-            AsrOptions(model=options.asr_model, device=device, compute_type=compute_type, beam_size=options.beam_size)
-        )
-        if options.speech
+    asr = _build_asr(options, device) if options.speech else None
+    ocr = (
+        RapidOcrEngine(OcrOptions(det_side=options.ocr_det_side, use_cuda=ocr_on_cuda(device)))
+        if options.screen
         else None
     )
-    ocr = RapidOcrEngine(OcrOptions(det_side=options.ocr_det_side)) if options.screen else None
     faces = MediaPipeFaceEngine if options.faces else None
     if faces is not None:
         faces().close()  # fail now, with a clear error, if the model cannot load
