@@ -8,6 +8,7 @@ Simplified text (V信/薇信/vx/加v → 微信, pinyin spellings → characters
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from monitor.text.mapped import MappedText
 
@@ -27,7 +28,39 @@ CHAR_SUBSTITUTES: dict[str, str] = {
     "🔝": "顶",
     "💊": "药",
     "￥": "¥",
+    # financial (大写) numerals: 伍佰捌 → 五百八
+    "壹": "一",
+    "贰": "二",
+    "叁": "三",
+    "肆": "四",
+    "伍": "五",
+    "陆": "六",
+    "柒": "七",
+    "捌": "八",
+    "玖": "九",
+    "拾": "十",
+    "佰": "百",
+    "仟": "千",
+    # keycap digits (8⃣️): the combining keycap and the emoji selector are dropped
+    "\u20e3": "",
+    "\ufe0f": "",
 }
+
+# Sensitive words that hosts half-spell in pinyin: one character written as its
+# syllable (假huo, la圾, gao仿, tang尿病). Any one character of a word may be spelt.
+MIXED_PINYIN_WORDS: tuple[str, ...] = (
+    "假货", "假的", "垃圾", "有毒", "致癌", "生长素", "激素", "骗人", "坑人", "智商税",
+    "糖尿病", "高血压", "血压", "血糖", "皮炎", "衰竭", "癌症", "治疗", "根治", "近视", "湿疹",
+    "高仿", "复刻", "精仿", "原单", "莆田", "山寨", "a货",
+    "第一", "顶级", "最后", "最好", "最低", "全网", "国家级", "销冠",
+    "同款", "医生", "专家", "央视", "明星", "代言", "推荐", "认证", "院士",
+    "原价", "价格", "恢复", "秒杀",
+    "好评", "差评", "百分之", "个亿", "万单", "销量", "回购", "复购",
+    "十万", "百万", "千万", "一亿",
+    "微信", "私聊", "转账", "进群", "二维码",
+    "见效", "有效", "退款", "副作用", "反弹", "美白", "减肥", "保证",
+    "库存", "限量", "售罄", "抢光",
+)
 
 # Pinyin spellings of words hosts type or say to avoid filters (spaces optional).
 _PINYIN_WORDS: dict[str, str] = {
@@ -69,7 +102,9 @@ _WECHAT_RE = re.compile(
     "|".join(
         (
             # 加v, +v, 加我vx, 加微 (but not 加微信 itself)
-            rf"(?P<add>加|\+) ?(?P<me>我 ?)?(?:v ?x|w ?x|v|w|微){_LATIN_AFTER}(?!信)",
+            rf"(?P<add>加|\+) ?(?P<me>我 ?)?(?:v ?x|w ?x|v|w|微){_LATIN_AFTER}(?!信|博|店|商|波|笑|胖|调|辣|甜|醺|距|整|创|量|型|米|粒|软|弱|凉|课|电影|单|信)",
+            # V我 (send me on WeChat), V号 (WeChat id)
+            rf"{_LATIN_BEFORE}v(?= ?(?:我|号))",
             # V信, 薇信, 徽信, wei信, 微x, vx, wx
             rf"{_LATIN_BEFORE}(?:v|w|wei) ?信",
             r"[薇徽]信",
@@ -81,7 +116,35 @@ _WECHAT_RE = re.compile(
     )
 )
 _QQ_RE = re.compile(rf"(?:加|\+) ?(?:我 ?)?(?:扣扣|q{_LATIN_AFTER})")
+_CJK_LATIN = re.compile(r"[\u4e00-\u9fff] ?[a-z]|[a-z] ?[\u4e00-\u9fff]")
+# 远价 / 元价 (homophones of 原价) before a number
+_YUANJIA_RE = re.compile(r"[远元]价(?=[\d一二两三四五六七八九十百千万])")
 _WAN_RE = re.compile(rf"(?<=[\d十百千])w{_LATIN_AFTER}")
+
+
+@lru_cache(maxsize=1)
+def _mixed_pinyin() -> tuple[re.Pattern[str], dict[str, str]]:
+    """A regex for the half-spelt forms of :data:`MIXED_PINYIN_WORDS` and the word each stands for."""
+    from pypinyin import lazy_pinyin
+
+    forms: dict[str, str] = {}
+    for word in MIXED_PINYIN_WORDS:
+        for i, ch in enumerate(word):
+            if not "\u4e00" <= ch <= "\u9fff":
+                continue
+            syllable = lazy_pinyin(ch)[0].replace("ü", "v")
+            if syllable.isascii() and syllable.isalpha():
+                forms.setdefault(word[:i] + "\0" + syllable + "\0" + word[i + 1 :], word)
+    parts = []
+    for form in sorted(forms, key=len, reverse=True):
+        before, syllable, after = form.split("\0")
+        lead = "" if before else _LATIN_BEFORE
+        parts.append((_LATIN_BEFORE if before[:1].isascii() else "") + re.escape(before) + lead + " ?" + syllable + _LATIN_AFTER + " ?" + re.escape(after))
+    return re.compile("|".join(parts)), {f.replace("\0", ""): w for f, w in forms.items()}
+
+
+def _mixed_word(m: re.Match[str]) -> str:
+    return _mixed_pinyin()[1].get(m.group(0).replace(" ", ""), m.group(0))
 
 
 def _wechat(m: re.Match[str]) -> str:
@@ -101,10 +164,14 @@ def undo_evasions(mapped: MappedText) -> MappedText:
     text = mapped.text
     if any("a" <= c <= "z" for c in text):
         mapped = mapped.sub(_PINYIN_RE, _pinyin_word)
-    if any(c in text for c in "vwx+薇徽威卫维围"):
+        if _CJK_LATIN.search(mapped.text):
+            mapped = mapped.sub(_mixed_pinyin()[0], _mixed_word)
+    if any(c in text for c in "vwx+微薇徽威卫维围"):
         mapped = mapped.sub(_WECHAT_RE, _wechat)
     if "q" in text or "扣扣" in text:
         mapped = mapped.sub(_QQ_RE, lambda m: "加qq")
+    if "价" in text:
+        mapped = mapped.sub(_YUANJIA_RE, lambda m: "原价")
     if "w" in mapped.text:  # 10w, 一千w → 万
         mapped = mapped.sub(_WAN_RE, lambda m: "万")
     return mapped

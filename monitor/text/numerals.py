@@ -107,6 +107,11 @@ def _replace_run(text: str, m: re.Match[str]) -> str:
             return m.group(0)  # 十分好用
     elif not has_unit and not pct and not _is_measure(after) and not (before and before in "块元毛"):
         return m.group(0)  # 一起, 第一, 一比一
+    if not pct and len(num) > 2 and num[-1] == "一" and num[-2] not in "十点零" and _is_measure(after):
+        # a price per item: 八百一盒 = 800 a box, 一百六一瓶 = 160 a bottle
+        head = parse_chinese_number(num[:-1])
+        if head is not None and head >= 100:
+            return _format(head) + "一"
     value = parse_chinese_number(num)
     if value is None:
         return m.group(0)

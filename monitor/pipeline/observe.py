@@ -1,0 +1,109 @@
+"""One pass over a source: route decoded audio and frames to the observation stages."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import av.container
+
+from monitor.config import ScanOptions
+from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
+from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
+from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
+from monitor.observations.ocr import OcrEngine
+from monitor.observations.text_gate import TextChangeGate, TextGateOptions
+from monitor.observations.types import FrameText
+from monitor.pipeline.progress import ProgressHook
+from monitor.pipeline.snapshots import SnapshotStore
+
+__all__ = ["StageTimer", "StreamObservations", "observe_stream"]
+
+
+class StageTimer:
+    """Wall seconds spent per stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - start
+
+
+@dataclass(slots=True)
+class StreamObservations:
+    """What the decode pass saw, before speech recognition and detectors."""
+
+    audio: AudioPCM
+    frame_texts: list[FrameText]
+    snapshots: SnapshotStore
+    report: DecodeReport
+    faces: FaceTrack | None = None
+    face_crops: tuple[FaceCrop, ...] = ()
+    sampled_frames: int = 0
+    timer: StageTimer = field(default_factory=StageTimer)
+
+
+def read_screen(frame: SampledFrame, ocr: OcrEngine, gate: TextChangeGate, last: FrameText | None) -> FrameText:
+    """OCR ``frame``, or reuse ``last``'s text when the gate says its text regions did not change."""
+    size = {"width": frame.image.shape[1], "height": frame.image.shape[0]}
+    if last is not None and not gate.needs_read(frame.image, frame.time):
+        return FrameText(time=frame.time, frame_index=frame.index, boxes=last.boxes, reused=True, **size)
+    boxes = ocr.read([frame.image])[0]
+    gate.remember(frame.image, frame.time, boxes)
+    return FrameText(time=frame.time, frame_index=frame.index, boxes=boxes, **size)
+
+
+def observe_stream(
+    container: av.container.InputContainer,
+    info: MediaInfo,
+    options: ScanOptions,
+    *,
+    want_audio: bool,
+    ocr: OcrEngine | None,
+    faces: FaceEngine | None,
+    crop_interval: float | None,
+    hook: ProgressHook,
+) -> StreamObservations:
+    """Decode once; OCR sampled frames, track faces on dense frames, collect 16 kHz audio."""
+    timer = StageTimer()
+    report = DecodeReport()
+    decode = DecodeOptions(
+        frame_interval=options.frame_interval,
+        scene_threshold=options.scene_threshold,
+        max_duration=options.max_duration,
+        audio=want_audio,
+        video=ocr is not None or faces is not None,
+        dense_interval=1.0 / options.face_fps if faces is not None else None,
+        dense_window=options.face_window,
+        dense_period=options.face_period,
+    )
+    tracker = FaceTracker(faces, FaceOptions(fps=options.face_fps, crop_interval=crop_interval)) if faces else None
+    gate = TextChangeGate(TextGateOptions(enabled=options.text_gate, refresh_every=options.ocr_refresh))
+    chunks: list[AudioPCM] = []
+    texts: list[FrameText] = []
+    snapshots = SnapshotStore()
+    sampled = 0
+    total = info.duration if options.max_duration is None else min(info.duration or 1e12, options.max_duration)
+    for item in iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total)):
+        if isinstance(item, AudioPCM):
+            chunks.append(item)
+        elif item.reason == "dense" and tracker is not None:
+            with timer("faces"):
+                tracker.add(item)
+        else:
+            sampled += 1
+            snapshots.add(item)
+            if ocr is not None:
+                with timer("ocr"):
+                    texts.append(read_screen(item, ocr, gate, texts[-1] if texts else None))
+    track, crops = tracker.finish() if tracker is not None else (None, ())
+    return StreamObservations(join_audio(chunks), texts, snapshots, report, track, crops, sampled, timer)
