@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["CATEGORIES", "Evidence", "Finding", "Risk", "Source"]
+__all__ = ["CATEGORIES", "CLAIM_CATEGORIES", "Evidence", "Finding", "Risk", "Source"]
 
 Risk = Literal["block", "review", "pass"]
 Source = Literal["speech", "screen", "metadata", "video", "audio", "room"]
@@ -24,6 +24,9 @@ CATEGORIES: tuple[str, ...] = (
     "dh_undisclosed",
     "dh_label_intermittent",
 )
+
+CLAIM_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if not c.startswith("dh_"))
+"""The ten false-marketing categories found in text (speech or screen)."""
 
 RISK_ORDER: dict[str, int] = {"block": 2, "review": 1, "pass": 0}
 

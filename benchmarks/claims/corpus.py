@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from monitor.detectors.claims.schema import CLAIM_CATEGORIES
+
 __all__ = [
     "CATEGORIES",
     "CORPUS_DIR",
@@ -53,19 +55,8 @@ __all__ = [
 
 CORPUS_DIR = Path(__file__).resolve().parent / "corpus"
 
-CATEGORIES: tuple[str, ...] = (
-    "absolute_terms",
-    "medical_claims",
-    "false_efficacy",
-    "price_fraud",
-    "fake_scarcity",
-    "fake_data",
-    "traffic_diversion",
-    "false_endorsement",
-    "counterfeit",
-    "disparagement",
-)
-"""The ten text categories of ``monitor.findings.CATEGORIES`` (the ``dh_*`` ones are video-only)."""
+CATEGORIES: tuple[str, ...] = CLAIM_CATEGORIES
+"""The ten text categories (the ``dh_*`` ones of ``monitor.findings.CATEGORIES`` are video-only)."""
 
 TAGS: dict[str, str] = {
     "abs": "absolute_terms",

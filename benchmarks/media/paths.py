@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from monitor.engines.cache import cache_dir
 
 __all__ = ["cache_root", "font_path"]
 
 
 def cache_root() -> Path:
-    """``$LIVEMON_CACHE`` or ``~/.cache/livemon``."""
-    return Path(os.environ.get("LIVEMON_CACHE") or Path.home() / ".cache" / "livemon")
+    """``$LIVEMON_CACHE`` or ``~/.cache/livemon`` (the package's own cache folder)."""
+    return cache_dir()
 
 
 def font_path() -> Path:

@@ -10,24 +10,11 @@ from pathlib import Path
 
 import yaml
 
+from monitor.findings import CATEGORIES as ALL_CATEGORIES
+
 __all__ = ["CATEGORIES", "Beat", "Script", "demo_script"]
 
-CATEGORIES = frozenset(
-    {
-        "absolute_terms",
-        "medical_claims",
-        "false_efficacy",
-        "price_fraud",
-        "fake_scarcity",
-        "fake_data",
-        "traffic_diversion",
-        "false_endorsement",
-        "counterfeit",
-        "disparagement",
-        "dh_undisclosed",
-        "dh_label_intermittent",
-    }
-)
+CATEGORIES = frozenset(ALL_CATEGORIES)
 
 
 @dataclass(frozen=True, slots=True)

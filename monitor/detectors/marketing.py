@@ -6,15 +6,15 @@ them into findings with stream times, evidence and legal basis.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.detectors.claims import ClaimEngine, ClaimHit
+from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding
 from monitor.observations.types import FrameText, TranscriptSegment
 
-__all__ = ["nearest_snapshot", "screen_findings", "speech_findings"]
+__all__ = ["screen_findings", "speech_findings"]
 
 
 def _asr_weight(asr_confidence: float) -> float:
@@ -124,10 +124,3 @@ def screen_findings(
     return sorted(findings, key=lambda f: (f.start, f.category))
 
 
-def nearest_snapshot(snapshots: Sequence[tuple[float, str]], time: float) -> str | None:
-    """The snapshot taken closest to ``time``; ``snapshots`` is sorted by time."""
-    if not snapshots:
-        return None
-    i = bisect.bisect_left(snapshots, (time, ""))
-    candidates = snapshots[max(0, i - 1) : i + 1]
-    return min(candidates, key=lambda item: abs(item[0] - time))[1]

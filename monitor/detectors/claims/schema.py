@@ -35,11 +35,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.errors import ConfigError
-from monitor.findings import CATEGORIES
+from monitor.findings import CLAIM_CATEGORIES
 
 __all__ = ["CLAIM_CATEGORIES", "Examples", "Nearby", "PackSpec", "PriceSpec", "RuleSpec", "read_pack"]
 
-CLAIM_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if not c.startswith("dh_"))
 
 
 class _Strict(BaseModel):

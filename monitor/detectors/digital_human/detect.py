@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -21,6 +20,7 @@ from monitor.detectors.digital_human.fusion import DEFAULT_WEIGHTS, fuse
 from monitor.detectors.digital_human.quality import Judgement, QualityOptions, judge_track
 from monitor.detectors.digital_human.room import RoomMeta
 from monitor.detectors.digital_human.signal import Signal
+from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding, Source
 from monitor.media.types import AudioPCM, MediaInfo
 from monitor.observations.faces import FaceTrack
@@ -136,12 +136,6 @@ def detect_digital_human(
     return replace(partial, findings=findings)
 
 
-def nearest_snapshot(snapshots: Sequence[tuple[float, str]], time: float) -> str | None:
-    """The snapshot closest to ``time`` (same contract as ``monitor.detectors.marketing.nearest_snapshot``)."""
-    if not snapshots:
-        return None
-    i = bisect.bisect_left(snapshots, (time, ""))
-    return min(snapshots[max(0, i - 1) : i + 1], key=lambda item: abs(item[0] - time))[1]
 
 
 def _declared_by(result: DigitalHumanResult) -> tuple[Source, str]:

@@ -1,0 +1,77 @@
+"""The batch functions behind the OCR and claims schedulers of the rooms benchmark."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.detectors.claims import ClaimEngine
+from monitor.media.types import SampledFrame
+from monitor.observations.ocr import OcrEngine
+from monitor.observations.text_gate import TextChangeGate, TextGateOptions
+from monitor.observations.types import FrameText, TextBox
+
+__all__ = ["ClaimCheck", "GatedOcr"]
+
+
+def _frame_text(frame: SampledFrame, last: FrameText | None, boxes: tuple[TextBox, ...] | None = None) -> FrameText:
+    h, w = frame.image.shape[:2]
+    if boxes is None:
+        return FrameText(frame.time, frame.index, last.boxes if last else (), w, h, reused=True)
+    return FrameText(frame.time, frame.index, boxes, w, h)
+
+
+class GatedOcr:
+    """OCR of frames from many rooms: each room's own change gate, then one ``read`` of the frames it let through.
+
+    A batch may hold several frames of one room; they are taken in waves (one frame
+    per room each) so every gate decision sees the read before it, as in a scan.
+    """
+
+    def __init__(self, ocr: OcrEngine, options: TextGateOptions = TextGateOptions()) -> None:
+        self.ocr = ocr
+        self.options = options
+        self._gates: dict[int, TextChangeGate] = {}
+        self._last: dict[int, FrameText] = {}
+        self.reads = 0
+        self.frames = 0
+
+    def __call__(self, items: Sequence[tuple[int, SampledFrame]]) -> list[FrameText]:
+        results: dict[int, FrameText] = {}
+        todo = list(range(len(items)))
+        while todo:
+            wave: dict[int, int] = {}
+            rest = []
+            for i in todo:
+                if items[i][0] in wave:
+                    rest.append(i)
+                else:
+                    wave[items[i][0]] = i
+            need = []
+            for room, i in wave.items():
+                frame = items[i][1]
+                gate = self._gates.setdefault(room, TextChangeGate(self.options))
+                last = self._last.get(room)
+                if last is not None and not gate.needs_read(frame.image, frame.time):
+                    results[i] = self._last[room] = _frame_text(frame, last)
+                else:
+                    need.append(i)
+            for i, boxes in zip(need, self.ocr.read([items[i][1].image for i in need]) if need else [], strict=True):
+                room, frame = items[i]
+                self._gates[room].remember(frame.image, frame.time, boxes)
+                results[i] = self._last[room] = _frame_text(frame, None, boxes)
+            self.reads += len(need)
+            todo = rest
+        self.frames += len(items)
+        return [results[i] for i in range(len(items))]
+
+
+class ClaimCheck:
+    """Claim checks of many results in one ``check_many`` call; returns the hit count per result."""
+
+    def __init__(self, claims: ClaimEngine) -> None:
+        self.claims = claims
+
+    def __call__(self, items: Sequence[Sequence[str]]) -> list[int]:
+        texts = [t for item in items for t in item]
+        hits = iter(self.claims.check_many(texts))
+        return [sum(len(next(hits)) for _ in item) for item in items]
