@@ -60,9 +60,11 @@ def find_max_rooms(
     asr_mode: AsrMode | Literal["auto"] = "auto",
     compare_utterances: int = 4,
     max_rooms: int = 8,
+    min_counts: int = 1,
     hook: Hook | None = None,
 ) -> RoomsCapacity:
-    """Try 1, 2, ... ``max_rooms`` rooms, stopping after the first count that is not kept.
+    """Try 1, 2, ... ``max_rooms`` rooms, stopping after the first count that is not kept
+    (but not before ``min_counts`` counts were tried, so a latency curve has points).
 
     With ``asr_mode="auto"`` both ASR batch modes are first timed on ``compare_utterances``
     utterances and the faster one is used.
@@ -80,7 +82,7 @@ def find_max_rooms(
             hook("rooms", rooms - 1, max_rooms)
         run = run_rooms(engines, recording, rooms, options)
         runs.append(run)
-        if not run.kept:
+        if not run.kept and rooms >= min_counts:
             break
     if hook is not None:
         hook("rooms", max_rooms, max_rooms)

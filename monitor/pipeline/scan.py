@@ -56,7 +56,7 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
     face_engine = None
     try:
         info = probe(container, spec)
-        face_engine = engines.faces() if engines.faces is not None and info.has_video else None
+        face_engine = engines.faces() if options.faces and engines.faces and info.has_video else None
         seen = observe_stream(
             container, info, options,
             want_audio=engines.asr is not None, ocr=engines.ocr, faces=face_engine,
