@@ -14,12 +14,32 @@ from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding
 from monitor.observations.types import FrameText, TranscriptSegment
 
-__all__ = ["screen_findings", "speech_findings"]
+__all__ = ["claim_time", "screen_findings", "speech_findings"]
 
 
 def _asr_weight(asr_confidence: float) -> float:
     """Shrink a claim's confidence a little when the recogniser itself was unsure."""
     return 0.7 + 0.3 * max(0.0, min(1.0, asr_confidence))
+
+
+LONG_SEGMENT = 6.0
+"""Segments longer than this (seconds) get a finding time estimated from where the claim sits in the text."""
+
+
+def claim_time(segment: TranscriptSegment, span: tuple[int, int], pad: float = 1.0) -> tuple[float, float]:
+    """Stream time of a claim inside a segment.
+
+    Whisper can return one segment for several sentences; in a long segment the claim's
+    time is estimated from its character position (speech rate is close to uniform
+    within one segment), padded by ``pad`` seconds and clipped to the segment.
+    """
+    duration = segment.end - segment.start
+    if duration <= LONG_SEGMENT or not segment.text:
+        return segment.start, segment.end
+    per_char = duration / len(segment.text)
+    start = max(segment.start, segment.start + span[0] * per_char - pad)
+    end = min(segment.end, segment.start + span[1] * per_char + pad)
+    return round(start, 3), round(end, 3)
 
 
 def speech_findings(
@@ -36,14 +56,14 @@ def speech_findings(
         if not hits:
             continue
         context = " / ".join(s.text for s in segments[max(0, i - 1) : i + 2])
-        snapshot = nearest_snapshot(snapshots, segment.start)
         for hit in hits:
+            start, end = claim_time(segment, hit.span)
             findings.append(
                 Finding(
                     category=hit.category,
                     risk=hit.risk,  # type: ignore[arg-type]
-                    start=segment.start,
-                    end=segment.end,
+                    start=start,
+                    end=end,
                     source="speech",
                     text=segment.text,
                     confidence=round(hit.confidence * _asr_weight(segment.confidence), 3),
@@ -52,9 +72,12 @@ def speech_findings(
                     span=hit.span,
                     stream=stream,
                     evidence=Evidence(
-                        snapshot=snapshot,
+                        snapshot=nearest_snapshot(snapshots, (start + end) / 2),
                         context=context,
-                        signals={"matched": hit.matched, "asr_text": segment.raw_text, **hit.details},
+                        signals={
+                            "matched": hit.matched, "asr_text": segment.raw_text,
+                            "segment": [segment.start, segment.end], **hit.details,
+                        },
                     ),
                 )
             )

@@ -1,0 +1,60 @@
+"""Claims in transcripts and on-screen text become findings with stream times (no media, no models)."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.detectors.claims import ClaimEngine
+from monitor.detectors.marketing import claim_time, screen_findings, speech_findings
+from monitor.observations.types import FrameText, TextBox, TranscriptSegment
+
+
+@pytest.fixture(scope="module")
+def engine() -> ClaimEngine:
+    return ClaimEngine.load()
+
+
+def _frame(t: float, *lines: str) -> FrameText:
+    boxes = tuple(TextBox(line, (10.0, 10.0 + 40 * i, 300.0, 45.0 + 40 * i), 0.99) for i, line in enumerate(lines))
+    return FrameText(time=t, frame_index=int(t), boxes=boxes, width=640, height=360)
+
+
+def test_speech_claim_keeps_segment_time_context_and_snapshot(engine: ClaimEngine) -> None:
+    segments = [
+        TranscriptSegment(10.0, 12.0, "家人们晚上好"),
+        TranscriptSegment(12.0, 15.5, "这款面膜是全网最低价", confidence=0.9),
+        TranscriptSegment(15.5, 17.0, "三十九块九包邮"),
+    ]
+    findings = speech_findings(segments, engine, stream="room", snapshots=[(11.0, "a.jpg"), (13.0, "b.jpg")])
+    assert [(f.category, f.start, f.end, f.source) for f in findings] == [("absolute_terms", 12.0, 15.5, "speech")]
+    f = findings[0]
+    assert f.evidence.snapshot == "b.jpg" and "家人们晚上好" in f.evidence.context and f.stream == "room"
+    assert segments[1].text[slice(*f.span)] in "全网最低价"  # type: ignore[misc]
+
+
+def test_claim_in_a_long_segment_is_timed_by_its_position() -> None:
+    text = "家人们晚上好欢迎来到直播间今天给大家带来我们家的好茶" + "这款茶是全网最低价"
+    segment = TranscriptSegment(0.0, 20.0, text)
+    start, end = claim_time(segment, (len(text) - 5, len(text)))
+    assert 15.0 < start < end == 20.0
+    assert claim_time(TranscriptSegment(3.0, 6.0, text), (0, 2)) == (3.0, 6.0)
+
+
+def test_caption_on_consecutive_frames_is_one_finding_until_it_leaves(engine: ClaimEngine) -> None:
+    frames = [_frame(t, "好物直播间", "全网最低价") for t in (5.0, 6.0, 7.0)]
+    frames += [_frame(t, "好物直播间") for t in (8.0, 9.0, 10.0, 11.0)]
+    frames += [_frame(12.0, "好物直播间", "全网最低价")]
+    findings = screen_findings(frames, engine, frame_interval=1.0)
+    assert [(f.category, f.start, f.end) for f in findings] == [
+        ("absolute_terms", 5.0, 8.0),
+        ("absolute_terms", 12.0, 13.0),
+    ]
+    assert findings[0].evidence.signals["frames"] == 3
+
+
+@pytest.mark.parametrize(
+    "segment_text",
+    ["第一次来的宝宝点个关注", "最后一排的宝宝看得见吗", "本产品是食品，不能代替药物", "三十九块九包邮，今天下单明天发货"],
+)
+def test_clean_selling_talk_gives_no_finding(engine: ClaimEngine, segment_text: str) -> None:
+    assert speech_findings([TranscriptSegment(0.0, 3.0, segment_text)], engine) == []
