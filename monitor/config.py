@@ -23,6 +23,9 @@ class ScanOptions(BaseModel):
     frame_interval: float = Field(1.0, gt=0, description="seconds between sampled frames")
     scene_threshold: float = Field(24.0, gt=0, description="thumbnail change (0..255) that adds a scene-change frame")
     max_duration: float | None = Field(None, gt=0, description="stop after this many seconds (live URLs)")
+    keyframes_only: bool = Field(
+        False, description="decode only keyframes: cheapest for rescans of streams with a short keyframe interval"
+    )
     open_timeout: float = Field(15.0, gt=0, description="seconds to wait for a URL to answer")
     asr_engine: Literal["faster-whisper", "torch"] = Field(
         "faster-whisper", description="CTranslate2 (CPU default) or PyTorch/transformers (batched, GPU)"

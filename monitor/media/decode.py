@@ -42,6 +42,9 @@ class DecodeOptions:
     """Stop after this many seconds of stream (needed for endless live URLs)."""
     audio: bool = True
     video: bool = True
+    keyframes_only: bool = False
+    """Decode only keyframes (no scene test, no dense frames): the cheapest sampling for long
+    rescans whose keyframe interval is at most ``frame_interval``."""
     dense_interval: float | None = None
     """Also yield small ``dense`` frames this often (face analysis needs ~10 fps); ``None`` for none."""
     dense_width: int = 320
@@ -138,6 +141,8 @@ def iter_media(
         return
     if video_stream is not None:
         video_stream.thread_type = "AUTO"
+        if options.keyframes_only:
+            video_stream.codec_context.skip_frame = "NONKEY"
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     samplers = [_FrameSampler(options)]
     if options.dense_interval is not None:

@@ -82,6 +82,7 @@ def observe_stream(
         max_duration=options.max_duration,
         audio=want_audio,
         video=ocr is not None or faces is not None,
+        keyframes_only=options.keyframes_only,
         dense_interval=1.0 / options.face_fps if faces is not None else None,
         dense_window=options.face_window,
         dense_period=options.face_period,

@@ -50,3 +50,14 @@ def test_wide_frames_are_scaled_down(demo: tuple[Path, StreamTruth]) -> None:
     video, _ = demo
     _, frames, _ = _decode(video, DecodeOptions(max_width=320, max_duration=2.0))
     assert frames and all(f.image.shape[1] == 320 for f in frames)
+
+
+def test_keyframes_only_skips_decoding_other_frames(demo: tuple[Path, StreamTruth]) -> None:
+    video, _ = demo
+    _, all_frames, full = _decode(video, DecodeOptions(audio=False))
+    _, key_frames, keys = _decode(video, DecodeOptions(audio=False, keyframes_only=True))
+    assert keys.decoded_frames < full.decoded_frames / 10
+    assert key_frames and key_frames[0].time == 0.0
+    times = [f.time for f in key_frames]
+    assert all(b - a >= 1.0 for a, b in zip(times, times[1:]))
+    assert len(key_frames) < len(all_frames)
