@@ -24,6 +24,21 @@ from monitor.text.numerals import parse_chinese_number
         ("10w+好评", "10万+好评"),
         ("树立威信", "树立威信"),
         ("加威信", "加微信"),
+        # one character of a sensitive word spelt in pinyin
+        ("别家都是假huo", "别家都是假货"),
+        ("这是gao仿", "这是高仿"),
+        ("能治tang尿病", "能治糖尿病"),
+        ("这个是A huo", "这个是a货"),
+        ("shanghai发货", "shanghai发货"),
+        # homophones of 原价 before a number, financial numerals, keycap digits
+        ("远价五百九十九", "原价599"),
+        ("市场价伍佰捌", "市场价580"),
+        ("原价8\u20e3\ufe0f8\u20e3\ufe0f", "原价88"),
+        # 加微 / V我 mean WeChat; 加微博 does not
+        ("加我微❤，备注", "加我微信,备注"),
+        ("V我", "微信我"),
+        ("加微博", "加微博"),
+        ("vivo手机", "vivo手机"),
     ],
 )
 def test_normalise_text(raw: str, expected: str) -> None:
@@ -54,6 +69,12 @@ def test_normalise_text(raw: str, expected: str) -> None:
         ("几十万", "几十万"),
         ("价格59.9元 原价 599", "价格59.9元原价599"),
         ("12 34", "12 34"),
+        # a price per item: the trailing 一 is "one box", not an elided digit
+        ("外面卖八百一盒", "外面卖800一盒"),
+        ("一百六一瓶", "160一瓶"),
+        ("一百零一件", "101件"),
+        ("十一件", "11件"),
+        ("三十一天", "31天"),
     ],
 )
 def test_numerals(raw: str, expected: str) -> None:

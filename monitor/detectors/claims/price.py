@@ -8,13 +8,12 @@ from dataclasses import dataclass
 
 __all__ = ["PriceComparison", "PriceMatcher"]
 
-# Short words that may sit between a price word and its number: 原价是599, 到手只要59.9.
-_FILLER = r"(?:下单|拍下|入手|这里|这边|这款|一件|单件|每件|一套|一盒|一瓶|[是要只需仅售卖价格为都就才到手直接的了:也])"
 # A quantity between a price word and its number: 今天三瓶一百九十九, 四盒才九十九.
 _QUANTITY = r"(?:\d+(?:瓶|盒|件|套|片|罐|包|支|斤|条|双|个|只|袋|份|杯|饼|箱))"
-# Any other short words in between (老板说今天亏本卖990, 吊牌上写的1200), digits and clause breaks excepted.
+# Short words between a price word and its number (到手只要59.9, 老板说今天亏本卖990, 吊牌上写的1200):
+# any characters but digits and clause breaks. Kept disjoint from _QUANTITY so the regex cannot backtrack badly.
 _GAP_CHAR = r"[^\d,.]"
-_MAX_GAP_ITEMS = 8
+_MAX_GAP_CHARS = 10
 _NUMBER = r"(?:¥|\$)?(?P<num>\d+(?:\.\d+)?)(?P<unit>万|千)?(?:多)?(?:元|块|rmb)?"
 # A number followed by these counts things, not money: 只要3盒, 现在5折.
 _NOT_PRICE = (
@@ -63,7 +62,7 @@ class PriceMatcher:
     def _compile(words: Sequence[str]) -> re.Pattern[str]:
         alt = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
         return re.compile(
-            rf"(?:{alt})(?:{alt}|{_FILLER}|{_QUANTITY}|{_GAP_CHAR}){{0,{_MAX_GAP_ITEMS}}}?{_NUMBER}{_NOT_PRICE}"
+            rf"(?:{alt})(?:{_QUANTITY}|{_GAP_CHAR}){{0,{_MAX_GAP_CHARS}}}?{_NUMBER}{_NOT_PRICE}"
         )
 
     @staticmethod
