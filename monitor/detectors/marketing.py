@@ -14,7 +14,7 @@ from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding
 from monitor.observations.types import FrameText, TranscriptSegment
 
-__all__ = ["claim_time", "screen_findings", "speech_findings"]
+__all__ = ["claim_time", "screen_findings", "speech_findings", "strongest_per_category"]
 
 
 def _asr_weight(asr_confidence: float) -> float:
@@ -42,6 +42,15 @@ def claim_time(segment: TranscriptSegment, span: tuple[int, int], pad: float = 1
     return round(start, 3), round(end, 3)
 
 
+def strongest_per_category(hits: Sequence[ClaimHit]) -> list[ClaimHit]:
+    """One hit per category (the most confident): a reviewer wants one finding per claim type per line."""
+    best: dict[str, ClaimHit] = {}
+    for hit in hits:
+        if hit.category not in best or hit.confidence > best[hit.category].confidence:
+            best[hit.category] = hit
+    return sorted(best.values(), key=lambda h: h.span)
+
+
 def speech_findings(
     segments: Sequence[TranscriptSegment],
     engine: ClaimEngine,
@@ -56,7 +65,7 @@ def speech_findings(
         if not hits:
             continue
         context = " / ".join(s.text for s in segments[max(0, i - 1) : i + 2])
-        for hit in hits:
+        for hit in strongest_per_category(hits):
             start, end = claim_time(segment, hit.span)
             findings.append(
                 Finding(
@@ -114,7 +123,7 @@ def screen_findings(
     for frame, hits in zip(ordered, engine.check_many([f.text for f in ordered]), strict=True):
         for key in [k for k, s in open_.items() if frame.time - s.last_time > gap]:
             done.append(open_.pop(key))
-        for hit in hits:
+        for hit in strongest_per_category(hits):
             key = (hit.category, hit.matched)
             sighting = open_.get(key)
             if sighting is None:

@@ -58,3 +58,11 @@ def test_caption_on_consecutive_frames_is_one_finding_until_it_leaves(engine: Cl
 )
 def test_clean_selling_talk_gives_no_finding(engine: ClaimEngine, segment_text: str) -> None:
     assert speech_findings([TranscriptSegment(0.0, 3.0, segment_text)], engine) == []
+
+
+def test_one_finding_per_category_per_line(engine: ClaimEngine) -> None:
+    text = "最后三单了，只剩两件，抢完就没有了，加我微信，加V信也行"
+    findings = speech_findings([TranscriptSegment(0.0, 5.0, text)], engine)
+    categories = [f.category for f in findings]
+    assert sorted(categories) == sorted(set(categories))
+    assert {"fake_scarcity", "traffic_diversion"} <= set(categories)
