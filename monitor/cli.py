@@ -133,6 +133,35 @@ def check_text(
         _fail(e)
 
 
+@app.command()
+def bench(
+    out: Annotated[Path, typer.Option(help="results folder (JSON, Markdown, PNG plots)")] = Path(
+        "benchmarks/results/suite"
+    ),
+    quick: Annotated[bool, typer.Option("--quick", help="small runs, about two minutes")] = False,
+    sections: Annotated[
+        Optional[str], typer.Option(help="comma-separated subset of accuracy,throughput,rooms,latency,memory")
+    ] = None,
+) -> None:
+    """Run the benchmark suite: accuracy, throughput, rooms in real time, latency, memory."""
+    from benchmarks.suite.run import ALL, run_suite
+    from monitor.sinks.console import RichProgress
+
+    chosen = tuple(s.strip() for s in sections.split(",")) if sections else ALL
+    unknown = [s for s in chosen if s not in ALL]
+    if unknown:
+        _fail(LivemonError(f"unknown bench section(s) {unknown}; choose from {', '.join(ALL)}"))
+    try:
+        with RichProgress(console) as progress:
+            result = run_suite(out, quick=quick, sections=chosen, hook=progress)
+    except LivemonError as e:
+        _fail(e)
+    console.print((out / "results.md").read_text(encoding="utf-8"), markup=False, highlight=False)
+    console.print("wrote " + ", ".join(str(f) for f in result.files))
+    if any(s.status == "failed" for s in result.sections):
+        raise typer.Exit(code=1)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     logging.basicConfig(level=logging.WARNING)
     app()

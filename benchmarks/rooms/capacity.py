@@ -28,6 +28,8 @@ class RoomsCapacity:
     asr_modes: AsrModeComparison | None
     """Sequential vs batched ASR on the same utterances; None when the mode was given."""
     stream_seconds: float
+    speech_share: float
+    """Share of the recording inside VAD utterances."""
     decode_seconds: float
     """Decoding the recording once (excluded from the runs: frames and audio are pre-decoded)."""
 
@@ -40,6 +42,15 @@ class RoomsCapacity:
                 break
             kept = run.rooms
         return kept
+
+    @property
+    def asr_bound_rooms(self) -> float | None:
+        """Rooms the ASR's measured throughput alone could serve, with no latency bound: its × real time
+        on utterances over the share of a room's stream that is speech."""
+        if self.asr_modes is None or not self.speech_share:
+            return None
+        best = min(self.asr_modes.sequential_s, self.asr_modes.batched_s)
+        return self.asr_modes.audio_s / best / self.speech_share
 
     @property
     def decode_share(self) -> float:
@@ -86,4 +97,7 @@ def find_max_rooms(
             break
     if hook is not None:
         hook("rooms", max_rooms, max_rooms)
-    return RoomsCapacity(tuple(runs), options, comparison, recording.duration, recording.decode_seconds)
+    speech = sum(end - start for start, end in recording.utterances)
+    return RoomsCapacity(
+        tuple(runs), options, comparison, recording.duration, speech / recording.duration, recording.decode_seconds
+    )

@@ -39,8 +39,9 @@ class RoomsOptions:
     """Stream seconds each room plays per room count."""
     rule: KeepRule = KeepRule()
     asr_mode: AsrMode = "sequential"
-    asr_batch: int = 2
-    """Most utterances per ASR batch (a long batch delays everything queued behind it)."""
+    asr_batch: int = 4
+    """Most utterances per ASR batch in ``batched`` mode; ``sequential`` takes one at a time so
+    each result leaves as soon as it is done."""
     ocr_batch: int = 4
     claims_batch: int = 32
     max_wait_s: float = 0.05
@@ -143,7 +144,8 @@ def _then_claims(
 
 
 def _arrivals(recording: Recording, rooms: int, seconds: float) -> list[Arrival]:
-    every = [a for r in range(rooms) for a in room_arrivals(recording, r, (r * OFFSET_STEP_S) % recording.duration, seconds)]
+    offsets = [(r * OFFSET_STEP_S) % recording.duration for r in range(rooms)]
+    every = [a for r, offset in enumerate(offsets) for a in room_arrivals(recording, r, offset, seconds)]
     return sorted(every, key=lambda a: a.due)
 
 
@@ -157,13 +159,18 @@ def run_rooms(engines: Engines, recording: Recording, rooms: int, options: Rooms
     claims: BatchScheduler[list[str], int] = BatchScheduler(
         ClaimCheck(engines.claims), SchedulerOptions(options.claims_batch, wait), name="rooms-claims"
     )
-    asr = BatchScheduler(batch_runner(engines.asr, options.asr_mode), SchedulerOptions(options.asr_batch, wait), name="rooms-asr")
+    asr_batch = options.asr_batch if options.asr_mode == "batched" else 1
+    asr = BatchScheduler(
+        batch_runner(engines.asr, options.asr_mode), SchedulerOptions(asr_batch, wait), name="rooms-asr"
+    )
     ocr = BatchScheduler(gated, SchedulerOptions(options.ocr_batch, wait), name="rooms-ocr")
     tracker = _Tracker(start=time.monotonic() + 0.2, expected=len(arrivals))
     for a in arrivals:
         time.sleep(max(0.0, tracker.start + a.due - time.monotonic()))
         tracker.submitted()
-        future: Future[Any] = asr.submit(a.room, a.audio) if a.kind == "speech" else ocr.submit(a.room, (a.room, a.frame))
+        future: Future[Any] = (
+            asr.submit(a.room, a.audio) if a.kind == "speech" else ocr.submit(a.room, (a.room, a.frame))
+        )
         future.add_done_callback(_then_claims(a, claims, tracker))
     with tracker.lock:
         backlog_at_end = tracker.outstanding

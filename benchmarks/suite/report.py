@@ -58,13 +58,14 @@ def _table(t: Table) -> list[str]:
     ]
 
 
-def markdown(sections: Sequence[Section], machine: dict[str, Any], command: str) -> str:
-    """The whole report: machine and device, then a heading, tables and notes per section."""
+def markdown(sections: Sequence[Section], machine: dict[str, Any], command: str, plots: Sequence[str] = ()) -> str:
+    """The whole report: machine and device, a heading, tables and notes per section, then the plots."""
     load = machine.get("load_average", {})
     lines = [
         "# livemon benchmark suite",
         "",
-        f"- machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {machine.get('memory_gib', '?')} GiB",
+        f"- machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, "
+        f"{machine.get('memory_gib', '?')} GiB",
         f"- device: {machine.get('device', '?')}",
         f"- load average (1/5/15 min) at start {load.get('start')}, at end {load.get('end')}: the machine is shared, "
         "so figures are slower than on an idle one",
@@ -72,12 +73,15 @@ def markdown(sections: Sequence[Section], machine: dict[str, Any], command: str)
         "",
     ]
     for s in sections:
-        lines += [f"## {s.name}", "", f"status: {s.status} · {s.seconds:.0f} s · load average at start {s.load_average}", ""]
+        head = f"status: {s.status} · {s.seconds:.0f} s · load average at start {s.load_average}"
+        lines += [f"## {s.name}", "", head, ""]
         for t in s.tables:
             lines += _table(t)
         lines += [f"- {n}" for n in s.notes]
         if s.notes:
             lines.append("")
+    if plots:
+        lines += ["## plots", "", *(f"![{Path(p).stem}]({p})" for p in plots), ""]
     return "\n".join(lines)
 
 
