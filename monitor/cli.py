@@ -65,6 +65,7 @@ def scan(
     max_duration: Annotated[Optional[float], typer.Option(help="stop after N seconds (live URLs)")] = None,
     rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
     allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
+    classifier: Annotated[Optional[str], typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
     no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
     no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
     no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
@@ -83,6 +84,7 @@ def scan(
             max_duration=max_duration,
             rule_packs=tuple(rule_packs) if rule_packs else None,
             allow_list=allow_list,
+            classifier=classifier,
             speech=False if no_speech else None,
             screen=False if no_screen else None,
             faces=False if no_faces else None,
@@ -117,13 +119,16 @@ def check_text(
     files: Annotated[Optional[list[Path]], typer.Argument(help="text files, one utterance per line; stdin when none")] = None,
     rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
     allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
+    classifier: Annotated[
+        str, typer.Option(help="'embedded', 'none' (rules alone: fastest) or a transformers classifier folder")
+    ] = "embedded",
 ) -> None:
     """Check text lines for claims; print one JSON object per input line."""
-    from monitor.detectors.claims import ClaimEngine
+    from monitor.pipeline.engines import build_claim_engine
     from monitor.sinks.text_lines import hits_record, iter_lines
 
     try:
-        engine = ClaimEngine.load(pack_dirs=tuple(rule_packs or ()), allow_list=allow_list)
+        engine = build_claim_engine(tuple(rule_packs or ()), allow_list, classifier)
         out = sys.stdout
         for batch in iter_lines(files or [], sys.stdin):
             for line, hits in zip(batch, engine.check_many(batch), strict=True):

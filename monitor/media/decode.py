@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import av
 import av.container
+import cv2
 import numpy as np
 
 from monitor.media.types import SAMPLE_RATE, AudioPCM, SampledFrame
@@ -66,6 +67,28 @@ class DecodeReport:
     warnings: list[str] = field(default_factory=list)
 
 
+_I420 = frozenset({"yuv420p", "yuvj420p"})
+
+
+def _grey_thumbnail(frame: av.VideoFrame) -> np.ndarray:
+    """A 32x18 grey thumbnail, from the luma plane when the frame has one (6x cheaper than swscale)."""
+    if frame.format.name in _I420:
+        plane = frame.planes[0]
+        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        return cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA)
+    return frame.to_ndarray(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="gray")
+
+
+def _bgr_image(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+    """The frame as BGR at ``width``x``height``; OpenCV converts I420 several times faster than swscale."""
+    if frame.format.name in _I420 and frame.width % 2 == 0 and frame.height % 2 == 0:
+        image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
+        if (width, height) != (frame.width, frame.height):
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
+        return image
+    return frame.to_ndarray(width=width, height=height, format="bgr24")
+
+
 class _FrameSampler:
     """Decides which decoded video frames to keep."""
 
@@ -93,11 +116,7 @@ class _FrameSampler:
     def offer(self, frame: av.VideoFrame, time: float) -> SampledFrame | None:
         if not self.in_window(time):
             return None
-        thumb = (
-            frame.to_ndarray(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="gray").astype(np.int16)
-            if self.scene
-            else None
-        )
+        thumb = _grey_thumbnail(frame).astype(np.int16) if self.scene else None
         reason: str | None = None
         if time + 1e-6 >= self.next_time:
             reason = self.reason
@@ -117,7 +136,7 @@ class _FrameSampler:
         if width > self.max_width:
             height = max(2, round(height * self.max_width / width / 2) * 2)
             width = self.max_width
-        image = frame.to_ndarray(width=width, height=height, format="bgr24")
+        image = _bgr_image(frame, width, height)
         sampled = SampledFrame(time=time, index=self.index, image=image, reason=reason)  # type: ignore[arg-type]
         self.index += 1
         return sampled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -48,10 +49,11 @@ class AsrOptions:
     model: str = "embedded:base"
     device: str = "cpu"
     compute_type: str = "int8"
-    beam_size: int = 5
+    beam_size: int = 1
     language: str = "zh"
     vad: bool = True
     cpu_threads: int = 0
+    """0 = one thread per core (CTranslate2's own default of 4 oversubscribes small machines)."""
 
 
 def segments_from_faster_whisper(segments: Sequence[Any], offset: float = 0.0) -> list[TranscriptSegment]:
@@ -89,7 +91,7 @@ class FasterWhisperAsr:
                 resolve_asr_model(options.model),
                 device=options.device,
                 compute_type=options.compute_type,
-                cpu_threads=options.cpu_threads,
+                cpu_threads=options.cpu_threads or os.cpu_count() or 4,
                 local_files_only=True,
             )
         except ModelError:

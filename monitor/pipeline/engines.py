@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from dataclasses import dataclass
 
 from monitor.config import ScanOptions
@@ -15,7 +16,7 @@ from monitor.observations.faces import FaceEngine, MediaPipeFaceEngine
 from monitor.observations.asr import AsrEngine, AsrOptions, FasterWhisperAsr
 from monitor.observations.ocr import OcrEngine, OcrOptions, RapidOcrEngine
 
-__all__ = ["Engines", "build_engines", "cuda_available", "ocr_on_cuda", "resolve_device"]
+__all__ = ["Engines", "build_claim_engine", "build_engines", "cuda_available", "ocr_on_cuda", "resolve_device"]
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +82,24 @@ class Engines:
     forgery: ForgeryModel | None = None
 
 
+def build_claim_engine(
+    pack_dirs: Sequence[Path] = (), allow_list: Path | None = None, classifier: str = "embedded"
+) -> ClaimEngine:
+    """Rule packs plus, unless ``classifier`` is 'none', a learned classifier fused with them."""
+    if classifier == "none":
+        return ClaimEngine.load(pack_dirs=pack_dirs, allow_list=allow_list)
+    from monitor.detectors.claims.classifier import EmbeddingClaimClassifier, TransformersClaimClassifier
+
+    if classifier == "embedded":
+        model = EmbeddingClaimClassifier.load()
+        return ClaimEngine.load(pack_dirs=pack_dirs, allow_list=allow_list, classifier=model, fusion=model.fusion_config())
+    return ClaimEngine.load(pack_dirs=pack_dirs, allow_list=allow_list, classifier=TransformersClaimClassifier(classifier))
+
+
 def build_engines(options: ScanOptions) -> Engines:
     """Load the claim rules and, when enabled, the ASR and OCR models."""
     device = resolve_device(options.device, options.asr_engine)
-    claims = ClaimEngine.load(pack_dirs=options.rule_packs, allow_list=options.allow_list)
+    claims = build_claim_engine(options.rule_packs, options.allow_list, options.classifier)
     asr = _build_asr(options, device) if options.speech else None
     ocr = (
         RapidOcrEngine(OcrOptions(det_side=options.ocr_det_side, use_cuda=ocr_on_cuda(device)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,13 +19,15 @@ from monitor.detectors.digital_human import (
 from monitor.detectors.marketing import screen_findings, speech_findings
 from monitor.errors import UnreadableMedia
 from monitor.findings import Finding
-from monitor.media.types import MediaInfo
+from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
+from monitor.media.types import AudioPCM, MediaInfo
+from monitor.observations.asr import AsrEngine
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.observe import StreamObservations, observe_stream
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.snapshots import SnapshotStore
-from monitor.sources.open import open_source, probe
+from monitor.sources.open import is_url, open_source, probe
 
 __all__ = ["ScanResult", "scan"]
 
@@ -48,35 +51,64 @@ class ScanResult:
         return self.stats.get("stream_seconds", 0.0)
 
 
+def _transcribe_file(
+    spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook
+) -> tuple[AudioPCM, list[TranscriptSegment], float]:
+    """Decode a local file's audio on its own and transcribe it (runs beside the video pass)."""
+    started = time.perf_counter()
+    container = open_source(spec, timeout=options.open_timeout)
+    try:
+        report = DecodeReport()
+        decode = DecodeOptions(video=False, max_duration=options.max_duration)
+        audio = join_audio([c for c in iter_media(container, decode, report) if isinstance(c, AudioPCM)])
+    finally:
+        container.close()
+    transcript = asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration)) if audio.duration else []
+    return audio, transcript, time.perf_counter() - started
+
+
 def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent) -> ScanResult:
-    """Scan one recording or stream URL and return its findings with evidence."""
+    """Scan one recording or stream URL and return its findings with evidence.
+
+    For a local file with both tracks, speech is transcribed in a worker thread from
+    its own audio-only pass while the main pass reads the screen and tracks faces
+    (CTranslate2, onnxruntime and MediaPipe release the GIL). A URL is read once.
+    """
     started = time.perf_counter()
     room = load_room_meta(options.room_meta) if options.room_meta is not None else None
     container = open_source(spec, timeout=options.open_timeout)
     face_engine = None
-    try:
-        info = probe(container, spec)
-        face_engine = engines.faces() if options.faces and engines.faces and info.has_video else None
-        seen = observe_stream(
-            container, info, options,
-            want_audio=engines.asr is not None, ocr=engines.ocr, faces=face_engine,
-            crop_interval=1.0 if engines.forgery is not None else None, hook=hook,
-        )
-    finally:
-        container.close()
-        if face_engine is not None:
-            face_engine.close()
-    timer = seen.timer
-    timer.seconds["decode"] = time.perf_counter() - started - timer.seconds["ocr"] - timer.seconds["faces"]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
+        try:
+            info = probe(container, spec)
+            early = (
+                pool.submit(_transcribe_file, spec, options, engines.asr, hook)
+                if engines.asr is not None and info.has_audio and info.has_video and not is_url(spec)
+                else None
+            )
+            face_engine = engines.faces() if options.faces and engines.faces and info.has_video else None
+            seen = observe_stream(
+                container, info, options,
+                want_audio=engines.asr is not None and early is None, ocr=engines.ocr, faces=face_engine,
+                crop_interval=1.0 if engines.forgery is not None else None, hook=hook,
+            )
+        finally:
+            container.close()
+            if face_engine is not None:
+                face_engine.close()
+        timer = seen.timer
+        timer.seconds["decode"] = time.perf_counter() - started - timer.seconds["ocr"] - timer.seconds["faces"]
+        transcript: list[TranscriptSegment] = []
+        if early is not None:
+            audio, transcript, timer.seconds["asr"] = early.result()
+            seen.audio = audio
     warnings = _track_warnings(info, seen, options)
     audio = seen.audio
-
-    transcript: list[TranscriptSegment] = []
-    if engines.asr is not None and audio.duration > 0:
+    if early is None and engines.asr is not None and audio.duration > 0:
         with timer("asr"):
             transcript = engines.asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration))
-        if not transcript:
-            warnings.append("no speech was found in the audio track")
+    if engines.asr is not None and audio.duration > 0 and not transcript:
+        warnings.append("no speech was found in the audio track")
 
     with timer("detect"):
         findings = speech_findings(transcript, engines.claims, stream=spec, snapshots=seen.snapshots.index)

@@ -1,0 +1,1 @@
+"""Models livemon trains or ships itself (see README.md)."""

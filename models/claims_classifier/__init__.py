@@ -1,0 +1,1 @@
+"""The claims classifier head: artefact, model card and training script (``train.py``)."""
