@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from monitor.errors import ConfigError
 
-__all__ = ["ScanOptions", "load_options"]
+__all__ = ["ScanOptions", "describe_validation_error", "load_options"]
 
 
 class ScanOptions(BaseModel):
@@ -61,6 +61,13 @@ class ScanOptions(BaseModel):
     forgery_model: Path | None = Field(None, description="ONNX face-forgery model (face crops in, score out)")
 
 
+def describe_validation_error(error: ValidationError) -> str:
+    """A pydantic error as ``key a.b: message; key c: message``, for one-line ConfigErrors."""
+    return "; ".join(
+        f"key {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in error.errors()
+    )
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
@@ -90,6 +97,4 @@ def load_options(config: Path | None = None, **overrides: Any) -> ScanOptions:
     try:
         return ScanOptions(**data)
     except ValidationError as e:
-        first = e.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"bad value for '{key}': {first['msg']}") from e
+        raise ConfigError(f"bad value for {describe_validation_error(e)}") from e

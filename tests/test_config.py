@@ -16,8 +16,8 @@ def test_defaults_are_documented_values() -> None:
     ("content", "suffix", "message"),
     [
         ("frame_intervall: 2\n", ".yaml", "unknown config key 'frame_intervall'.*did you mean 'frame_interval'"),
-        ("frame_interval = -1\n", ".toml", "bad value for 'frame_interval'"),
-        ("device: tpu\n", ".yaml", "bad value for 'device'"),
+        ("frame_interval = -1\n", ".toml", "bad value for key frame_interval"),
+        ("device: tpu\n", ".yaml", "bad value for key device"),
         ("- a\n- b\n", ".yaml", "must hold a mapping"),
         ("frame_interval: [\n", ".yaml", "cannot parse config file"),
     ],

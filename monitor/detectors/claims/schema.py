@@ -35,6 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.errors import ConfigError
+from monitor.config import describe_validation_error
 from monitor.findings import CLAIM_CATEGORIES
 
 __all__ = ["CLAIM_CATEGORIES", "Examples", "Nearby", "PackSpec", "PriceSpec", "RuleSpec", "read_pack"]
@@ -116,7 +117,4 @@ def read_pack(path: Path) -> PackSpec:
     try:
         return PackSpec.model_validate(data)
     except ValidationError as e:
-        problems = "; ".join(
-            f"key {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in e.errors()
-        )
-        raise ConfigError(f"rule pack {path}: {problems}") from e
+        raise ConfigError(f"rule pack {path}: {describe_validation_error(e)}") from e

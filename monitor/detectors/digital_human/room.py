@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from monitor.config import describe_validation_error
 from monitor.errors import ConfigError
 
 __all__ = ["RoomMeta", "load_room_meta"]
@@ -44,6 +45,4 @@ def load_room_meta(path: Path) -> RoomMeta:
     try:
         return RoomMeta.model_validate(data)
     except ValidationError as e:
-        first = e.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"bad value for '{key}' in room metadata {path}: {first['msg']}") from e
+        raise ConfigError(f"room metadata {path}: {describe_validation_error(e)}") from e
