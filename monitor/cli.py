@@ -33,7 +33,11 @@ def _run_scan(source: str, options: ScanOptions, out: Path | None, report: Path 
     from monitor.sinks.console import RichProgress, print_summary
     from monitor.sinks.html_report import write_report
     from monitor.sinks.jsonl import write_jsonl
+    from monitor.sources.open import is_url, open_source, probe
 
+    if not is_url(source):  # a bad file is reported before minutes of model loading
+        with open_source(source) as container:
+            probe(container, source)
     with console.status("loading models…"):
         engines = build_engines(options)
     with RichProgress(console) as progress:
