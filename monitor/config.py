@@ -53,7 +53,7 @@ class ScanOptions(BaseModel):
     min_confidence: float = Field(0.0, ge=0, le=1, description="drop findings below this confidence")
     faces: bool = Field(True, description="analyse the host's face for digital-human signals")
     face_fps: float = Field(10.0, gt=0, le=30, description="frames per second for face landmarks")
-    face_window: float = Field(60.0, gt=0, description="seconds of face analysis at the start of each period")
+    face_window: float = Field(45.0, gt=0, description="seconds of face analysis at the start of each period")
     face_period: float = Field(600.0, gt=0, description="seconds between the starts of face-analysis windows")
     dh_gap: float = Field(5.0, gt=0, description="longest gap in the AI label before it is reported")
     dh_threshold: float = Field(0.6, gt=0, lt=1, description="AI-likelihood from which a host counts as likely AI")

@@ -27,7 +27,8 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def claims_accuracy(out: Path) -> dict[str, Any]:
-    """``benchmarks.claims.evaluate`` on the test split, clean text and through ASR (rules, as the scan runs).
+    """``benchmarks.claims.evaluate`` on the test split, clean text and through ASR: rules alone, rules +
+    classifier (what the scan runs by default) and the classifier alone.
 
     Its own JSON and Markdown go to ``out``. A condition it cannot score (no ASR
     transcripts yet) or a missing module is reported as not available, with the reason.
@@ -40,7 +41,7 @@ def claims_accuracy(out: Path) -> dict[str, Any]:
     for condition in _CONDITIONS:
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # it prints its table; the suite has its own
-                conditions[condition] = _summary(evaluate(["--condition", condition, "--out", str(out)]))
+                conditions[condition] = _summary(evaluate(["--condition", condition, "--with-classifier", "--out", str(out)]))
         except SystemExit as e:  # its CLI exits when a condition has no texts
             conditions[condition] = {"status": "not available", "reason": str(e)}
     return {"status": "ok", "conditions": conditions}

@@ -8,6 +8,7 @@ from typing import Any
 from benchmarks.rooms import AsrModeComparison, RoomsCapacity, RoomsRun
 from benchmarks.suite.context import SuiteContext
 from benchmarks.suite.report import Section, Table, ratio
+from monitor.observations.asr import AsrOptions
 
 __all__ = ["capacity_dict", "latency_section", "rooms_section"]
 
@@ -81,8 +82,9 @@ def rooms_section(ctx: SuiteContext) -> Section:
         "decode excluded: the demo is decoded once beforehand; decoding it cost "
         f"{c.decode_seconds:.2f} s for {c.stream_seconds:.1f} s of stream ({c.decode_share:.1%} of a core-second "
         "per stream second), which each room would add",
-        "one shared model each: faster-whisper (production FasterWhisperAsr, beam 5, int8), RapidOCR behind "
-        "each room's text change gate, the rule-pack ClaimEngine; one BatchScheduler per model",
+        f"one shared model each: faster-whisper (production FasterWhisperAsr, beam {AsrOptions().beam_size}, int8), "
+        "RapidOCR behind each room's text change gate, the scan's claim engine (rules + classifier); "
+        "one BatchScheduler per model",
         "rooms replay the same recording, so repeated texts hit the claim engine's LRU cache; claim checks "
         "are milliseconds against seconds of ASR, so this barely moves the latencies",
     )
