@@ -53,7 +53,7 @@ class ScanResult:
 
 def _transcribe_file(
     spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook
-) -> tuple[AudioPCM, list[TranscriptSegment], float]:
+) -> tuple[AudioPCM, list[TranscriptSegment], DecodeReport, float]:
     """Decode a local file's audio on its own and transcribe it (runs beside the video pass)."""
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout)
@@ -64,7 +64,7 @@ def _transcribe_file(
     finally:
         container.close()
     transcript = asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration)) if audio.duration else []
-    return audio, transcript, time.perf_counter() - started
+    return audio, transcript, report, time.perf_counter() - started
 
 
 def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent) -> ScanResult:
@@ -100,8 +100,8 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
         timer.seconds["decode"] = time.perf_counter() - started - timer.seconds["ocr"] - timer.seconds["faces"]
         transcript: list[TranscriptSegment] = []
         if early is not None:
-            audio, transcript, timer.seconds["asr"] = early.result()
-            seen.audio = audio
+            seen.audio, transcript, audio_report, timer.seconds["asr"] = early.result()
+            seen.report.corrupt_packets += audio_report.corrupt_packets
     warnings = _track_warnings(info, seen, options)
     audio = seen.audio
     if early is None and engines.asr is not None and audio.duration > 0:
