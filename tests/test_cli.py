@@ -82,3 +82,14 @@ def test_check_text_prints_one_json_object_per_line(tmp_path: Path) -> None:
     first = records[0]["findings"][0]
     assert set(first) >= {"category", "risk", "span", "confidence", "basis", "rule"}
     assert lines[0][slice(*first["span"])] in "全网最低价"
+
+
+def test_demo_writes_findings_and_a_report_with_pictures(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "findings.jsonl").read_text().splitlines()]
+    assert {r["source"] for r in records} == {"speech", "screen"}
+    assert all(Path(r["evidence"]["snapshot"]).is_file() for r in records)
+    report = (tmp_path / "report.html").read_text()
+    assert report.count('<img src="data:image/jpeg;base64,') == len(records)
+    assert "<mark>" in report and "广告法" in report
