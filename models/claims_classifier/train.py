@@ -146,19 +146,31 @@ def _tp_fp_fn(pred: np.ndarray, truth: np.ndarray) -> tuple[int, int, int]:
     return int((pred & truth).sum()), int((pred & ~truth).sum()), int((~pred & truth).sum())
 
 
+F1_TIE = 0.001
+"""DEV micro-F1 differences below this are noise when choosing the fusion threshold."""
+
+
 def fusion_threshold(
     records: Sequence[Record], rule_sets: Sequence[set[str]], proba: np.ndarray, opt: TrainOptions
 ) -> tuple[float, dict[str, float]]:
-    """The ``alone_threshold`` with the best DEV micro F1 of rules + classifier, clean flags capped."""
+    """The ``alone_threshold`` with the best DEV micro F1 of rules + classifier, clean flags capped.
+
+    Thresholds within ``F1_TIE`` of the best F1 count as tied; the strictest of them wins, since
+    it flags the fewest clean sentences for the same accuracy.
+    """
     companions = companion_pairs(records)
     truth = [r.labels for r in records]
-    best: tuple[float, float, dict[str, float]] = (-1.0, 0.95, {})
+    candidates: list[tuple[float, float, dict[str, float]]] = []
     for t in np.round(np.arange(0.5, 0.951, 0.05), 2):
         predicted = [rules | {c for c, p in zip(CATEGORIES, row) if p >= t} for rules, row in zip(rule_sets, proba)]
         s = score(truth, predicted, companions)
-        if s.clean_flag_rate <= opt.max_clean_flag_rate and s.micro.f1 > best[0]:
-            best = (s.micro.f1, float(t), _summary(s))
-    return best[1], best[2]
+        if s.clean_flag_rate <= opt.max_clean_flag_rate:
+            candidates.append((s.micro.f1, float(t), _summary(s)))
+    if not candidates:
+        return 0.95, {}
+    best_f1 = max(f1 for f1, _, _ in candidates)
+    _, threshold, summary = max((c for c in candidates if c[0] >= best_f1 - F1_TIE), key=lambda c: c[1])
+    return threshold, summary
 
 
 def _summary(s: Scores) -> dict[str, float]:
