@@ -3,9 +3,10 @@
 ``python -m benchmarks.claims.asr_noisy [--split test] [--limit N]`` voices each
 sentence with :class:`benchmarks.media.tts.MandarinTTS` and transcribes it with the
 scan's own ASR (:class:`monitor.observations.asr.FasterWhisperAsr` with default
-:class:`AsrOptions`: embedded Whisper base, int8, beam 5, ``zh``, VAD and the scan's
-``INITIAL_PROMPT``). Transcripts go to a JSONL file in the cache folder keyed by the
-corpus hash; a rerun skips the ids already done, so the job can be stopped and resumed.
+:class:`AsrOptions`: embedded Whisper base, int8, ``zh``, VAD and the scan's
+``INITIAL_PROMPT``). Transcripts go to one JSONL file in the cache folder, keyed by
+the SHA-1 of the sentence text, so editing or adding corpus sentences only voices
+the new ones, and a stopped job resumes where it was.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from pathlib import Path
 from benchmarks.claims.corpus import CORPUS_DIR, SPLITS, Record, load_corpus
 from monitor.engines.cache import cache_dir
 
-__all__ = ["corpus_hash", "load_transcripts", "transcript_path", "transcribe_split"]
+__all__ = ["corpus_hash", "load_transcripts", "text_key", "transcript_path", "transcribe_records"]
+
+PIPELINE_VERSION = "tts1-whisper-base-beam1"
+"""Names the TTS + ASR settings the cached transcripts were made with; change it when they change."""
 
 
 def corpus_hash(directory: Path = CORPUS_DIR) -> str:
@@ -31,47 +35,52 @@ def corpus_hash(directory: Path = CORPUS_DIR) -> str:
     return digest.hexdigest()[:16]
 
 
-def transcript_path(split: str, version: str | None = None) -> Path:
-    """``<cache>/claims_asr/<corpus hash>/<split>.jsonl``."""
-    return cache_dir("claims_asr", version or corpus_hash()) / f"{split}.jsonl"
+def text_key(text: str) -> str:
+    """Cache key of one sentence: SHA-1 of its text."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def load_transcripts(split: str, version: str | None = None) -> dict[str, str]:
-    """Simplified-Chinese transcripts by record id (empty when none were made yet)."""
-    path = transcript_path(split, version)
+def transcript_path() -> Path:
+    """``<cache>/claims_asr/<PIPELINE_VERSION>/transcripts.jsonl``."""
+    return cache_dir("claims_asr", PIPELINE_VERSION) / "transcripts.jsonl"
+
+
+def _cached(path: Path) -> dict[str, str]:
     if not path.exists():
         return {}
-    out: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            out[row["id"]] = row["text"]
-    return out
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {row["key"]: row["text"] for row in rows}
 
 
-def transcribe_split(records: Sequence[Record], path: Path) -> int:
-    """Append a transcript line for every record not yet in ``path``; returns how many were added."""
+def load_transcripts(records: Sequence[Record], path: Path | None = None) -> dict[str, str]:
+    """Simplified-Chinese transcripts by record id, for the records transcribed so far."""
+    cached = _cached(path or transcript_path())
+    return {r.id: cached[text_key(r.text)] for r in records if text_key(r.text) in cached}
+
+
+def transcribe_records(records: Sequence[Record], path: Path | None = None) -> int:
+    """Append a transcript line for every record whose text is not yet in ``path``; returns how many were added."""
     from tqdm import tqdm
 
     from benchmarks.media.tts import SAMPLE_RATE, MandarinTTS
     from monitor.media.types import AudioPCM
     from monitor.observations.asr import AsrOptions, FasterWhisperAsr
 
-    done = set()
-    if path.exists():
-        done = {json.loads(line)["id"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
-    # Hash order, so a partial run is a fair sample of the split rather than its first files.
-    todo = sorted((r for r in records if r.id not in done), key=lambda r: hashlib.sha1(r.id.encode()).hexdigest())
+    path = path or transcript_path()
+    done = set(_cached(path))
+    todo = {text_key(r.text): r for r in records if text_key(r.text) not in done}
     if not todo:
         return 0
     tts = MandarinTTS()
     asr = FasterWhisperAsr(AsrOptions())
     with path.open("a", encoding="utf-8") as out:
-        for r in tqdm(todo, desc=f"TTS→ASR {path.stem}", unit="utt"):
+        # Key order, so a partial run is a fair sample of the split rather than its first files.
+        for key in tqdm(sorted(todo), desc=f"TTS→ASR ({len(todo)} sentences)", unit="utt"):
+            r = todo[key]
             audio = AudioPCM(tts.synthesize(r.text), sample_rate=SAMPLE_RATE)
             segments = asr.transcribe(audio)
             row = {
-                "id": r.id,
+                "key": key,
                 "text": "".join(s.text for s in segments),
                 "raw_text": "".join(s.raw_text for s in segments),
                 "seconds": round(audio.duration, 2),
@@ -87,9 +96,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=None, help="only the first N records of the split")
     args = parser.parse_args(argv)
     records = load_corpus(args.split)[: args.limit]
-    path = transcript_path(args.split)
-    added = transcribe_split(records, path)
-    print(f"{added} transcribed; {len(load_transcripts(args.split))}/{len(records)} done → {path}")
+    added = transcribe_records(records)
+    print(f"{added} transcribed; {len(load_transcripts(records))}/{len(records)} done → {transcript_path()}")
 
 
 if __name__ == "__main__":

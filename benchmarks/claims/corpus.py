@@ -13,7 +13,7 @@ stored as JSONL under ``corpus/``:
 
 The split (``train``/``dev``/``test``, 60/20/20) is fixed by :func:`assign_splits`:
 inside each stratum (the id without its number: ``abs``, ``hneg-med``,
-``neg-chat`` ...) records are ordered by SHA-1 of the id (multi-label and
+``neg-chat`` ...) and writing batch, records are ordered by SHA-1 of the id (multi-label and
 evasion-spelling records grouped so they spread evenly) and dealt out
 train, train, dev, train, test. The split is stored in every record and
 re-checked by :func:`check_corpus`, so the test split stays held out: tune on
@@ -100,6 +100,9 @@ class Record:
     split: Split
     note: str | None = None
     """Free text: why a borderline label was chosen, ``evasion spelling``, ``near-miss: <category>``."""
+    batch: int = 1
+    """Writing batch: sentences added later form their own batch, dealt into splits on their own,
+    so adding sentences never moves an existing record to another split."""
 
     @property
     def is_positive(self) -> bool:
@@ -121,6 +124,9 @@ class Record:
             if not isinstance(labels, list):
                 raise CorpusError(f"{where}: labels must be a list, got {type(labels).__name__}")
             note = obj.get("note")
+            batch = obj.get("batch", 1)
+            if not isinstance(batch, int) or batch < 1:
+                raise CorpusError(f"{where}: batch must be a positive integer, got {batch!r}")
             return cls(
                 id=str(obj["id"]),
                 text=str(obj["text"]),
@@ -128,6 +134,7 @@ class Record:
                 kind=obj["kind"],  # type: ignore[arg-type]
                 split=obj["split"],  # type: ignore[arg-type]
                 note=None if note is None else str(note),
+                batch=batch,
             )
         except KeyError as e:
             raise CorpusError(f"{where}: missing field {e.args[0]!r}") from e
@@ -143,7 +150,7 @@ _SPLIT_CYCLE: tuple[str, ...] = ("train", "train", "dev", "train", "test")
 
 
 def assign_splits(records: Iterable[Record]) -> dict[str, str]:
-    """Deterministic 60/20/20 split, stratified by :func:`stratum` (category or near-miss tag).
+    """Deterministic 60/20/20 split, stratified by :func:`stratum` (category or near-miss tag) and batch.
 
     Inside a stratum the records are ordered by (multi-label?, evasion
     spelling?, SHA-1 of the id) and dealt out in the fixed cycle
@@ -151,9 +158,9 @@ def assign_splits(records: Iterable[Record]) -> dict[str, str]:
     evasion records inside it, spread 60/20/20 to within one record, and the
     split of a record depends only on the corpus content, never on chance.
     """
-    groups: dict[str, list[Record]] = {}
+    groups: dict[tuple[str, int], list[Record]] = {}
     for r in records:
-        groups.setdefault(stratum(r.id), []).append(r)
+        groups.setdefault((stratum(r.id), r.batch), []).append(r)
     out: dict[str, str] = {}
     for members in groups.values():
         order = sorted(

@@ -152,10 +152,10 @@ def flagged(hits: Iterable[ClaimHit]) -> set[str]:
     return {h.category for h in hits if h.risk != "pass"}
 
 
-def _texts(records: Sequence[Record], condition: str, split: str) -> tuple[list[Record], list[str]]:
+def _texts(records: Sequence[Record], condition: str) -> tuple[list[Record], list[str]]:
     if condition == "clean":
         return list(records), [r.text for r in records]
-    transcripts = load_transcripts(split)
+    transcripts = load_transcripts(records)
     kept = [r for r in records if r.id in transcripts]
     return kept, [transcripts[r.id] for r in kept]
 
@@ -180,6 +180,10 @@ def _report(scores: Scores, records: Sequence[Record], texts: Sequence[str]) -> 
     }
 
 
+def _micro_summary(s: Scores, records: int) -> dict[str, float]:
+    return {"records": records, "micro_f1": round(s.micro.f1, 4), "clean_flag_rate": round(s.clean_flag_rate, 4)}
+
+
 def _markdown(result: dict[str, object]) -> str:
     systems: dict[str, dict[str, object]] = result["systems"]  # type: ignore[assignment]
     lines = [
@@ -198,6 +202,11 @@ def _markdown(result: dict[str, object]) -> str:
             f"{st['f1']:.3f} | "  # type: ignore[index]
             f"{s['clean_flag_rate']:.1%} ({s['clean_flagged']}/{s['clean_total']}) |"
         )
+    lines += ["", "By writing batch (see the corpus README):", "",
+              "| system | batch | records | micro F1 | clean flagged |", "|---|---:|---:|---:|---:|"]
+    for name, batches in result["by_batch"].items():  # type: ignore[union-attr]
+        for b, m in batches.items():
+            lines.append(f"| {name} | {b} | {m['records']} | {m['micro_f1']:.3f} | {m['clean_flag_rate']:.1%} |")
     for name, s in systems.items():
         lines += ["", f"## {name}", "", "| category | P | R | F1 | TP | FP | FN |", "|---|" + "---:|" * 6]
         for c, v in s["per_category"].items():  # type: ignore[union-attr]
@@ -218,22 +227,30 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
 
     split_records = load_corpus(args.split)
-    records, texts = _texts(split_records, args.condition, args.split)
+    records, texts = _texts(split_records, args.condition)
     if not records:
         raise SystemExit(f"no {args.condition} texts for {args.split}: run `python -m benchmarks.claims.asr_noisy`")
     companions = companion_pairs(r for r in load_corpus() if r.split != "test")
     truth = [r.labels for r in records]
     rules = ClaimEngine.load()
-    systems = {"rules": score(truth, [flagged(h) for h in rules.check_many(texts)], companions)}
+    predictions = {"rules": [flagged(h) for h in rules.check_many(texts)]}
     if args.with_classifier:
         from monitor.detectors.claims.classifier import EmbeddingClaimClassifier
 
         classifier = EmbeddingClaimClassifier.load()
         fused = ClaimEngine.load(classifier=classifier, fusion=classifier.fusion_config())
-        systems["rules+classifier"] = score(truth, [flagged(h) for h in fused.check_many(texts)], companions)
+        predictions["rules+classifier"] = [flagged(h) for h in fused.check_many(texts)]
         alone = classifier.predict_proba(texts) >= [classifier.thresholds[c] for c in CATEGORIES]
-        alone_sets = [{c for c, on in zip(CATEGORIES, row) if on} for row in alone]
-        systems["classifier alone"] = score(truth, alone_sets, companions)
+        predictions["classifier alone"] = [{c for c, on in zip(CATEGORIES, row) if on} for row in alone]
+    systems = {name: score(truth, predicted, companions) for name, predicted in predictions.items()}
+    batches = {b: [i for i, r in enumerate(records) if r.batch == b] for b in sorted({r.batch for r in records})}
+    by_batch = {
+        name: {
+            str(b): _micro_summary(score([truth[i] for i in rows], [predicted[i] for i in rows], companions), len(rows))
+            for b, rows in batches.items()
+        }
+        for name, predicted in predictions.items()
+    }
     result: dict[str, object] = {
         "condition": args.condition,
         "split": args.split,
@@ -244,9 +261,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
         "companions": sorted(sorted(p) for p in companions),
         "scoring": " ".join(SCORING.split()),
         "systems": {name: _report(s, records, texts) for name, s in systems.items()},
+        "by_batch": by_batch,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / f"claims_{args.condition}"
+    stem = args.out / (f"claims_{args.condition}" if args.split == "test" else f"claims_{args.condition}_{args.split}")
     stem.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     stem.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
     print(_markdown(result).split("\n## ", 1)[0])

