@@ -246,7 +246,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     batches = {b: [i for i, r in enumerate(records) if r.batch == b] for b in sorted({r.batch for r in records})}
     by_batch = {
         name: {
-            str(b): _micro_summary(score([truth[i] for i in rows], [predicted[i] for i in rows], companions), len(rows))
+            str(b): _micro_summary(
+                score([truth[i] for i in rows], [predicted[i] for i in rows], companions), len(rows)
+            )
             for b, rows in batches.items()
         }
         for name, predicted in predictions.items()

@@ -218,9 +218,10 @@ def fusion_thresholds(
     the fewest clean sentences for the same accuracy.
     """
     grid = [float(t) for t in np.round(np.arange(0.3, 0.951, 0.05), 2)]
+    companions = companion_pairs(views[0].records)
 
     def objective(cuts: dict[str, float]) -> tuple[float, dict[str, dict[str, float]]] | None:
-        scores = {v.name: _fused_scores(v, rule_sets, proba, cuts) for v in views}
+        scores = {v.name: _fused_scores(v, rule_sets, proba, cuts, companions) for v in views}
         if scores[views[0].name].clean_flag_rate > opt.max_clean_flag_rate:
             return None
         return float(np.mean([sc.micro.f1 for sc in scores.values()])), {n: _summary(sc) for n, sc in scores.items()}
@@ -239,11 +240,12 @@ def fusion_thresholds(
     return alone, {c: cuts[c] for c in CATEGORIES if cuts[c] != alone}, summary
 
 
-def _fused_scores(view: View, rule_sets: Sequence[set[str]], proba: np.ndarray, cuts: dict[str, float]) -> Scores:
-    predicted = [
-        rule_sets[i] | {c for c, p in zip(CATEGORIES, proba[i]) if p >= cuts[c]} for i in view.rows
-    ]
-    return score([r.labels for r in view.records], predicted, companion_pairs(view.records))
+def _fused_scores(
+    view: View, rule_sets: Sequence[set[str]], proba: np.ndarray, cuts: dict[str, float], companions: frozenset
+) -> Scores:
+    """Rules + classifier on one view; ``companions`` come from TRAIN+DEV labels (see evaluate.py)."""
+    predicted = [rule_sets[i] | {c for c, p in zip(CATEGORIES, proba[i]) if p >= cuts[c]} for i in view.rows]
+    return score([r.labels for r in view.records], predicted, companions)
 
 
 def _summary(s: Scores) -> dict[str, float]:
@@ -319,16 +321,17 @@ def train(out_dir: Path = DEFAULT_MODEL_DIR, opt: TrainOptions = TrainOptions())
     alone, per_category, fused_oof = fusion_thresholds(pool_views[:2], rule_sets, oof_proba, opt)
     cuts = {c: per_category.get(c, alone) for c in CATEGORIES}
 
+    companions = companion_pairs(pool)
+
     def metrics(v: View, p: np.ndarray) -> dict[str, object]:
         cut = np.array([thresholds[c] for c in CATEGORIES])
         truth = [r.labels for r in v.records]
-        companions = companion_pairs(pool)
         alone_sets = [{c for c, on in zip(CATEGORIES, p[i] >= cut) if on} for i in v.rows]
         return {
             "records": len(v.records),
             "classifier": _summary(score(truth, alone_sets, companions)),
             "rules": _summary(score(truth, [rule_sets[i] for i in v.rows], companions)),
-            "rules+classifier": _summary(_fused_scores(v, rule_sets, p, cuts)),
+            "rules+classifier": _summary(_fused_scores(v, rule_sets, p, cuts, companions)),
             "calibration": _calibration(p[v.rows], y[v.rows]),
         }
 

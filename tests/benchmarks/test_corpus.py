@@ -47,7 +47,7 @@ def test_a_new_batch_never_moves_existing_records() -> None:
     records = load_corpus()
     first = [r for r in records if r.batch == 1]
     added = [
-        Record(id=f"abs-{9000 + i}", text=f"新句子{i}", labels=("absolute_terms",), kind="positive", split="train", batch=3)
+        Record(f"abs-{9000 + i}", f"新句子{i}", ("absolute_terms",), "positive", "train", batch=3)
         for i in range(20)
     ]
     before, after = assign_splits(first), assign_splits([*first, *added])

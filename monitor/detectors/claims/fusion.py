@@ -74,7 +74,8 @@ def fuse(
     ]
     seen = {h.category for h in hits}
     for category, p in zip(CLAIM_CATEGORIES, probs):
-        if category in seen or p < config.category_thresholds.get(category, config.alone_threshold) or not text.strip():
+        threshold = config.category_thresholds.get(category, config.alone_threshold)
+        if category in seen or p < threshold or not text.strip():
             continue
         fused.append(
             ClaimHit(

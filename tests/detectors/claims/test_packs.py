@@ -112,6 +112,14 @@ def test_classifier_only_detection_is_a_review_hit_over_the_whole_text() -> None
     ]
 
 
+def test_per_category_thresholds_override_the_shared_one() -> None:
+    text = "这个东西吃了人会变聪明"
+    fusion = FusionConfig(alone_threshold=0.9, category_thresholds={"counterfeit": 0.3})
+    classifier = FakeClassifier({"false_efficacy": 0.6, "counterfeit": 0.4})
+    hits = ClaimEngine.load(classifier=classifier, fusion=fusion).check(text)
+    assert [h.category for h in hits] == ["counterfeit"]
+
+
 def test_classifier_with_wrong_shape_is_rejected() -> None:
     class Broken:
         def predict_proba(self, texts: list[str]) -> np.ndarray:
