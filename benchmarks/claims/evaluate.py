@@ -1,7 +1,8 @@
 """Score the claims engine on the labelled corpus, rules alone and fused with the classifier.
 
 ``python -m benchmarks.claims.evaluate [--split test] [--condition clean|asr] [--with-classifier]``
-writes ``benchmarks/results/claims_<condition>.json`` and ``.md``. The ``asr`` condition
+writes ``benchmarks/results/claims_<condition>.json`` and ``.md`` (``claims_<condition>_<split>``
+for another split), with scores per writing batch too. The ``asr`` condition
 reads the transcripts made by :mod:`benchmarks.claims.asr_noisy` and scores only the
 records transcribed so far (the coverage is reported).
 
