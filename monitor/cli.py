@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from monitor.config import ScanOptions, load_options
-from monitor.errors import LivemonError
+from monitor.errors import ConfigError, LivemonError
 
 app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -126,16 +126,22 @@ def check_text(
     classifier: Annotated[
         str, typer.Option(help="'embedded', 'none' (rules alone: fastest) or a transformers classifier folder")
     ] = "embedded",
+    source: Annotated[
+        str, typer.Option(help="'text' (written: captions, scripts) or 'speech' (ASR transcripts)")
+    ] = "text",
 ) -> None:
     """Check text lines for claims; print one JSON object per input line."""
+    from monitor.detectors.claims import TEXT_SOURCES
     from monitor.pipeline.engines import build_claim_engine
     from monitor.sinks.text_lines import hits_record, iter_lines
 
+    if source not in TEXT_SOURCES:
+        _fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
     try:
         engine = build_claim_engine(tuple(rule_packs or ()), allow_list, classifier)
         out = sys.stdout
         for batch in iter_lines(files or [], sys.stdin):
-            for line, hits in zip(batch, engine.check_many(batch), strict=True):
+            for line, hits in zip(batch, engine.check_many(batch, source), strict=True):
                 out.write(json.dumps(hits_record(line, hits), ensure_ascii=False) + "\n")
         out.flush()
     except LivemonError as e:

@@ -84,6 +84,16 @@ def test_check_text_prints_one_json_object_per_line(tmp_path: Path) -> None:
     assert lines[0][slice(*first["span"])] in "全网最低价"
 
 
+def test_check_text_reads_transcripts_at_the_speech_operating_point() -> None:
+    lines = ["这个茶每天喝能将薛鸭", "家人们晚上好"]
+    result = runner.invoke(app, ["check-text", "--source", "speech"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [sorted({f["category"] for f in r["findings"]}) for r in records] == [["medical_claims"], []]
+    wrong = runner.invoke(app, ["check-text", "--source", "video"], input="你好\n")
+    assert wrong.exit_code == 2 and "--source must be one of text, speech" in wrong.output
+
+
 def test_demo_writes_findings_and_a_report_with_pictures(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -3,8 +3,9 @@
 ``python -m benchmarks.claims.evaluate [--split test] [--condition clean|asr] [--with-classifier]``
 writes ``benchmarks/results/claims_<condition>.json`` and ``.md`` (``claims_<condition>_<split>``
 for another split), with scores per writing batch too. The ``asr`` condition
-reads the transcripts made by :mod:`benchmarks.claims.asr_noisy` and scores only the
-records transcribed so far (the coverage is reported).
+reads the transcripts made by :mod:`benchmarks.claims.asr_noisy`, scores only the
+records transcribed so far (the coverage is reported) and fuses at the classifier's
+speech operating point, as the scan does for transcripts.
 
 Scoring: see :data:`SCORING`.
 """
@@ -239,8 +240,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
         from monitor.detectors.claims.classifier import EmbeddingClaimClassifier
 
         classifier = EmbeddingClaimClassifier.load()
-        fused = ClaimEngine.load(classifier=classifier, fusion=classifier.fusion_config())
-        predictions["rules+classifier"] = [flagged(h) for h in fused.check_many(texts)]
+        source = "speech" if args.condition == "asr" else "text"
+        fused = ClaimEngine.load(classifier=classifier, fusion=classifier.fusion_config(source))
+        predictions["rules+classifier"] = [flagged(h) for h in fused.check_many(texts, source)]
         alone = classifier.predict_proba(texts) >= [classifier.thresholds[c] for c in CATEGORIES]
         predictions["classifier alone"] = [{c for c, on in zip(CATEGORIES, row) if on} for row in alone]
     systems = {name: score(truth, predicted, companions) for name, predicted in predictions.items()}

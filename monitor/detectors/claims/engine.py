@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import yaml
@@ -21,7 +21,7 @@ from monitor.errors import ConfigError
 from monitor.findings import RISK_ORDER
 from monitor.text import NormalisedText, normalise, pinyin_sequence
 
-__all__ = ["BUILTIN_PACKS", "ClaimEngine", "ClaimHit", "ExampleFailure"]
+__all__ = ["BUILTIN_PACKS", "TEXT_SOURCES", "ClaimEngine", "ClaimHit", "ExampleFailure", "TextSource"]
 
 BUILTIN_PACKS = Path(__file__).with_name("packs")
 PINYIN_CONFIDENCE = 0.7
@@ -31,6 +31,9 @@ WINDOW_OVERLAP = 64
 MAX_CHARS = 200_000
 """Text beyond this many characters is not checked (a transcript line is far shorter)."""
 _CACHE_SIZE = 4_096
+TextSource = Literal["text", "speech"]
+"""Where a text came from: written (captions, ``check-text``) or an ASR transcript."""
+TEXT_SOURCES: tuple[TextSource, ...] = ("text", "speech")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +91,12 @@ class ClaimEngine:
         allow_digest: str = "",
         classifier: ClaimClassifier | None = None,
         fusion: FusionConfig = FusionConfig(),
+        speech_fusion: FusionConfig | None = None,
     ) -> None:
         self.packs = tuple(packs)
         self.classifier = classifier
         self.fusion = fusion
+        self.speech_fusion = speech_fusion or fusion
         self._allow = re.compile("|".join(re.escape(a) for a in sorted(set(allow), key=len, reverse=True))) if allow else None
         self._soundalikes = SoundalikeIndex(r for p in self.packs for r in p.rules)
         self._pack_of = {r.id: p for p in self.packs for r in p.rules}
@@ -109,12 +114,15 @@ class ClaimEngine:
         *,
         classifier: ClaimClassifier | None = None,
         fusion: FusionConfig = FusionConfig(),
+        speech_fusion: FusionConfig | None = None,
         builtin: bool = True,
     ) -> ClaimEngine:
         """Built-in packs plus every ``*.yaml``/``*.yml`` in ``pack_dirs``, and an optional allow-list.
 
         The allow-list is a text file with one phrase per line (``#`` starts a
         comment) or a YAML list; hits overlapping an allowed phrase are dropped.
+        ``fusion`` is the classifier's operating point for written text (captions,
+        ``check-text``); ``speech_fusion`` the one for transcripts (default: ``fusion``).
         """
         dirs = ([BUILTIN_PACKS] if builtin else []) + [Path(d) for d in pack_dirs]
         packs: list[CompiledPack] = []
@@ -130,13 +138,20 @@ class ClaimEngine:
                     seen[rule.id] = path
                 packs.append(pack)
         allow, digest = _read_allow_list(allow_list) if allow_list else ((), "")
-        return cls(packs, allow, digest, classifier, fusion)
+        return cls(packs, allow, digest, classifier, fusion, speech_fusion)
 
-    def check(self, text: str) -> list[ClaimHit]:
+    def check(self, text: str, source: TextSource = "text") -> list[ClaimHit]:
         """Claim hits in ``text``, one per category and overlapping span, sorted by span."""
-        return self.check_many([text])[0]
+        return self.check_many([text], source)[0]
 
-    def check_many(self, texts: Sequence[str]) -> list[list[ClaimHit]]:
+    def check_many(self, texts: Sequence[str], source: TextSource = "text") -> list[list[ClaimHit]]:
+        """:meth:`check` for many texts; the classifier runs once over all of them.
+
+        ``source`` picks the fusion operating point: ``speech`` for ASR transcripts,
+        whose recognition errors hide words from the rules, ``text`` for anything written.
+        """
+        if source not in TEXT_SOURCES:
+            raise ValueError(f"source must be one of {TEXT_SOURCES}, got {source!r}")
         results = [self._rule_hits(t) for t in texts]
         if self.classifier is None or not texts:
             return results
@@ -145,7 +160,8 @@ class ClaimEngine:
             raise ValueError(
                 f"classifier returned shape {probs.shape}, expected ({len(texts)}, {len(CLAIM_CATEGORIES)})"
             )
-        return [fuse(t, hits, row, self._basis, self.fusion) for t, hits, row in zip(texts, results, probs)]
+        fusion = self.speech_fusion if source == "speech" else self.fusion
+        return [fuse(t, hits, row, self._basis, fusion) for t, hits, row in zip(texts, results, probs)]
 
     def self_test(self) -> list[ExampleFailure]:
         """Run every rule's examples: ``match`` must fire the rule, ``no_match`` no rule of its category."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitor.detectors.claims import CLAIM_CATEGORIES, ClaimEngine
+from monitor.detectors.claims import CLAIM_CATEGORIES, ClaimEngine, FusionConfig
 from monitor.detectors.claims.classifier import (
     DEFAULT_MODEL_DIR,
     EmbeddingClaimClassifier,
@@ -91,8 +91,21 @@ def _write_head(folder: Path, *, dim: int = 4, categories: list[str] | None = No
 
 def test_loads_a_custom_artefact(tmp_path: Path) -> None:
     _write_head(tmp_path)
-    p = EmbeddingClaimClassifier.load(tmp_path, encoder=FakeEncoder()).predict_proba(["你好"])
-    assert p.shape == (1, K)
+    model = EmbeddingClaimClassifier.load(tmp_path, encoder=FakeEncoder())
+    assert model.predict_proba(["你好"]).shape == (1, K)
+    assert model.fusion_config("speech") == model.fusion_config("text") == FusionConfig()
+
+
+def test_artefact_can_carry_a_speech_operating_point(tmp_path: Path) -> None:
+    _write_head(tmp_path)
+    meta = json.loads((tmp_path / "meta.json").read_text(encoding="utf-8"))
+    meta["fusion"] = {"alone_threshold": 0.9}
+    meta["speech_fusion"] = {"alone_threshold": 0.6, "category_thresholds": {"price_fraud": 0.7}}
+    (tmp_path / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    model = EmbeddingClaimClassifier.load(tmp_path, encoder=FakeEncoder())
+    assert model.fusion_config("text").alone_threshold == 0.9
+    speech = model.fusion_config("speech")
+    assert (speech.alone_threshold, dict(speech.category_thresholds)) == (0.6, {"price_fraud": 0.7})
 
 
 @pytest.mark.parametrize(

@@ -120,6 +120,19 @@ def test_per_category_thresholds_override_the_shared_one() -> None:
     assert [h.category for h in hits] == ["counterfeit"]
 
 
+def test_transcripts_use_the_speech_operating_point() -> None:
+    text = "这个东西吃了人会变聪明"
+    engine = ClaimEngine.load(
+        classifier=FakeClassifier({"false_efficacy": 0.6}),
+        fusion=FusionConfig(alone_threshold=0.9),
+        speech_fusion=FusionConfig(alone_threshold=0.5),
+    )
+    assert engine.check(text) == []
+    assert [h.rule for h in engine.check(text, "speech")] == ["classifier:false_efficacy"]
+    with pytest.raises(ValueError, match="source"):
+        engine.check(text, "video")  # type: ignore[arg-type]
+
+
 def test_classifier_with_wrong_shape_is_rejected() -> None:
     class Broken:
         def predict_proba(self, texts: list[str]) -> np.ndarray:
