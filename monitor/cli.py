@@ -101,6 +101,74 @@ def scan(
         _fail(e)
 
 
+def _room_specs(sources: list[str], rooms_file: Path | None) -> list[str]:
+    specs = list(sources)
+    if rooms_file is not None:
+        try:
+            lines = rooms_file.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read the rooms file {rooms_file}: {e}") from e
+        specs += [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+    if not specs:
+        raise ConfigError("no rooms to watch: give files or URLs, or --rooms FILE with one per line")
+    return specs
+
+
+@app.command()
+def watch(
+    sources: Annotated[Optional[list[str]], typer.Argument(help="rooms: stream URLs or media files")] = None,
+    rooms_file: Annotated[
+        Optional[Path], typer.Option("--rooms", help="file with one room URL or path per line")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="append findings here as JSON Lines, as they are found")] = Path(
+        "livemon-watch.jsonl"
+    ),
+    config: ConfigOpt = None,
+    realtime: Annotated[bool, typer.Option("--realtime", help="play files at their own speed, as if live")] = False,
+    max_duration: Annotated[Optional[float], typer.Option(help="stop each room after N stream seconds")] = None,
+    asr_engine: Annotated[Optional[str], typer.Option(help="faster-whisper (default) or torch")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
+    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
+    classifier: Annotated[Optional[str], typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
+    no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
+    no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
+) -> None:
+    """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
+
+    Ctrl-C stops reading, finishes what is queued and exits. A room that fails is reported
+    and the others go on; the exit code is then 1. Digital-human checks need `scan`.
+    """
+    from rich.live import Live
+
+    from monitor.pipeline.engines import build_engines
+    from monitor.pipeline.watch import WatchOptions
+    from monitor.pipeline.watch import watch as watch_rooms
+    from monitor.sinks.console import rooms_table
+    from monitor.sinks.jsonl import FindingAppender
+
+    try:
+        specs = _room_specs(sources or [], rooms_file)
+        options = load_options(
+            config, max_duration=max_duration, asr_engine=asr_engine, device=device,
+            rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
+            speech=False if no_speech else None, screen=False if no_screen else None, faces=False,
+        )
+        with console.status("loading models…"):
+            engines = build_engines(options)
+        with FindingAppender(out) as sink, Live(console=console, auto_refresh=False) as live:
+            rooms = watch_rooms(
+                specs, options, engines, sink, WatchOptions(realtime=realtime),
+                on_tick=lambda states: live.update(rooms_table(states), refresh=True),
+            )
+            live.update(rooms_table(rooms), refresh=True)
+    except LivemonError as e:
+        _fail(e)
+    console.print(f"{sink.written} finding(s) appended → {out}")
+    if any(r.error for r in rooms):
+        raise typer.Exit(code=1)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="folder for the demo's outputs")] = Path("livemon-demo"),

@@ -94,6 +94,16 @@ def test_check_text_reads_transcripts_at_the_speech_operating_point() -> None:
     assert wrong.exit_code == 2 and "--source must be one of text, speech" in wrong.output
 
 
+def test_watch_without_rooms_or_with_a_bad_rooms_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["watch", "--out", str(tmp_path / "f.jsonl")])
+    assert result.exit_code == 2 and "no rooms to watch" in result.output
+    result = runner.invoke(app, ["watch", "--rooms", str(tmp_path / "missing.txt")])
+    assert result.exit_code == 2 and "cannot read the rooms file" in result.output
+    (tmp_path / "rooms.txt").write_text("# comments only\n\n", encoding="utf-8")
+    result = runner.invoke(app, ["watch", "--rooms", str(tmp_path / "rooms.txt")])
+    assert result.exit_code == 2 and "no rooms to watch" in result.output
+
+
 def test_demo_writes_findings_and_a_report_with_pictures(tmp_path: Path) -> None:
     result = runner.invoke(app, ["demo", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -1,6 +1,7 @@
 """Two ways to run a batch of utterances from many rooms through one faster-whisper model.
 
-- ``sequential``: the production engine (:class:`FasterWhisperAsr`) on each utterance in turn.
+- ``sequential``: the production engine (:class:`FasterWhisperAsr`) on each utterance in turn
+  (:class:`monitor.scheduling.workers.AsrBatch`, what ``livemon watch`` runs).
 - ``batched``: faster-whisper's ``BatchedInferencePipeline``: the utterances are laid end to
   end with short silences and given as ``clip_timestamps``, so the encoder and the beam
   search see them as one batch.
@@ -20,21 +21,12 @@ import numpy as np
 from monitor.media.types import AudioPCM
 from monitor.observations.asr import INITIAL_PROMPT, FasterWhisperAsr, segments_from_faster_whisper
 from monitor.observations.types import TranscriptSegment
+from monitor.scheduling.workers import AsrBatch
 
-__all__ = ["AsrMode", "AsrModeComparison", "BatchedAsr", "SequentialAsr", "batch_runner", "compare_asr_modes"]
+__all__ = ["AsrMode", "AsrModeComparison", "BatchedAsr", "batch_runner", "compare_asr_modes"]
 
 AsrMode = Literal["sequential", "batched"]
 _GAP_S = 0.5
-
-
-class SequentialAsr:
-    """The batch, one utterance after another, through the production engine."""
-
-    def __init__(self, asr: FasterWhisperAsr) -> None:
-        self.asr = asr
-
-    def __call__(self, clips: Sequence[AudioPCM]) -> list[list[TranscriptSegment]]:
-        return [self.asr.transcribe(c) for c in clips]
 
 
 class BatchedAsr:
@@ -73,8 +65,8 @@ class BatchedAsr:
         return out
 
 
-def batch_runner(asr: FasterWhisperAsr, mode: AsrMode) -> SequentialAsr | BatchedAsr:
-    return SequentialAsr(asr) if mode == "sequential" else BatchedAsr(asr)
+def batch_runner(asr: FasterWhisperAsr, mode: AsrMode) -> AsrBatch | BatchedAsr:
+    return AsrBatch(asr) if mode == "sequential" else BatchedAsr(asr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +88,7 @@ class AsrModeComparison:
         return self.sequential_s / self.batched_s
 
 
-def _best_time(run: SequentialAsr | BatchedAsr, clips: Sequence[AudioPCM], repeats: int) -> float:
+def _best_time(run: AsrBatch | BatchedAsr, clips: Sequence[AudioPCM], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -107,7 +99,7 @@ def _best_time(run: SequentialAsr | BatchedAsr, clips: Sequence[AudioPCM], repea
 
 def compare_asr_modes(asr: FasterWhisperAsr, clips: Sequence[AudioPCM], repeats: int = 1) -> AsrModeComparison:
     """Time both modes on ``clips`` as one batch, after one warm-up call of each."""
-    sequential, batched = SequentialAsr(asr), BatchedAsr(asr)
+    sequential, batched = AsrBatch(asr), BatchedAsr(asr)
     sequential(clips[:1])
     batched(clips[:1])
     return AsrModeComparison(

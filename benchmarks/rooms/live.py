@@ -19,11 +19,12 @@ from typing import Any
 from benchmarks.rooms.asr_batch import AsrMode, batch_runner
 from benchmarks.rooms.recording import Arrival, Recording, room_arrivals
 from benchmarks.rooms.verdict import KeepRule, LatencySummary, keeps_up, summarise
-from benchmarks.rooms.work import ClaimCheck, GatedOcr
+from monitor.detectors.claims import ClaimHit
 from monitor.observations.asr import FasterWhisperAsr
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.engines import Engines
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
+from monitor.scheduling.workers import ClaimCheck, GatedOcr
 
 __all__ = ["OFFSET_STEP_S", "RoomsOptions", "RoomsRun", "run_rooms"]
 
@@ -116,17 +117,17 @@ def _texts(result: Any) -> list[str]:
 
 
 def _then_claims(
-    arrival: Arrival, claims: BatchScheduler[list[str], int], tracker: _Tracker
+    arrival: Arrival, claims: BatchScheduler[Any, Any], tracker: _Tracker
 ) -> Callable[[Future[Any]], None]:
     """Callback: hand a finished ASR/OCR result to the claims scheduler, then record its latency."""
 
-    def finish(future: Future[int]) -> None:
+    def finish(future: Future[list[list[ClaimHit]]]) -> None:
         if future.cancelled():
             tracker.done(arrival, None, None)
         elif (e := future.exception()) is not None:
             tracker.done(arrival, None, f"claims: {e!r}")
         else:
-            tracker.done(arrival, future.result(), None)
+            tracker.done(arrival, sum(len(h) for h in future.result()), None)
 
     def on_result(future: Future[Any]) -> None:
         if future.cancelled():
@@ -136,7 +137,8 @@ def _then_claims(
             tracker.done(arrival, None, f"{arrival.kind}: {e!r}")
             return
         try:
-            claims.submit(arrival.room, _texts(future.result())).add_done_callback(finish)
+            source = "speech" if arrival.kind == "speech" else "text"
+            claims.submit(arrival.room, (_texts(future.result()), source)).add_done_callback(finish)
         except SchedulerClosed:
             tracker.done(arrival, None, None)
 
@@ -156,7 +158,7 @@ def run_rooms(engines: Engines, recording: Recording, rooms: int, options: Rooms
     arrivals = _arrivals(recording, rooms, options.seconds)
     gated = GatedOcr(engines.ocr)
     wait = options.max_wait_s
-    claims: BatchScheduler[list[str], int] = BatchScheduler(
+    claims: BatchScheduler[Any, Any] = BatchScheduler(
         ClaimCheck(engines.claims), SchedulerOptions(options.claims_batch, wait), name="rooms-claims"
     )
     asr_batch = options.asr_batch if options.asr_mode == "batched" else 1

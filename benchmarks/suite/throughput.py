@@ -10,7 +10,7 @@ from typing import Any
 
 import av
 
-from benchmarks.rooms.work import GatedOcr
+from monitor.scheduling.workers import GatedOcr
 from benchmarks.suite.context import SuiteContext
 from benchmarks.suite.report import Section, Table, ratio
 from monitor.media.types import SampledFrame

@@ -26,6 +26,7 @@ import numpy as np
 from benchmarks.claims.asr_noisy import corpus_hash, load_transcripts
 from benchmarks.claims.corpus import CATEGORIES, Record, load_corpus
 from benchmarks.claims.evaluate import Counts, Scores, companion_pairs, flagged, score
+from models.claims_classifier.augment import asr_noise
 from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.claims.classifier import (
     DEFAULT_MODEL_DIR,
@@ -35,9 +36,8 @@ from monitor.detectors.claims.classifier import (
     Usem3Encoder,
     canonical,
     ngram_bag,
+    text_grams,
 )
-from models.claims_classifier.augment import asr_noise
-from monitor.detectors.claims.classifier import text_grams
 from monitor.engines.cache import cache_dir
 
 SEED = 20260201

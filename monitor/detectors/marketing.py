@@ -14,7 +14,7 @@ from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding
 from monitor.observations.types import FrameText, TranscriptSegment
 
-__all__ = ["claim_time", "screen_findings", "speech_findings", "strongest_per_category"]
+__all__ = ["CaptionTracker", "claim_time", "screen_findings", "speech_findings", "strongest_per_category"]
 
 
 def _asr_weight(asr_confidence: float) -> float:
@@ -57,15 +57,24 @@ def speech_findings(
     *,
     stream: str = "",
     snapshots: Sequence[tuple[float, str]] = (),
+    hits: Sequence[Sequence[ClaimHit]] | None = None,
+    context: Sequence[TranscriptSegment] = (),
 ) -> list[Finding]:
-    """One finding per claim hit in each transcript segment, with the neighbouring lines as context."""
+    """One finding per claim hit in each transcript segment, with the neighbouring lines as context.
+
+    ``hits`` are the engine's hits for the segments when already computed (a live watch
+    checks many rooms' lines in one batch); ``context`` are earlier lines of the same
+    stream, shown before the first segment.
+    """
     findings = []
-    all_hits = engine.check_many([s.text for s in segments], source="speech")
-    for i, (segment, hits) in enumerate(zip(segments, all_hits, strict=True)):
-        if not hits:
+    all_hits = hits if hits is not None else engine.check_many([s.text for s in segments], source="speech")
+    lines = [*context[-1:], *segments]
+    first = len(lines) - len(segments)
+    for i, (segment, segment_hits) in enumerate(zip(segments, all_hits, strict=True)):
+        if not segment_hits:
             continue
-        context = " / ".join(s.text for s in segments[max(0, i - 1) : i + 2])
-        for hit in strongest_per_category(hits):
+        shown = " / ".join(s.text for s in lines[max(0, first + i - 1) : first + i + 2])
+        for hit in strongest_per_category(segment_hits):
             start, end = claim_time(segment, hit.span)
             findings.append(
                 Finding(
@@ -82,7 +91,7 @@ def speech_findings(
                     stream=stream,
                     evidence=Evidence(
                         snapshot=nearest_snapshot(snapshots, (start + end) / 2),
-                        context=context,
+                        context=shown,
                         signals={
                             "matched": hit.matched, "asr_text": segment.raw_text,
                             "segment": [segment.start, segment.end], **hit.details,
@@ -102,6 +111,64 @@ class _Sighting:
     frames: int = 1
 
 
+class CaptionTracker:
+    """Follows claims in on-screen text frame by frame; a caption is one finding while it stays up.
+
+    The same claim (category and matched words) seen on consecutive sampled frames
+    is one finding from its first to its last sighting; a gap longer than two
+    sampling intervals closes it. Feed frames in time order with :meth:`add`, which
+    returns the findings that closed; :meth:`finish` closes the rest.
+    """
+
+    def __init__(self, *, frame_interval: float, stream: str = "") -> None:
+        self.frame_interval = frame_interval
+        self.stream = stream
+        self._gap = 2 * frame_interval + 0.5
+        self._open: dict[tuple[str, str], _Sighting] = {}
+
+    def add(
+        self, frame: FrameText, hits: Sequence[ClaimHit], snapshots: Sequence[tuple[float, str]] = ()
+    ) -> list[Finding]:
+        """Record one frame's claim hits; return the findings of captions that have left the screen."""
+        gone = [key for key, s in self._open.items() if frame.time - s.last_time > self._gap]
+        closed = [self._finding(self._open.pop(key), snapshots) for key in gone]
+        for hit in strongest_per_category(hits):
+            key = (hit.category, hit.matched)
+            sighting = self._open.get(key)
+            if sighting is None:
+                self._open[key] = _Sighting(hit=hit, text=frame.text, first=frame, last_time=frame.time)
+            else:
+                sighting.last_time = frame.time
+                sighting.frames += 1
+        return closed
+
+    def finish(self, snapshots: Sequence[tuple[float, str]] = ()) -> list[Finding]:
+        """Close every caption still on screen (the stream ended)."""
+        closed = [self._finding(s, snapshots) for s in self._open.values()]
+        self._open.clear()
+        return closed
+
+    def _finding(self, s: _Sighting, snapshots: Sequence[tuple[float, str]]) -> Finding:
+        return Finding(
+            category=s.hit.category,
+            risk=s.hit.risk,  # type: ignore[arg-type]
+            start=s.first.time,
+            end=round(s.last_time + self.frame_interval, 3),
+            source="screen",
+            text=s.text,
+            confidence=s.hit.confidence,
+            basis=s.hit.basis,
+            rule=s.hit.rule,
+            span=s.hit.span,
+            stream=self.stream,
+            evidence=Evidence(
+                snapshot=nearest_snapshot(snapshots, s.first.time),
+                context=s.text,
+                signals={"matched": s.hit.matched, "frames": s.frames, **s.hit.details},
+            ),
+        )
+
+
 def screen_findings(
     frame_texts: Sequence[FrameText],
     engine: ClaimEngine,
@@ -110,49 +177,11 @@ def screen_findings(
     stream: str = "",
     snapshots: Sequence[tuple[float, str]] = (),
 ) -> list[Finding]:
-    """Claims in on-screen text, one finding per caption for as long as it stays on screen.
-
-    The same claim (category and matched words) seen on consecutive sampled frames
-    is one finding from its first to its last sighting; a gap longer than two
-    sampling intervals starts a new one.
-    """
-    gap = 2 * frame_interval + 0.5
-    open_: dict[tuple[str, str], _Sighting] = {}
-    done: list[_Sighting] = []
+    """Claims in on-screen text of a whole recording, one finding per caption (see :class:`CaptionTracker`)."""
+    tracker = CaptionTracker(frame_interval=frame_interval, stream=stream)
     ordered = sorted(frame_texts, key=lambda f: f.time)
+    findings = []
     for frame, hits in zip(ordered, engine.check_many([f.text for f in ordered]), strict=True):
-        for key in [k for k, s in open_.items() if frame.time - s.last_time > gap]:
-            done.append(open_.pop(key))
-        for hit in strongest_per_category(hits):
-            key = (hit.category, hit.matched)
-            sighting = open_.get(key)
-            if sighting is None:
-                open_[key] = _Sighting(hit=hit, text=frame.text, first=frame, last_time=frame.time)
-            else:
-                sighting.last_time = frame.time
-                sighting.frames += 1
-    done.extend(open_.values())
-    findings = [
-        Finding(
-            category=s.hit.category,
-            risk=s.hit.risk,  # type: ignore[arg-type]
-            start=s.first.time,
-            end=round(s.last_time + frame_interval, 3),
-            source="screen",
-            text=s.text,
-            confidence=s.hit.confidence,
-            basis=s.hit.basis,
-            rule=s.hit.rule,
-            span=s.hit.span,
-            stream=stream,
-            evidence=Evidence(
-                snapshot=nearest_snapshot(snapshots, s.first.time),
-                context=s.text,
-                signals={"matched": s.hit.matched, "frames": s.frames, **s.hit.details},
-            ),
-        )
-        for s in done
-    ]
+        findings += tracker.add(frame, hits, snapshots)
+    findings += tracker.finish(snapshots)
     return sorted(findings, key=lambda f: (f.start, f.category))
-
-

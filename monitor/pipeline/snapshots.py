@@ -17,14 +17,21 @@ SNAPSHOT_WIDTH = 480
 
 @dataclass(slots=True)
 class SnapshotStore:
-    """JPEG bytes of every sampled frame, by name, with their stream times."""
+    """JPEG bytes of the sampled frames, by name, with their stream times.
+
+    ``limit`` keeps only the newest that many (a live room runs for hours; its findings'
+    snapshots are written as they are found).
+    """
 
     jpeg_quality: int = 80
+    limit: int | None = None
+    prefix: str = ""
+    """Put before every name (one store per room in a watch: ``room2_``)."""
     images: dict[str, bytes] = field(default_factory=dict)
     index: list[tuple[float, str]] = field(default_factory=list)
 
     def add(self, frame: SampledFrame) -> str:
-        name = f"frame_{frame.index:06d}_{frame.time:09.2f}s.jpg"
+        name = f"{self.prefix}frame_{frame.index:06d}_{frame.time:09.2f}s.jpg"
         image = frame.image
         if image.shape[1] > SNAPSHOT_WIDTH:
             height = round(image.shape[0] * SNAPSHOT_WIDTH / image.shape[1])
@@ -33,6 +40,10 @@ class SnapshotStore:
         if ok:
             self.images[name] = np.asarray(data).tobytes()
             self.index.append((frame.time, name))
+        if self.limit is not None and len(self.index) > self.limit:
+            for _, old in self.index[: -self.limit]:
+                self.images.pop(old, None)
+            del self.index[: -self.limit]
         return name
 
     def keep_only(self, names: set[str]) -> None:

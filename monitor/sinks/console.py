@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import TracebackType
 
 from rich.console import Console
@@ -9,8 +10,10 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from monitor.pipeline.scan import ScanResult
+from monitor.pipeline.watch import RoomState
+from monitor.sources.open import is_url
 
-__all__ = ["RichProgress", "print_summary"]
+__all__ = ["RichProgress", "print_summary", "rooms_table"]
 
 STAGE_LABELS = {"decode": "decode + OCR", "asr": "transcribe", "detect": "detect"}
 
@@ -60,3 +63,22 @@ def print_summary(result: ScanResult, console: Console) -> None:
             f"{stats['stream_seconds']:.1f}s of stream in {stats['wall_seconds']:.1f}s ({speed:.1f}x real time); "
             f"OCR read {int(stats['ocr_frames'])} of {int(stats['sampled_frames'])} sampled frames"
         )
+
+
+def rooms_table(rooms: list[RoomState]) -> Table:
+    """One row per watched room: stream time, utterances, frames, findings, latency, status."""
+    table = Table(title=f"watching {len(rooms)} room(s)")
+    for column in ("room", "stream s", "utterances", "frames", "findings", "latency p50/p95", "status"):
+        table.add_column(column, overflow="fold")
+    for i, r in enumerate(rooms):
+        p50, p95 = r.latency(0.5), r.latency(0.95)
+        latency = f"{p50:.1f} / {p95:.1f} s" if p50 is not None and p95 is not None else "–"
+        if r.error:
+            status = f"[red]failed:[/] {r.error}"
+        else:
+            status = "[green]ended[/]" if r.finished else "watching"
+            status += "".join(f"\n[yellow]{w}[/]" for w in r.warnings)
+        name = r.spec if is_url(r.spec) else Path(r.spec).name
+        counts = (str(r.utterances), str(r.frames), str(r.findings))
+        table.add_row(f"{i} {name}", f"{r.stream_seconds:.1f}", *counts, latency, status)
+    return table

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from monitor.findings import Finding
 
-__all__ = ["finding_record", "write_jsonl"]
+__all__ = ["FindingAppender", "finding_record", "write_jsonl"]
 
 
 def finding_record(finding: Finding, snapshot_paths: Mapping[str, Path] | None = None) -> dict[str, Any]:
@@ -29,3 +30,41 @@ def write_jsonl(findings: list[Finding], path: Path, snapshot_paths: Mapping[str
         for finding in findings:
             out.write(json.dumps(finding_record(finding, snapshot_paths), ensure_ascii=False) + "\n")
     partial.replace(path)
+
+
+class FindingAppender:
+    """Appends findings to a JSONL file as they are found (a live watch); thread-safe.
+
+    Each line is flushed at once, so a stopped or crashed watch loses nothing already
+    found. A finding's snapshot is written into ``<stem>_evidence/`` beside the file first.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.evidence = path.with_name(f"{path.stem}_evidence")
+        self._out = path.open("a", encoding="utf-8")
+        self._lock = threading.Lock()
+        self.written = 0
+
+    def __call__(self, finding: Finding, snapshot: bytes | None = None) -> None:
+        with self._lock:
+            paths = {}
+            name = finding.evidence.snapshot
+            if name and snapshot is not None:
+                self.evidence.mkdir(exist_ok=True)
+                paths[name] = self.evidence / name
+                paths[name].write_bytes(snapshot)
+            self._out.write(json.dumps(finding_record(finding, paths), ensure_ascii=False) + "\n")
+            self._out.flush()
+            self.written += 1
+
+    def close(self) -> None:
+        with self._lock:
+            self._out.close()
+
+    def __enter__(self) -> FindingAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,4 +1,4 @@
-"""The rooms benchmark's pure parts: latency summaries, the keep rule, arrivals, and the gated OCR batch."""
+"""The rooms benchmark's pure parts: latency summaries, the keep rule and arrivals."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from benchmarks.rooms import AsrModeComparison, KeepRule, LatencySummary, Record
 from benchmarks.rooms.capacity import RoomsCapacity
 from benchmarks.rooms.live import RoomsOptions, RoomsRun
 from benchmarks.rooms.verdict import latency_slope
-from benchmarks.rooms.work import ClaimCheck, GatedOcr
-from monitor.detectors.claims import ClaimEngine
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.observations.types import TextBox
 
@@ -81,34 +79,6 @@ def test_room_arrivals_loop_and_offset() -> None:
     assert frames == [float(t) for t in range(12)]
     assert all(a.room == 1 for a in arrivals)
     assert [a.due for a in arrivals] == sorted(a.due for a in arrivals)
-
-
-class _CountingOcr:
-    name = "fake"
-
-    def __init__(self) -> None:
-        self.calls: list[int] = []
-
-    def read(self, images: Sequence[np.ndarray]) -> list[tuple[TextBox, ...]]:
-        self.calls.append(len(images))
-        return [(TextBox("全网最低价", (2.0, 2.0, 20.0, 10.0), 0.9),) for _ in images]
-
-
-def test_gated_ocr_reads_once_per_room_then_reuses() -> None:
-    ocr = _CountingOcr()
-    gated = GatedOcr(ocr)
-    image = np.full((18, 32, 3), 200, np.uint8)
-    frames = [(0, SampledFrame(0.0, 0, image)), (1, SampledFrame(0.0, 0, image)), (0, SampledFrame(1.0, 1, image))]
-    first = gated(frames)
-    assert ocr.calls == [2]  # one read for both rooms' first frames; room 0's second frame reused
-    assert [f.reused for f in first] == [False, False, True]
-    assert first[2].text == "全网最低价"
-    assert (gated.reads, gated.frames) == (2, 3)
-
-
-def test_claim_check_counts_hits_per_result() -> None:
-    counts = ClaimCheck(ClaimEngine.load())([["家人们好"], [], ["全网最低价，史上最强", "欢迎"]])
-    assert counts[0] == 0 and counts[1] == 0 and counts[2] >= 1
 
 
 def _run(rooms: int, kept: bool) -> RoomsRun:

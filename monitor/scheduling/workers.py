@@ -1,16 +1,28 @@
-"""The batch functions behind the OCR and claims schedulers of the rooms benchmark."""
+"""The batch functions the shared schedulers run for many rooms: speech recognition, gated OCR, claim checks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-from monitor.detectors.claims import ClaimEngine
-from monitor.media.types import SampledFrame
+from monitor.detectors.claims import ClaimEngine, ClaimHit, TextSource
+from monitor.media.types import AudioPCM, SampledFrame
+from monitor.observations.asr import AsrEngine
 from monitor.observations.ocr import OcrEngine
 from monitor.observations.text_gate import TextChangeGate, TextGateOptions
-from monitor.observations.types import FrameText, TextBox
+from monitor.observations.types import FrameText, TextBox, TranscriptSegment
 
-__all__ = ["ClaimCheck", "GatedOcr"]
+__all__ = ["AsrBatch", "ClaimCheck", "GatedOcr"]
+
+
+class AsrBatch:
+    """Utterances of many rooms through one ASR engine: one batched call where the engine has one."""
+
+    def __init__(self, asr: AsrEngine) -> None:
+        self.asr = asr
+
+    def __call__(self, clips: Sequence[AudioPCM]) -> list[list[TranscriptSegment]]:
+        batched = getattr(self.asr, "transcribe_batch", None)
+        return batched(list(clips)) if batched is not None else [self.asr.transcribe(c) for c in clips]
 
 
 def _frame_text(frame: SampledFrame, last: FrameText | None, boxes: tuple[TextBox, ...] | None = None) -> FrameText:
@@ -66,12 +78,18 @@ class GatedOcr:
 
 
 class ClaimCheck:
-    """Claim checks of many results in one ``check_many`` call; returns the hit count per result."""
+    """Claim checks of many rooms' texts in one ``check_many`` call per source.
+
+    Each item is ``(texts, source)``: the lines of one result (an utterance's segments, a
+    frame's text) and where they came from; each result is the hits of every line.
+    """
 
     def __init__(self, claims: ClaimEngine) -> None:
         self.claims = claims
 
-    def __call__(self, items: Sequence[Sequence[str]]) -> list[int]:
-        texts = [t for item in items for t in item]
-        hits = iter(self.claims.check_many(texts))
-        return [sum(len(next(hits)) for _ in item) for item in items]
+    def __call__(self, items: Sequence[tuple[Sequence[str], TextSource]]) -> list[list[list[ClaimHit]]]:
+        hits: dict[TextSource, Iterator[list[ClaimHit]]] = {}
+        for source in {source for _, source in items}:
+            texts = [t for lines, s in items if s == source for t in lines]
+            hits[source] = iter(self.claims.check_many(texts, source))
+        return [[next(hits[source]) for _ in lines] for lines, source in items]

@@ -1,0 +1,308 @@
+"""Watch many live rooms at once through one set of models, findings out as they are found.
+
+Each room is read by its own thread (PyAV releases the GIL while it demuxes and
+decodes). Its audio is cut into utterances as they end (:class:`UtteranceCutter`) and
+its sampled frames are kept; both go to schedulers shared by every room: one around the
+ASR model, one around the OCR engine (each room keeps its own text change gate), and one
+around the claims engine, so each model runs once per batch for all rooms. A finished
+claim check becomes findings at once: speech findings per utterance, screen findings
+when a caption leaves the screen (:class:`CaptionTracker`). One room failing (a dead URL,
+a corrupt file) is reported and the others go on.
+
+Digital-human judgement needs a face window over the whole stream and is left to
+``livemon scan`` of the recording.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from monitor.config import ScanOptions
+from monitor.detectors.marketing import CaptionTracker, speech_findings
+from monitor.errors import LivemonError
+from monitor.findings import Finding
+from monitor.media.decode import DecodeOptions, DecodeReport, iter_media
+from monitor.media.types import AudioPCM, SampledFrame
+from monitor.media.utterances import UtteranceCutter
+from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.pipeline.engines import Engines
+from monitor.pipeline.snapshots import SnapshotStore
+from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
+from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
+from monitor.sources.open import is_url, open_source, probe
+
+__all__ = ["FindingSink", "RoomState", "WatchOptions", "watch"]
+
+LATENCIES_KEPT = 2_000
+FindingSink = Callable[[Finding, "bytes | None"], None]
+"""Receives each finding with the JPEG bytes of its snapshot (when it has one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchOptions:
+    """How rooms are paced and how their work is batched."""
+
+    realtime: bool = False
+    """Play files at their own speed, as if live (URLs are paced by the stream itself)."""
+    asr_batch: int = 4
+    ocr_batch: int = 8
+    claims_batch: int = 64
+    max_wait_s: float = 0.05
+    snapshots_kept: int = 120
+    """Sampled frames kept per room for evidence (the newest)."""
+
+
+@dataclass(slots=True)
+class RoomState:
+    """What one room has done so far; read by the progress display while the watch runs."""
+
+    spec: str
+    stream_seconds: float = 0.0
+    utterances: int = 0
+    frames: int = 0
+    findings: int = 0
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCIES_KEPT))
+    """Seconds from the end of each utterance (or a frame's time) to its claim check being done (the newest)."""
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    finished: bool = False
+
+    def latency(self, q: float) -> float | None:
+        """The ``q`` quantile (0..1) of :attr:`latencies`, once there are any."""
+        return float(np.quantile(list(self.latencies), q)) if self.latencies else None
+
+
+@dataclass(slots=True)
+class _Room:
+    """One room's private state: only its reader thread and the claims worker touch it."""
+
+    index: int
+    state: RoomState
+    snapshots: SnapshotStore
+    captions: CaptionTracker
+    started: float = 0.0
+    last_segment: list[TranscriptSegment] = field(default_factory=list)
+    outstanding: int = 0
+    idle: threading.Condition = field(default_factory=threading.Condition)
+
+    def begin(self) -> None:
+        with self.idle:
+            self.outstanding += 1
+
+    def end(self) -> None:
+        with self.idle:
+            self.outstanding -= 1
+            self.idle.notify_all()
+
+
+class _Shared:
+    """The three schedulers every room feeds, and where findings go."""
+
+    def __init__(self, engines: Engines, options: WatchOptions, sink: FindingSink) -> None:
+        wait = options.max_wait_s
+        self.engines, self.sink = engines, sink
+        self.lock = threading.Lock()
+        self.asr = (
+            BatchScheduler(AsrBatch(engines.asr), SchedulerOptions(options.asr_batch, wait), name="watch-asr")
+            if engines.asr is not None
+            else None
+        )
+        self.ocr = (
+            BatchScheduler(GatedOcr(engines.ocr), SchedulerOptions(options.ocr_batch, wait), name="watch-ocr")
+            if engines.ocr is not None
+            else None
+        )
+        self.claims: BatchScheduler[Any, Any] = BatchScheduler(
+            ClaimCheck(engines.claims), SchedulerOptions(options.claims_batch, wait), name="watch-claims"
+        )
+
+    def emit(self, room: _Room, findings: Sequence[Finding]) -> None:
+        for finding in findings:
+            name = finding.evidence.snapshot
+            self.sink(finding, room.snapshots.images.get(name) if name else None)
+        with self.lock:
+            room.state.findings += len(findings)
+
+    def shutdown(self) -> None:
+        for scheduler in (self.asr, self.ocr, self.claims):
+            if scheduler is not None:
+                scheduler.shutdown(wait=True, cancel_pending=True)
+
+
+def _failed(room: _Room, stage: str, future: Future[Any]) -> bool:
+    """True (and the room told) when ``future`` was cancelled or raised."""
+    if future.cancelled():
+        return True
+    if (e := future.exception()) is not None:
+        room.state.warnings.append(f"{stage} failed: {e}")
+        return True
+    return False
+
+
+def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None:
+    """Utterance → ASR → claims → speech findings."""
+
+    def checked(segments: list[TranscriptSegment], future: Future[Any]) -> None:
+        try:
+            if not _failed(room, "claims", future):
+                found = speech_findings(
+                    segments, shared.engines.claims, stream=room.state.spec, snapshots=room.snapshots.index,
+                    hits=future.result(), context=room.last_segment,
+                )
+                room.last_segment[:] = segments[-1:] or room.last_segment
+                room.state.latencies.append(time.monotonic() - due)
+                shared.emit(room, found)
+        finally:
+            room.end()
+
+    def heard(future: Future[list[TranscriptSegment]]) -> None:
+        if _failed(room, "speech recognition", future):
+            room.end()
+            return
+        segments = future.result()
+        try:
+            shared.claims.submit(room.index, ([s.text for s in segments], "speech")).add_done_callback(
+                lambda f: checked(segments, f)
+            )
+        except SchedulerClosed:
+            room.end()
+
+    assert shared.asr is not None
+    room.begin()
+    room.state.utterances += 1
+    shared.asr.submit(room.index, clip).add_done_callback(heard)
+
+
+def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> None:
+    """Frame → gated OCR → claims → caption tracker → screen findings when a caption leaves."""
+
+    def checked(text: FrameText, future: Future[Any]) -> None:
+        try:
+            if not _failed(room, "claims", future):
+                closed = room.captions.add(text, future.result()[0], room.snapshots.index)
+                room.state.latencies.append(time.monotonic() - due)
+                shared.emit(room, closed)
+        finally:
+            room.end()
+
+    def read(future: Future[FrameText]) -> None:
+        if _failed(room, "OCR", future):
+            room.end()
+            return
+        text = future.result()
+        try:
+            shared.claims.submit(room.index, ([text.text], "text")).add_done_callback(lambda f: checked(text, f))
+        except SchedulerClosed:
+            room.end()
+
+    assert shared.ocr is not None
+    room.begin()
+    room.state.frames += 1
+    shared.ocr.submit(room.index, (room.index, frame)).add_done_callback(read)
+
+
+def _play(
+    shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, stop: threading.Event
+) -> None:
+    """Read one room until it ends, ``max_duration`` passes or ``stop`` is set; then drain its work."""
+    spec = room.state.spec
+    try:
+        container = open_source(spec, timeout=options.open_timeout)
+        try:
+            info = probe(container, spec)
+            speech = shared.asr is not None and info.has_audio
+            screen = shared.ocr is not None and info.has_video
+            if not speech:
+                room.state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
+            decode = DecodeOptions(
+                frame_interval=options.frame_interval, scene_threshold=options.scene_threshold,
+                max_duration=options.max_duration, audio=speech, video=screen, keyframes_only=options.keyframes_only,
+            )
+            pace = watch_options.realtime and not is_url(spec)
+            cutter = UtteranceCutter()
+            report = DecodeReport()
+            room.started = time.monotonic()
+            for item in iter_media(container, decode, report):
+                if stop.is_set():
+                    break
+                t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
+                if pace:
+                    time.sleep(max(0.0, room.started + t - time.monotonic()))
+                room.state.stream_seconds = max(room.state.stream_seconds, t)
+                if isinstance(item, AudioPCM):
+                    for clip in cutter.feed(item):
+                        _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
+                else:
+                    room.snapshots.add(item)
+                    _frame(shared, room, item, _due(room, item.time, pace))
+            for clip in cutter.flush() if speech else ():
+                _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
+            if report.stopped_early:
+                room.state.warnings.append(report.stopped_early)
+        finally:
+            container.close()
+    except LivemonError as e:
+        room.state.error = str(e)
+    except Exception as e:  # noqa: BLE001 - one room's crash must not stop the others; it is reported
+        room.state.error = f"unexpected error: {e!r}"
+    with room.idle:
+        room.idle.wait_for(lambda: room.outstanding == 0)
+    shared.emit(room, room.captions.finish(room.snapshots.index))
+    room.state.finished = True
+
+
+def _due(room: _Room, stream_time: float, paced: bool) -> float:
+    """Monotonic time from which an item's latency counts: when it was said, or now when not paced."""
+    return room.started + stream_time if paced else time.monotonic()
+
+
+def watch(
+    specs: Sequence[str],
+    options: ScanOptions,
+    engines: Engines,
+    sink: FindingSink,
+    watch_options: WatchOptions = WatchOptions(),
+    *,
+    stop: threading.Event | None = None,
+    on_tick: Callable[[list[RoomState]], None] | None = None,
+) -> list[RoomState]:
+    """Watch every room in ``specs`` until all have ended (or ``stop`` is set); return what each did.
+
+    ``on_tick`` receives the live room states about five times a second (for a progress display).
+    """
+    stop = stop or threading.Event()
+    shared = _Shared(engines, watch_options, sink)
+    rooms = [
+        _Room(
+            index=i,
+            state=RoomState(spec),
+            snapshots=SnapshotStore(limit=watch_options.snapshots_kept, prefix=f"room{i}_"),
+            captions=CaptionTracker(frame_interval=options.frame_interval, stream=spec),
+        )
+        for i, spec in enumerate(specs)
+    ]
+    threads = [
+        threading.Thread(target=_play, args=(shared, r, options, watch_options, stop), name=f"livemon-room{r.index}")
+        for r in rooms
+    ]
+    try:
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            if on_tick is not None:
+                on_tick([r.state for r in rooms])
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+        shared.shutdown()
+    return [r.state for r in rooms]

@@ -1,0 +1,72 @@
+"""A live room's audio is cut into utterances as they end, the same ones a whole-file VAD finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.media.truth import StreamTruth
+from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
+from monitor.media.types import AudioPCM
+from monitor.media.utterances import UtteranceCutter
+from monitor.sources.open import open_source
+
+RATE = 16_000
+
+
+@pytest.fixture(scope="module")
+def demo_audio(demo: tuple[Path, StreamTruth]) -> AudioPCM:
+    with open_source(str(demo[0])) as container:
+        items = iter_media(container, DecodeOptions(video=False), DecodeReport())
+        chunks = [c for c in items if isinstance(c, AudioPCM)]
+    return join_audio(chunks)
+
+
+def _chunks(audio: AudioPCM, seconds: float) -> list[AudioPCM]:
+    step = int(seconds * audio.sample_rate)
+    return [
+        AudioPCM(audio.samples[i : i + step], audio.sample_rate, start=audio.start + i / audio.sample_rate)
+        for i in range(0, audio.samples.size, step)
+    ]
+
+
+def test_streamed_utterances_cover_every_spoken_beat(demo_audio: AudioPCM, demo: tuple[Path, StreamTruth]) -> None:
+    cutter = UtteranceCutter()
+    spans = []
+    for chunk in _chunks(demo_audio, 0.1):
+        spans += [(u.start, u.start + u.duration) for u in cutter.feed(chunk)]
+        assert cutter.buffered_seconds < 16.5, "held-back audio stays bounded"
+    spans += [(u.start, u.start + u.duration) for u in cutter.flush()]
+    assert spans == sorted(spans) and all(b[0] >= a[1] for a, b in zip(spans, spans[1:]))
+    assert all(end - start <= 15.5 for start, end in spans)
+    for beat in demo[1].beats:
+        if beat.speech_start is None or beat.speech_end is None:
+            continue
+        heard = sum(max(0.0, min(e, beat.speech_end) - max(s, beat.speech_start)) for s, e in spans)
+        assert heard >= 0.9 * (beat.speech_end - beat.speech_start), f"beat {beat.index} ({beat.say}) not covered"
+
+
+def test_chunk_size_does_not_change_the_cuts(demo_audio: AudioPCM) -> None:
+    def cuts(seconds: float) -> list[float]:
+        cutter = UtteranceCutter()
+        ends = [u.start + u.duration for c in _chunks(demo_audio, seconds) for u in cutter.feed(c)]
+        return ends + [u.start + u.duration for u in cutter.flush()]
+
+    small, large = cuts(0.02), cuts(1.0)
+    assert len(small) == len(large)
+    assert np.allclose(small, large, atol=0.6)
+
+
+def test_silence_gives_no_utterance_and_is_not_kept() -> None:
+    cutter = UtteranceCutter()
+    silence = AudioPCM(np.zeros(RATE * 60, np.float32), RATE)
+    assert [u for c in _chunks(silence, 0.5) for u in cutter.feed(c)] == []
+    assert cutter.buffered_seconds <= 1.0
+    assert cutter.flush() == []
+
+
+def test_other_sample_rates_are_refused() -> None:
+    with pytest.raises(ValueError, match="16000 Hz"):
+        UtteranceCutter().feed(AudioPCM(np.zeros(800, np.float32), 8_000))
