@@ -69,15 +69,19 @@ class RoomState:
     utterances: int = 0
     frames: int = 0
     findings: int = 0
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCIES_KEPT))
-    """Seconds from the end of each utterance (or a frame's time) to its claim check being done (the newest)."""
+    timings: dict[str, deque[tuple[float, float]]] = field(
+        default_factory=lambda: {kind: deque(maxlen=LATENCIES_KEPT) for kind in ("speech", "screen")}
+    )
+    """Per kind, (stream time, latency) of the newest items: latency is the seconds from the end of
+    an utterance (or a frame's time) to its claim check being done."""
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
 
     def latency(self, q: float) -> float | None:
-        """The ``q`` quantile (0..1) of :attr:`latencies`, once there are any."""
-        return float(np.quantile(list(self.latencies), q)) if self.latencies else None
+        """The ``q`` quantile (0..1) of every latency in :attr:`timings`, once there are any."""
+        latencies = [lat for kind in self.timings.values() for _, lat in kind]
+        return float(np.quantile(latencies, q)) if latencies else None
 
 
 @dataclass(slots=True)
@@ -158,7 +162,7 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
                     hits=future.result(), context=room.last_segment,
                 )
                 room.last_segment[:] = segments[-1:] or room.last_segment
-                room.state.latencies.append(time.monotonic() - due)
+                room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
                 shared.emit(room, found)
         finally:
             room.end()
@@ -188,7 +192,7 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
         try:
             if not _failed(room, "claims", future):
                 closed = room.captions.add(text, future.result()[0], room.snapshots.index)
-                room.state.latencies.append(time.monotonic() - due)
+                room.state.timings["screen"].append((frame.time, time.monotonic() - due))
                 shared.emit(room, closed)
         finally:
             room.end()

@@ -1,0 +1,117 @@
+"""Rooms kept in real time by ``livemon watch`` itself, decoding included.
+
+``python -m benchmarks.rooms.watch_rooms [--seconds 60] [--max-rooms 4]`` plays the demo
+room N times at once, each paced at real time (``WatchOptions(realtime=True)``), for
+N = 1, 2, ... until a count is not kept (:func:`keeps_up`: every item back, p95 latency
+under the bound, no growing backlog). Unlike ``python -m benchmarks.rooms``, which feeds
+pre-decoded media out of phase, every room here demuxes and decodes its own file and all
+rooms start together, so their utterances arrive at the same moments: the harder case.
+Writes ``benchmarks/results/rooms_watch.json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.claims.evaluate import RESULTS_DIR
+from benchmarks.media.cache import demo_stream
+from benchmarks.rooms.verdict import KeepRule, LatencySummary, keeps_up, summarise
+from benchmarks.suite.machine import describe_machine
+from monitor.config import ScanOptions, load_options
+from monitor.pipeline.engines import Engines, build_engines, resolve_device
+from monitor.pipeline.watch import RoomState, WatchOptions, watch
+
+__all__ = ["judge_rooms", "run_count"]
+
+
+def judge_rooms(states: Sequence[RoomState], rule: KeepRule) -> tuple[dict[str, LatencySummary], bool, str]:
+    """Pool every room's timings per kind and judge them; a failed room fails the count."""
+    expected = {"speech": sum(s.utterances for s in states), "screen": sum(s.frames for s in states)}
+    summaries = {
+        kind: summarise([t for s in states for t in s.timings[kind]], expected[kind]) for kind in expected
+    }
+    kept, reason = keeps_up(summaries, rule)
+    if errors := [s.error for s in states if s.error]:
+        kept, reason = False, f"{len(errors)} room(s) failed, first: {errors[0]}"
+    return summaries, kept, reason
+
+
+def run_count(rooms: int, video: Path, options: ScanOptions, engines: Engines, rule: KeepRule) -> dict[str, Any]:
+    """Watch ``rooms`` copies of ``video`` in real time; the run's latencies and verdict."""
+    started = time.perf_counter()
+    states = watch([str(video)] * rooms, options, engines, lambda finding, snapshot: None, WatchOptions(realtime=True))
+    summaries, kept, reason = judge_rooms(states, rule)
+    return {
+        "rooms": rooms,
+        "wall_s": round(time.perf_counter() - started, 2),
+        "stream_s_per_room": round(max(s.stream_seconds for s in states), 2),
+        "findings_per_room": [s.findings for s in states],
+        **{kind: asdict(s) for kind, s in summaries.items()},
+        "kept": kept,
+        "reason": reason,
+    }
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    lines = [
+        "# Rooms kept in real time by `livemon watch` (decoding included)",
+        "",
+        f"Machine: {result['machine']['cpu']} ({result['machine']['cores']} cores), "
+        f"device {result['machine']['device']}. "
+        f"Each room plays the first {result['seconds']:.0f} s of the demo room, all rooms together, paced at "
+        f"real time. Command: `{result['command']}`.",
+        "",
+        "| rooms | speech p50 | speech p95 | screen p95 | kept | reason |",
+        "|---:|---:|---:|---:|---|---|",
+    ]
+    for run in result["runs"]:
+        lines.append(
+            f"| {run['rooms']} | {run['speech']['p50']:.2f} s | {run['speech']['p95']:.2f} s | "
+            f"{run['screen']['p95']:.2f} s | {run['kept']} | {run['reason']} |"
+        )
+    lines += ["", f"Largest count kept: **{result['max_kept']}**.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0, help="stream seconds each room plays")
+    parser.add_argument("--max-rooms", type=int, default=4)
+    parser.add_argument("--max-p95", type=float, default=5.0)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    video = demo_stream()[0]
+    options = load_options(faces=False, max_duration=args.seconds)
+    engines = build_engines(options)
+    rule = KeepRule(max_p95_s=args.max_p95)
+    runs: list[dict[str, Any]] = []
+    for rooms in range(1, args.max_rooms + 1):
+        runs.append(run_count(rooms, video, options, engines, rule))
+        print(json.dumps({k: runs[-1][k] for k in ("rooms", "kept", "reason")}), flush=True)
+        if not runs[-1]["kept"]:
+            break
+    max_kept = max((r["rooms"] for r in runs if r["kept"] and all(x["kept"] for x in runs[: r["rooms"]])), default=0)
+    result = {
+        "command": " ".join(["python -m benchmarks.rooms.watch_rooms", *(sys.argv[1:] if argv is None else argv)]),
+        "machine": describe_machine(resolve_device(options.device, options.asr_engine)),
+        "seconds": args.seconds,
+        "rule": asdict(rule),
+        "runs": runs,
+        "max_kept": max_kept,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "rooms_watch.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    (args.out / "rooms_watch.md").write_text(_markdown(result), encoding="utf-8")
+    print(_markdown(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
