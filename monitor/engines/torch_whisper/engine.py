@@ -15,7 +15,7 @@ from monitor.engines.torch_whisper.decoding import DecodeOptions, Decoded, Whisp
 from monitor.engines.torch_whisper.devices import resolve_device, resolve_dtype
 from monitor.engines.torch_whisper.loading import EMBEDDED_BASE, load_whisper, resolve_hf_model
 from monitor.media.types import SAMPLE_RATE, AudioPCM
-from monitor.observations.asr import INITIAL_PROMPT, to_simplified
+from monitor.observations.asr import INITIAL_PROMPT, transcript_text
 from monitor.observations.types import TranscriptSegment
 
 __all__ = ["TorchWhisperAsr", "TorchWhisperOptions"]
@@ -87,7 +87,7 @@ def _segment(chunk: SpeechChunk, decoded: Decoded) -> TranscriptSegment | None:
     return TranscriptSegment(
         start=round(chunk.start, 3),
         end=round(chunk.end, 3),
-        text=to_simplified(decoded.text),
+        text=transcript_text(decoded.text),
         raw_text=decoded.text,
         confidence=max(0.0, min(1.0, decoded.confidence)),
     )
