@@ -1,4 +1,4 @@
-"""`watch`: several rooms on one set of models; planted claims found as they happen, a bad room reported."""
+"""`watch`: a file room and an HLS room on one set of models; planted claims found, a bad room reported."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ def watched(
     bad: BadInputs,
     options: ScanOptions,
     engines: Engines,
+    hls_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[list[RoomState], list[dict]]:
     out = tmp_path_factory.mktemp("watch") / "findings.jsonl"
-    rooms = [str(demo[0]), str(bad.random_bytes), str(demo[0])]
+    rooms = [str(demo[0]), str(bad.random_bytes), hls_url]
     with FindingAppender(out) as sink:
         states = watch(rooms, options.model_copy(update={"faces": False}), engines, sink)
     return states, [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
