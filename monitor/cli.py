@@ -164,7 +164,7 @@ def watch(
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
         _fail(e)
-    console.print(f"{sink.written} finding(s) appended → {out}")
+    console.print(f"\n{sink.written} finding(s) appended → {out}")
     if any(r.error for r in rooms):
         raise typer.Exit(code=1)
 

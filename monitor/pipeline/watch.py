@@ -278,7 +278,7 @@ def watch(
     stop: threading.Event | None = None,
     on_tick: Callable[[list[RoomState]], None] | None = None,
 ) -> list[RoomState]:
-    """Watch every room in ``specs`` until all have ended (or ``stop`` is set); return what each did.
+    """Watch every room in ``specs`` until all have ended (or ``stop`` is set, or Ctrl-C); return what each did.
 
     ``on_tick`` receives the live room states about five times a second (for a progress display).
     """
@@ -304,6 +304,8 @@ def watch(
             if on_tick is not None:
                 on_tick([r.state for r in rooms])
             time.sleep(0.2)
+    except KeyboardInterrupt:
+        stop.set()  # Ctrl-C: stop reading; what is queued still becomes findings below
     finally:
         stop.set()
         for t in threads:
