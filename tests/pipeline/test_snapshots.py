@@ -1,0 +1,30 @@
+"""Frame snapshots for evidence: small JPEGs, and a live room keeps only the newest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from monitor.media.types import SampledFrame
+from monitor.pipeline.snapshots import SNAPSHOT_WIDTH, SnapshotStore
+
+
+def _frame(i: int) -> SampledFrame:
+    return SampledFrame(float(i), i, np.full((720, 1280, 3), i % 255, np.uint8))
+
+
+def test_snapshots_are_small_jpegs_named_by_frame(tmp_path: Path) -> None:
+    store = SnapshotStore(prefix="room3_")
+    name = store.add(_frame(7))
+    assert name == "room3_frame_000007_000007.00s.jpg" and store.index == [(7.0, name)]
+    path = store.write(tmp_path)[name]
+    assert cv2.imread(str(path)).shape[1] == SNAPSHOT_WIDTH
+
+
+def test_a_limited_store_keeps_only_the_newest() -> None:
+    store = SnapshotStore(limit=3)
+    names = [store.add(_frame(i)) for i in range(10)]
+    assert [n for _, n in store.index] == names[-3:]
+    assert set(store.images) == set(names[-3:])
