@@ -247,8 +247,8 @@ def _play(
                 else:
                     room.snapshots.add(item)
                     _frame(shared, room, item, _due(room, item.time, pace))
-            for clip in cutter.flush() if speech else ():
-                _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
+            for clip in cutter.flush() if speech else ():  # cut by the end of the stream: due when it ended
+                _utterance(shared, room, clip, time.monotonic())
             if report.stopped_early:
                 room.state.warnings.append(report.stopped_early)
         finally:
