@@ -13,7 +13,6 @@ from benchmarks.rooms.capacity import RoomsCapacity
 from benchmarks.rooms.live import RoomsOptions, RoomsRun
 from benchmarks.rooms.verdict import latency_slope
 from monitor.media.types import AudioPCM, SampledFrame
-from monitor.observations.types import TextBox
 
 
 def _steady(n: int, latency: float, growth: float = 0.0) -> list[tuple[float, float]]:
