@@ -86,7 +86,10 @@ class RoomState:
 
 @dataclass(slots=True)
 class _Room:
-    """One room's private state: only its reader thread and the claims worker touch it."""
+    """One room's private state: only its reader thread and the claims worker touch it.
+
+    The reader adds snapshots while the claims worker looks them up, so the worker reads a
+    copy of the index (one atomic ``list()`` call)."""
 
     index: int
     state: RoomState
@@ -158,7 +161,7 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
         try:
             if not _failed(room, "claims", future):
                 found = speech_findings(
-                    segments, shared.engines.claims, stream=room.state.spec, snapshots=room.snapshots.index,
+                    segments, shared.engines.claims, stream=room.state.spec, snapshots=list(room.snapshots.index),
                     hits=future.result(), context=room.last_segment,
                 )
                 room.last_segment[:] = segments[-1:] or room.last_segment
@@ -191,7 +194,7 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
     def checked(text: FrameText, future: Future[Any]) -> None:
         try:
             if not _failed(room, "claims", future):
-                closed = room.captions.add(text, future.result()[0], room.snapshots.index)
+                closed = room.captions.add(text, future.result()[0], list(room.snapshots.index))
                 room.state.timings["screen"].append((frame.time, time.monotonic() - due))
                 shared.emit(room, closed)
         finally:
