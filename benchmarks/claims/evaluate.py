@@ -18,12 +18,12 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmarks import RESULTS_DIR
 from benchmarks.claims.asr_noisy import corpus_hash, load_transcripts
 from benchmarks.claims.corpus import CATEGORIES, SPLITS, Record, load_corpus
 from monitor.detectors.claims import ClaimEngine, ClaimHit
 
 __all__ = [
-    "RESULTS_DIR",
     "SCORING",
     "Counts",
     "Scores",
@@ -33,7 +33,6 @@ __all__ = [
     "score",
 ]
 
-RESULTS_DIR = Path(__file__).resolve().parents[1] / "results"
 _EXAMPLES = 5
 
 SCORING = """Per the corpus README (secondary labels are partial): a category

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks import RESULTS_DIR
 from benchmarks.digital_human.generate import clip_path
 from benchmarks.digital_human.scenario import CONDITIONS, Scenario, all_scenarios
 from monitor.detectors.digital_human import DigitalHumanOptions, detect_digital_human
@@ -127,7 +128,7 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(out: Path = Path("benchmarks/results"), seeds: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+def main(out: Path = RESULTS_DIR, seeds: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
     options = DigitalHumanOptions()
     ocr = RapidOcrEngine()
     outcomes = [evaluate(s, ocr, options) for s in all_scenarios(seeds)]

@@ -1,4 +1,4 @@
-"""``python -m benchmarks.rooms [--seconds 45] [--max-rooms 8] [--asr auto|sequential|batched] [--max-p95 5]``.
+"""``python -m benchmarks.rooms [--seconds 45] [--max-rooms 8] [--asr auto|plain|window|pipeline] [--max-p95 5]``.
 
 Prints every room count tried and the largest one kept in real time on this machine.
 """
@@ -11,6 +11,7 @@ import sys
 from dataclasses import asdict
 
 from benchmarks.media.cache import demo_stream
+from benchmarks.rooms.asr_batch import ASR_MODES
 from benchmarks.rooms.capacity import find_max_rooms
 from benchmarks.rooms.live import RoomsOptions
 from benchmarks.rooms.recording import Recording
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=45.0, help="stream seconds per room count")
     parser.add_argument("--max-rooms", type=int, default=8)
     parser.add_argument("--min-counts", type=int, default=1, help="room counts to try even after a failure")
-    parser.add_argument("--asr", default="auto", choices=("auto", "sequential", "batched"))
+    parser.add_argument("--asr", default="auto", choices=("auto", *ASR_MODES))
     parser.add_argument("--max-p95", type=float, default=5.0, help="p95 latency bound, seconds")
     args = parser.parse_args(argv)
     recording = Recording.decode(demo_stream()[0])

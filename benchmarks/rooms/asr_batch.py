@@ -1,12 +1,15 @@
-"""Two ways to run a batch of utterances from many rooms through one faster-whisper model.
+"""Three ways to run a batch of utterances from many rooms through one faster-whisper model.
 
-- ``sequential``: the production engine (:class:`FasterWhisperAsr`) on each utterance in turn
-  (:class:`monitor.scheduling.workers.AsrBatch`, what ``livemon watch`` runs).
-- ``batched``: faster-whisper's ``BatchedInferencePipeline``: the utterances are laid end to
+- ``plain``: ``FasterWhisperAsr.transcribe`` on each utterance in turn: faster-whisper as it
+  comes, every utterance padded to Whisper's 30 s window (the baseline).
+- ``window``: ``FasterWhisperAsr.transcribe_batch``, what ``livemon watch`` runs
+  (:class:`monitor.scheduling.workers.AsrBatch`): the batch padded to a 15 s window, encoded
+  and decoded together under a token budget (:mod:`monitor.observations.utterance_decode`).
+- ``pipeline``: faster-whisper's ``BatchedInferencePipeline``: the utterances are laid end to
   end with short silences and given as ``clip_timestamps``, so the encoder and the beam
   search see them as one batch.
 
-:func:`compare_asr_modes` times both on the same utterances, to pick the faster one.
+:func:`compare_asr_modes` times all three on the same utterances, to pick the fastest.
 """
 
 from __future__ import annotations
@@ -23,10 +26,21 @@ from monitor.observations.asr import INITIAL_PROMPT, FasterWhisperAsr, segments_
 from monitor.observations.types import TranscriptSegment
 from monitor.scheduling.workers import AsrBatch
 
-__all__ = ["AsrMode", "AsrModeComparison", "BatchedAsr", "batch_runner", "compare_asr_modes"]
+__all__ = ["ASR_MODES", "AsrMode", "AsrModeComparison", "BatchedAsr", "PlainAsr", "batch_runner", "compare_asr_modes"]
 
-AsrMode = Literal["sequential", "batched"]
+AsrMode = Literal["plain", "window", "pipeline"]
+ASR_MODES: tuple[AsrMode, ...] = ("plain", "window", "pipeline")
 _GAP_S = 0.5
+
+
+class PlainAsr:
+    """Each utterance through faster-whisper's own ``transcribe`` (30 s window), one after another."""
+
+    def __init__(self, asr: FasterWhisperAsr) -> None:
+        self.asr = asr
+
+    def __call__(self, clips: Sequence[AudioPCM]) -> list[list[TranscriptSegment]]:
+        return [self.asr.transcribe(c) for c in clips]
 
 
 class BatchedAsr:
@@ -65,8 +79,11 @@ class BatchedAsr:
         return out
 
 
-def batch_runner(asr: FasterWhisperAsr, mode: AsrMode) -> AsrBatch | BatchedAsr:
-    return AsrBatch(asr) if mode == "sequential" else BatchedAsr(asr)
+Runner = PlainAsr | AsrBatch | BatchedAsr
+
+
+def batch_runner(asr: FasterWhisperAsr, mode: AsrMode) -> Runner:
+    return {"plain": PlainAsr, "window": AsrBatch, "pipeline": BatchedAsr}[mode](asr)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,20 +92,19 @@ class AsrModeComparison:
 
     utterances: int
     audio_s: float
-    sequential_s: float
-    batched_s: float
+    seconds: dict[str, float]
+    """Per mode."""
 
     @property
-    def faster(self) -> AsrMode:
-        return "batched" if self.batched_s < self.sequential_s else "sequential"
+    def fastest(self) -> AsrMode:
+        return min(ASR_MODES, key=lambda mode: self.seconds[mode])
 
-    @property
-    def batched_speedup(self) -> float:
-        """Sequential time over batched time: above 1 when batching wins."""
-        return self.sequential_s / self.batched_s
+    def speedup(self, mode: AsrMode) -> float:
+        """``plain`` time over ``mode``'s: above 1 when the mode beats faster-whisper as it comes."""
+        return self.seconds["plain"] / self.seconds[mode]
 
 
-def _best_time(run: AsrBatch | BatchedAsr, clips: Sequence[AudioPCM], repeats: int) -> float:
+def _best_time(run: Runner, clips: Sequence[AudioPCM], repeats: int) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -98,13 +114,12 @@ def _best_time(run: AsrBatch | BatchedAsr, clips: Sequence[AudioPCM], repeats: i
 
 
 def compare_asr_modes(asr: FasterWhisperAsr, clips: Sequence[AudioPCM], repeats: int = 1) -> AsrModeComparison:
-    """Time both modes on ``clips`` as one batch, after one warm-up call of each."""
-    sequential, batched = AsrBatch(asr), BatchedAsr(asr)
-    sequential(clips[:1])
-    batched(clips[:1])
+    """Time every mode on ``clips`` as one batch, after one warm-up call of each."""
+    runners = {mode: batch_runner(asr, mode) for mode in ASR_MODES}
+    for run in runners.values():
+        run(clips[:1])
     return AsrModeComparison(
         utterances=len(clips),
         audio_s=sum(c.duration for c in clips),
-        sequential_s=_best_time(sequential, clips, repeats),
-        batched_s=_best_time(batched, clips, repeats),
+        seconds={mode: _best_time(run, clips, repeats) for mode, run in runners.items()},
     )

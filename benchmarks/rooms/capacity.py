@@ -26,7 +26,7 @@ class RoomsCapacity:
     runs: tuple[RoomsRun, ...]
     options: RoomsOptions
     asr_modes: AsrModeComparison | None
-    """Sequential vs batched ASR on the same utterances; None when the mode was given."""
+    """The ASR batch modes timed on the same utterances; None when the mode was given."""
     stream_seconds: float
     speech_share: float
     """Share of the recording inside VAD utterances."""
@@ -49,7 +49,7 @@ class RoomsCapacity:
         on utterances over the share of a room's stream that is speech."""
         if self.asr_modes is None or not self.speech_share:
             return None
-        best = min(self.asr_modes.sequential_s, self.asr_modes.batched_s)
+        best = self.asr_modes.seconds[self.asr_modes.fastest]
         return self.asr_modes.audio_s / best / self.speech_share
 
     @property
@@ -77,7 +77,7 @@ def find_max_rooms(
     """Try 1, 2, ... ``max_rooms`` rooms, stopping after the first count that is not kept
     (but not before ``min_counts`` counts were tried, so a latency curve has points).
 
-    With ``asr_mode="auto"`` both ASR batch modes are first timed on ``compare_utterances``
+    With ``asr_mode="auto"`` every ASR batch mode is first timed on ``compare_utterances``
     utterances and the faster one is used.
     """
     comparison = None
@@ -85,7 +85,7 @@ def find_max_rooms(
         if not isinstance(engines.asr, FasterWhisperAsr):
             raise ValueError("the rooms benchmark needs the faster-whisper ASR engine")
         comparison = compare_asr_modes(engines.asr, _sample_clips(recording, compare_utterances))
-        asr_mode = comparison.faster
+        asr_mode = comparison.fastest
     options = dataclasses.replace(options, asr_mode=asr_mode)
     runs: list[RoomsRun] = []
     for rooms in range(1, max_rooms + 1):

@@ -39,10 +39,9 @@ class RoomsOptions:
     seconds: float = 45.0
     """Stream seconds each room plays per room count."""
     rule: KeepRule = KeepRule()
-    asr_mode: AsrMode = "sequential"
+    asr_mode: AsrMode = "window"
     asr_batch: int = 4
-    """Most utterances per ASR batch in ``batched`` mode; ``sequential`` takes one at a time so
-    each result leaves as soon as it is done."""
+    """Most utterances per ASR batch; ``plain`` takes one at a time so each result leaves as soon as it is done."""
     ocr_batch: int = 4
     claims_batch: int = 32
     max_wait_s: float = 0.05
@@ -161,7 +160,7 @@ def run_rooms(engines: Engines, recording: Recording, rooms: int, options: Rooms
     claims: BatchScheduler[Any, Any] = BatchScheduler(
         ClaimCheck(engines.claims), SchedulerOptions(options.claims_batch, wait), name="rooms-claims"
     )
-    asr_batch = options.asr_batch if options.asr_mode == "batched" else 1
+    asr_batch = options.asr_batch if options.asr_mode != "plain" else 1
     asr = BatchScheduler(
         batch_runner(engines.asr, options.asr_mode), SchedulerOptions(asr_batch, wait), name="rooms-asr"
     )

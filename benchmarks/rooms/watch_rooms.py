@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.claims.evaluate import RESULTS_DIR
+from benchmarks import RESULTS_DIR
 from benchmarks.media.cache import demo_stream
 from benchmarks.rooms.verdict import KeepRule, LatencySummary, keeps_up, summarise
 from benchmarks.suite.machine import describe_machine

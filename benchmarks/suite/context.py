@@ -29,7 +29,7 @@ class SuitePlan:
     """Room counts tried even after one is not kept, so the latency curve has points."""
     max_p95_s: float = 5.0
     compare_utterances: int = 4
-    """Utterances timed through sequential and batched ASR to choose the faster."""
+    """Utterances timed through every ASR batch mode to choose the fastest."""
     scan_seconds: float | None = None
     """Seconds of the demo to scan for the throughput figure; None for all of it."""
     scan_repeats: int = 1

@@ -109,6 +109,8 @@ class _Sighting:
     first: FrameText
     last_time: float
     frames: int = 1
+    reported: bool = False
+    """Already handed out while still on screen (``report_after_s``)."""
 
 
 class CaptionTracker:
@@ -118,11 +120,16 @@ class CaptionTracker:
     is one finding from its first to its last sighting; a gap longer than two
     sampling intervals closes it. Feed frames in time order with :meth:`add`, which
     returns the findings that closed; :meth:`finish` closes the rest.
+
+    A live room cannot wait for a banner that stays up for an hour: with ``report_after_s``
+    a caption still on screen that long is handed out then, once, marked
+    ``still_on_screen``, and not again when it leaves.
     """
 
-    def __init__(self, *, frame_interval: float, stream: str = "") -> None:
+    def __init__(self, *, frame_interval: float, stream: str = "", report_after_s: float | None = None) -> None:
         self.frame_interval = frame_interval
         self.stream = stream
+        self.report_after_s = report_after_s
         self._gap = 2 * frame_interval + 0.5
         self._open: dict[tuple[str, str], _Sighting] = {}
 
@@ -131,7 +138,7 @@ class CaptionTracker:
     ) -> list[Finding]:
         """Record one frame's claim hits; return the findings of captions that have left the screen."""
         gone = [key for key, s in self._open.items() if frame.time - s.last_time > self._gap]
-        closed = [self._finding(self._open.pop(key), snapshots) for key in gone]
+        closed = [self._finding(s, snapshots) for key in gone if not (s := self._open.pop(key)).reported]
         for hit in strongest_per_category(hits):
             key = (hit.category, hit.matched)
             sighting = self._open.get(key)
@@ -140,15 +147,20 @@ class CaptionTracker:
             else:
                 sighting.last_time = frame.time
                 sighting.frames += 1
+        if self.report_after_s is not None:
+            for s in self._open.values():
+                if not s.reported and s.last_time - s.first.time >= self.report_after_s:
+                    s.reported = True
+                    closed.append(self._finding(s, snapshots, still_on_screen=True))
         return closed
 
     def finish(self, snapshots: Sequence[tuple[float, str]] = ()) -> list[Finding]:
         """Close every caption still on screen (the stream ended)."""
-        closed = [self._finding(s, snapshots) for s in self._open.values()]
+        closed = [self._finding(s, snapshots) for s in self._open.values() if not s.reported]
         self._open.clear()
         return closed
 
-    def _finding(self, s: _Sighting, snapshots: Sequence[tuple[float, str]]) -> Finding:
+    def _finding(self, s: _Sighting, snapshots: Sequence[tuple[float, str]], still_on_screen: bool = False) -> Finding:
         return Finding(
             category=s.hit.category,
             risk=s.hit.risk,  # type: ignore[arg-type]
@@ -164,7 +176,10 @@ class CaptionTracker:
             evidence=Evidence(
                 snapshot=nearest_snapshot(snapshots, s.first.time),
                 context=s.text,
-                signals={"matched": s.hit.matched, "frames": s.frames, **s.hit.details},
+                signals={
+                    "matched": s.hit.matched, "frames": s.frames, **s.hit.details,
+                    **({"still_on_screen": True} if still_on_screen else {}),
+                },
             ),
         )
 

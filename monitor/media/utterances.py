@@ -23,7 +23,8 @@ class UtteranceOptions:
     """When an utterance counts as ended."""
 
     min_silence_s: float = 0.5
-    max_utterance_s: float = 15.0
+    max_utterance_s: float = 14.5
+    """Longer speech is cut here, so a clip with its padding fits the ASR's 15 s utterance window."""
     check_every_s: float = 0.5
     """Run the VAD each time this much new audio has arrived."""
     speech_pad_s: float = 0.2

@@ -14,6 +14,7 @@ import numpy as np
 from monitor.errors import ModelError
 from monitor.media.types import AudioPCM
 from monitor.observations.types import TranscriptSegment
+from monitor.observations.utterance_decode import DecodedUtterance, UtteranceDecoder
 
 __all__ = [
     "AsrEngine",
@@ -126,10 +127,16 @@ class FasterWhisperAsr:
             raise
         except Exception as e:  # CTranslate2/HF raise many types; translate at the boundary
             raise ModelError(f"cannot load the Whisper model {options.model!r}: {e}") from e
+        self.utterances = UtteranceDecoder(self.model, options.language, INITIAL_PROMPT)
 
     def transcribe(
-        self, audio: AudioPCM, on_progress: Callable[[float], None] | None = None
+        self,
+        audio: AudioPCM,
+        on_progress: Callable[[float], None] | None = None,
+        *,
+        max_new_tokens: int | None = None,
     ) -> list[TranscriptSegment]:
+        """Segments of a clip or a whole recording; ``max_new_tokens`` bounds each 30 s window's decode."""
         if audio.duration < 0.1:
             return []
         segments, _info = self.model.transcribe(
@@ -139,6 +146,7 @@ class FasterWhisperAsr:
             vad_filter=self.options.vad,
             initial_prompt=INITIAL_PROMPT,
             condition_on_previous_text=False,
+            max_new_tokens=max_new_tokens,
         )
         collected = []
         for seg in segments:
@@ -146,3 +154,41 @@ class FasterWhisperAsr:
             if on_progress is not None:
                 on_progress(seg.end)
         return segments_from_faster_whisper(collected, offset=audio.start)
+
+    def transcribe_batch(self, clips: Sequence[AudioPCM]) -> list[list[TranscriptSegment]]:
+        """Live utterances (e.g. one per room), one segment each, decoded together in a short window.
+
+        Clips without speech (Silero VAD, when ``vad`` is on) are not decoded.
+
+        A clip too long for the window, or read unreliably there, is transcribed again the
+        ordinary way under the same token budget (see :mod:`monitor.observations.utterance_decode`).
+        """
+        out: list[list[TranscriptSegment]] = [[] for _ in clips]
+        speech = [i for i, c in enumerate(clips) if c.duration >= 0.1 and (not self.options.vad or _has_speech(c))]
+        fits = [i for i in speech if self.utterances.fits(clips[i].samples, clips[i].sample_rate)]
+        redo = [i for i in speech if i not in fits]
+        for i, decoded in zip(fits, self.utterances.decode([clips[i].samples for i in fits]), strict=True):
+            if not decoded.reliable:
+                redo.append(i)
+            elif decoded.text and not decoded.silent:
+                out[i] = [_utterance_segment(clips[i], decoded)]
+        for i in redo:
+            out[i] = self.transcribe(clips[i], max_new_tokens=self.utterances.budget(clips[i].duration))
+        return out
+
+
+def _has_speech(clip: AudioPCM) -> bool:
+    """Silero VAD (as ``transcribe``'s ``vad_filter``) finds speech in the clip: Whisper makes text out of silence."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    return bool(get_speech_timestamps(clip.samples, VadOptions(), sampling_rate=clip.sample_rate))
+
+
+def _utterance_segment(clip: AudioPCM, decoded: DecodedUtterance) -> TranscriptSegment:
+    return TranscriptSegment(
+        start=round(clip.start, 3),
+        end=round(clip.start + clip.duration, 3),
+        text=transcript_text(decoded.text),
+        raw_text=decoded.text,
+        confidence=min(1.0, max(0.0, float(np.exp(decoded.avg_logprob)))),
+    )

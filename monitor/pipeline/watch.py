@@ -6,7 +6,9 @@ its sampled frames are kept; both go to schedulers shared by every room: one aro
 ASR model, one around the OCR engine (each room keeps its own text change gate), and one
 around the claims engine, so each model runs once per batch for all rooms. A finished
 claim check becomes findings at once: speech findings per utterance, screen findings
-when a caption leaves the screen (:class:`CaptionTracker`). One room failing (a dead URL,
+when a caption leaves the screen or has stayed up ``banner_report_s`` (:class:`CaptionTracker`).
+Utterances are read in a short Whisper window, batched across rooms
+(``FasterWhisperAsr.transcribe_batch``). One room failing (a dead URL,
 a corrupt file) is reported and the others go on.
 
 Digital-human judgement needs a face window over the whole stream and is left to
@@ -58,6 +60,8 @@ class WatchOptions:
     max_wait_s: float = 0.05
     snapshots_kept: int = 120
     """Sampled frames kept per room for evidence (the newest)."""
+    banner_report_s: float = 30.0
+    """A claim caption still on screen this long is reported without waiting for it to leave."""
 
 
 @dataclass(slots=True)
@@ -292,7 +296,9 @@ def watch(
             index=i,
             state=RoomState(spec),
             snapshots=SnapshotStore(limit=watch_options.snapshots_kept, prefix=f"room{i}_"),
-            captions=CaptionTracker(frame_interval=options.frame_interval, stream=spec),
+            captions=CaptionTracker(
+                frame_interval=options.frame_interval, stream=spec, report_after_s=watch_options.banner_report_s
+            ),
         )
         for i, spec in enumerate(specs)
     ]

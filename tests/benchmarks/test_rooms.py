@@ -82,7 +82,7 @@ def test_room_arrivals_loop_and_offset() -> None:
 
 def _run(rooms: int, kept: bool) -> RoomsRun:
     s = LatencySummary(expected=1, completed=1, p50=1.0, p95=1.0, max=1.0, slope=0.0)
-    return RoomsRun(rooms, 10.0, "sequential", s, s, 5.0, 10, 2, 0, 1.0, 1.0, 1, 0, 11.0, (), kept, "")
+    return RoomsRun(rooms, 10.0, "window", s, s, 5.0, 10, 2, 0, 1.0, 1.0, 1, 0, 11.0, (), kept, "")
 
 
 @pytest.mark.parametrize(
@@ -95,8 +95,9 @@ def test_max_kept_needs_every_smaller_count(kept: list[bool], max_kept: int) -> 
 
 
 def test_asr_bound_rooms() -> None:
-    modes = AsrModeComparison(utterances=4, audio_s=20.0, sequential_s=10.0, batched_s=12.5)
+    modes = AsrModeComparison(utterances=4, audio_s=20.0, seconds={"plain": 10.0, "window": 4.0, "pipeline": 12.5})
     capacity = RoomsCapacity((), RoomsOptions(), modes, 73.0, 0.8, 3.0)
-    assert capacity.asr_bound_rooms == pytest.approx(2.0 / 0.8)
-    assert modes.faster == "sequential" and modes.batched_speedup == pytest.approx(0.8)
+    assert capacity.asr_bound_rooms == pytest.approx(5.0 / 0.8)
+    assert modes.fastest == "window" and modes.speedup("window") == pytest.approx(2.5)
+    assert modes.speedup("pipeline") == pytest.approx(0.8)
     assert RoomsCapacity((), RoomsOptions(), None, 73.0, 0.8, 3.0).asr_bound_rooms is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.detectors.claims import ClaimEngine
-from monitor.detectors.marketing import claim_time, screen_findings, speech_findings
+from monitor.detectors.marketing import CaptionTracker, claim_time, screen_findings, speech_findings
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
 
 
@@ -50,6 +50,18 @@ def test_caption_on_consecutive_frames_is_one_finding_until_it_leaves(engine: Cl
         ("absolute_terms", 12.0, 13.0),
     ]
     assert findings[0].evidence.signals["frames"] == 3
+
+
+def test_a_banner_that_stays_up_is_reported_live_once(engine: ClaimEngine) -> None:
+    tracker = CaptionTracker(frame_interval=1.0, stream="room", report_after_s=30.0)
+    out = []
+    for t in range(0, 120):
+        frame = _frame(float(t), "好物直播间", "全网最低价") if t < 100 else _frame(float(t), "好物直播间")
+        hits = engine.check_many([frame.text])[0]
+        out.append((t, tracker.add(frame, hits, [(float(t), f"f{t}.jpg")])))
+    reported = [(t, f) for t, found in out for f in found]
+    assert [(t, f.start, f.evidence.signals["still_on_screen"]) for t, f in reported] == [(30, 0.0, True)]
+    assert tracker.finish() == []
 
 
 @pytest.mark.parametrize(

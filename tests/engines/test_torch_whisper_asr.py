@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 
+from benchmarks.cer import cer
 from monitor.engines.torch_whisper import TorchWhisperAsr
 from monitor.media.types import AudioPCM
 from monitor.observations.types import TranscriptSegment
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate, ignoring punctuation and spaces."""
-    ref, hyp = (re.sub(r"[\W_]", "", s) for s in (reference, hypothesis))
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1] / max(1, len(ref))
-
-
-@pytest.mark.parametrize(("ref", "hyp", "expected"), [("面霜", "面霜", 0.0), ("面霜。", "面", 0.5), ("", "", 0.0)])
-def test_cer(ref: str, hyp: str, expected: float) -> None:
-    assert cer(ref, hyp) == expected
 
 
 @pytest.fixture(scope="module")
