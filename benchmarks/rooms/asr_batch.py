@@ -83,7 +83,9 @@ Runner = PlainAsr | AsrBatch | BatchedAsr
 
 
 def batch_runner(asr: FasterWhisperAsr, mode: AsrMode) -> Runner:
-    return {"plain": PlainAsr, "window": AsrBatch, "pipeline": BatchedAsr}[mode](asr)
+    if mode == "plain":
+        return PlainAsr(asr)
+    return AsrBatch(asr) if mode == "window" else BatchedAsr(asr)
 
 
 @dataclass(frozen=True, slots=True)

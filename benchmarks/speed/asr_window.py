@@ -100,7 +100,10 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         "| reader | CER | s / utterance | speed vs transcribe |",
         "|---|---:|---:|---:|",
-        *(f"| {r['reader']} | {r['cer']:.3f} | {r['s_per_utterance']:.3f} | {r['speedup']:.2f}x |" for r in result["rows"]),
+        *(
+            f"| {r['reader']} | {r['cer']:.3f} | {r['s_per_utterance']:.3f} | {r['speedup']:.2f}x |"
+            for r in result["rows"]
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -22,7 +22,8 @@ def capacity_dict(c: RoomsCapacity) -> dict[str, Any]:
     out["asr_bound_rooms"] = None if c.asr_bound_rooms is None else round(c.asr_bound_rooms, 2)
     if c.asr_modes is not None:
         modes = c.asr_modes
-        out["asr_modes"] |= {"fastest": modes.fastest, "speedup_vs_plain": {m: round(modes.speedup(m), 2) for m in ASR_MODES}}
+        speedups = {m: round(modes.speedup(m), 2) for m in ASR_MODES}
+        out["asr_modes"] |= {"fastest": modes.fastest, "speedup_vs_plain": speedups}
     return out
 
 

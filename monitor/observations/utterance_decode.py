@@ -68,7 +68,8 @@ class UtteranceDecoder:
 
         self.model = model
         self.options = options
-        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
+        multilingual = model.model.is_multilingual
+        self.tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=language)
         self.prompt_text = prompt
         previous = self.tokenizer.encode(" " + prompt.strip()) if prompt else []
         self.prompt = model.get_prompt(self.tokenizer, previous, without_timestamps=True)
