@@ -1,12 +1,13 @@
 """The ASR-noisy condition: corpus sentences spoken by TTS and transcribed by faster-whisper.
 
-``python -m benchmarks.claims.asr_noisy [--split test] [--limit N]`` voices each
-sentence with :class:`benchmarks.media.tts.MandarinTTS` and transcribes it with the
-scan's own ASR (:class:`monitor.observations.asr.FasterWhisperAsr` with default
-:class:`AsrOptions`: embedded Whisper base, int8, ``zh``, VAD and the scan's
-``INITIAL_PROMPT``). Transcripts go to one JSONL file in the cache folder, keyed by
-the SHA-1 of the sentence text, so editing or adding corpus sentences only voices
-the new ones, and a stopped job resumes where it was.
+``python -m benchmarks.claims.asr_noisy [--split test] [--limit N] [--reader transcribe|window]`` voices
+each sentence with :class:`benchmarks.media.tts.MandarinTTS` and transcribes it with the
+product's own ASR (:class:`monitor.observations.asr.FasterWhisperAsr` with default
+:class:`AsrOptions`: embedded Whisper base, int8, ``zh``, VAD and ``INITIAL_PROMPT``),
+read the way ``scan`` reads (``transcribe``, 30 s windows) or the way ``watch`` reads live
+utterances (``window``: ``transcribe_batch``, a 15 s window). Transcripts go to one JSONL
+file per reader in the cache folder, keyed by the SHA-1 of the sentence text, so editing or
+adding corpus sentences only voices the new ones, and a stopped job resumes where it was.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from monitor.engines.cache import cache_dir
 
 __all__ = ["corpus_hash", "load_transcripts", "text_key", "transcript_path", "transcribe_records"]
 
-PIPELINE_VERSION = "tts1-whisper-base-beam1"
-"""Names the TTS + ASR settings the cached transcripts were made with; change it when they change."""
+PIPELINE_VERSIONS = {"transcribe": "tts1-whisper-base-beam1", "window": "tts1-whisper-base-window15"}
+"""Per reader, names the TTS + ASR settings the cached transcripts were made with; change it when they change."""
+READERS = tuple(PIPELINE_VERSIONS)
 
 
 def corpus_hash(directory: Path = CORPUS_DIR) -> str:
@@ -40,9 +42,9 @@ def text_key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def transcript_path() -> Path:
-    """``<cache>/claims_asr/<PIPELINE_VERSION>/transcripts.jsonl``."""
-    return cache_dir("claims_asr", PIPELINE_VERSION) / "transcripts.jsonl"
+def transcript_path(reader: str = "transcribe") -> Path:
+    """``<cache>/claims_asr/<pipeline version of the reader>/transcripts.jsonl``."""
+    return cache_dir("claims_asr", PIPELINE_VERSIONS[reader]) / "transcripts.jsonl"
 
 
 def _cached(path: Path) -> dict[str, str]:
@@ -55,13 +57,13 @@ def _cached(path: Path) -> dict[str, str]:
     return {row["key"]: transcript_text(row["raw_text"]) for row in rows}
 
 
-def load_transcripts(records: Sequence[Record], path: Path | None = None) -> dict[str, str]:
+def load_transcripts(records: Sequence[Record], path: Path | None = None, reader: str = "transcribe") -> dict[str, str]:
     """Simplified-Chinese transcripts by record id, for the records transcribed so far."""
-    cached = _cached(path or transcript_path())
+    cached = _cached(path or transcript_path(reader))
     return {r.id: cached[text_key(r.text)] for r in records if text_key(r.text) in cached}
 
 
-def transcribe_records(records: Sequence[Record], path: Path | None = None) -> int:
+def transcribe_records(records: Sequence[Record], path: Path | None = None, reader: str = "transcribe") -> int:
     """Append a transcript line for every record whose text is not yet in ``path``; returns how many were added."""
     from tqdm import tqdm
 
@@ -69,7 +71,7 @@ def transcribe_records(records: Sequence[Record], path: Path | None = None) -> i
     from monitor.media.types import AudioPCM
     from monitor.observations.asr import AsrOptions, FasterWhisperAsr
 
-    path = path or transcript_path()
+    path = path or transcript_path(reader)
     done = set(_cached(path))
     todo = {text_key(r.text): r for r in records if text_key(r.text) not in done}
     if not todo:
@@ -78,10 +80,10 @@ def transcribe_records(records: Sequence[Record], path: Path | None = None) -> i
     asr = FasterWhisperAsr(AsrOptions())
     with path.open("a", encoding="utf-8") as out:
         # Key order, so a partial run is a fair sample of the split rather than its first files.
-        for key in tqdm(sorted(todo), desc=f"TTS→ASR ({len(todo)} sentences)", unit="utt"):
+        for key in tqdm(sorted(todo), desc=f"TTS→ASR, {reader} ({len(todo)} sentences)", unit="utt"):
             r = todo[key]
             audio = AudioPCM(tts.synthesize(r.text), sample_rate=SAMPLE_RATE)
-            segments = asr.transcribe(audio)
+            segments = asr.transcribe(audio) if reader == "transcribe" else asr.transcribe_batch([audio])[0]
             row = {
                 "key": key,
                 "text": "".join(s.text for s in segments),
@@ -97,10 +99,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=SPLITS)
     parser.add_argument("--limit", type=int, default=None, help="only the first N records of the split")
+    parser.add_argument("--reader", default="transcribe", choices=READERS, help="as scan reads, or as watch reads")
     args = parser.parse_args(argv)
     records = load_corpus(args.split)[: args.limit]
-    added = transcribe_records(records)
-    print(f"{added} transcribed; {len(load_transcripts(records))}/{len(records)} done → {transcript_path()}")
+    added = transcribe_records(records, reader=args.reader)
+    done = len(load_transcripts(records, reader=args.reader))
+    print(f"{added} transcribed; {done}/{len(records)} done → {transcript_path(args.reader)}")
 
 
 if __name__ == "__main__":

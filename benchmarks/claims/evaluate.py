@@ -1,11 +1,13 @@
 """Score the claims engine on the labelled corpus, rules alone and fused with the classifier.
 
-``python -m benchmarks.claims.evaluate [--split test] [--condition clean|asr] [--with-classifier]``
+``python -m benchmarks.claims.evaluate [--split test] [--condition clean|asr|asr-live] [--with-classifier]``
 writes ``benchmarks/results/claims_<condition>.json`` and ``.md`` (``claims_<condition>_<split>``
-for another split), with scores per writing batch too. The ``asr`` condition
-reads the transcripts made by :mod:`benchmarks.claims.asr_noisy`, scores only the
-records transcribed so far (the coverage is reported) and fuses at the classifier's
-speech operating point, as the scan does for transcripts.
+for another split), with scores per writing batch too. The ``asr`` conditions
+read the transcripts made by :mod:`benchmarks.claims.asr_noisy` (``asr``: as ``scan`` reads,
+``asr-live``: as ``watch`` reads live utterances), score only the records transcribed so far
+(the coverage is reported) and fuse at the classifier's speech operating point, as the product
+does for transcripts. ``asr-live`` also scores the scan's transcripts of the same records, as
+its baseline.
 
 Scoring: see :data:`SCORING`.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 from benchmarks import RESULTS_DIR
 from benchmarks.claims.asr_noisy import corpus_hash, load_transcripts
 from benchmarks.claims.corpus import CATEGORIES, SPLITS, Record, load_corpus
-from monitor.detectors.claims import ClaimEngine, ClaimHit
+from monitor.detectors.claims import ClaimEngine, ClaimHit, TextSource
 
 __all__ = [
     "SCORING",
@@ -153,12 +155,32 @@ def flagged(hits: Iterable[ClaimHit]) -> set[str]:
     return {h.category for h in hits if h.risk != "pass"}
 
 
+CONDITIONS = {"clean": None, "asr": "transcribe", "asr-live": "window"}
+"""Each condition's ASR reader (:data:`benchmarks.claims.asr_noisy.READERS`); None: the sentences as written."""
+
+
 def _texts(records: Sequence[Record], condition: str) -> tuple[list[Record], list[str]]:
-    if condition == "clean":
+    reader = CONDITIONS[condition]
+    if reader is None:
         return list(records), [r.text for r in records]
-    transcripts = load_transcripts(records)
+    transcripts = load_transcripts(records, reader=reader)
     kept = [r for r in records if r.id in transcripts]
     return kept, [transcripts[r.id] for r in kept]
+
+
+def _predict(texts: Sequence[str], source: TextSource, with_classifier: bool) -> dict[str, list[set[str]]]:
+    """Flagged categories per text: rules alone, and with the classifier fused and alone."""
+    rules = ClaimEngine.load()
+    predictions = {"rules": [flagged(h) for h in rules.check_many(texts)]}
+    if with_classifier:
+        from monitor.detectors.claims.classifier import EmbeddingClaimClassifier
+
+        classifier = EmbeddingClaimClassifier.load()
+        fused = ClaimEngine.load(classifier=classifier, fusion=classifier.fusion_config(source))
+        predictions["rules+classifier"] = [flagged(h) for h in fused.check_many(texts, source)]
+        alone = classifier.predict_proba(texts) >= [classifier.thresholds[c] for c in CATEGORIES]
+        predictions["classifier alone"] = [{c for c, on in zip(CATEGORIES, row) if on} for row in alone]
+    return predictions
 
 
 def _report(scores: Scores, records: Sequence[Record], texts: Sequence[str]) -> dict[str, object]:
@@ -222,7 +244,7 @@ def _markdown(result: dict[str, object]) -> str:
 def main(argv: Sequence[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=SPLITS)
-    parser.add_argument("--condition", default="clean", choices=("clean", "asr"))
+    parser.add_argument("--condition", default="clean", choices=tuple(CONDITIONS))
     parser.add_argument("--with-classifier", action="store_true", help="also score rules + classifier, fused")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
@@ -233,17 +255,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
         raise SystemExit(f"no {args.condition} texts for {args.split}: run `python -m benchmarks.claims.asr_noisy`")
     companions = companion_pairs(r for r in load_corpus() if r.split != "test")
     truth = [r.labels for r in records]
-    rules = ClaimEngine.load()
-    predictions = {"rules": [flagged(h) for h in rules.check_many(texts)]}
-    if args.with_classifier:
-        from monitor.detectors.claims.classifier import EmbeddingClaimClassifier
-
-        classifier = EmbeddingClaimClassifier.load()
-        source = "speech" if args.condition == "asr" else "text"
-        fused = ClaimEngine.load(classifier=classifier, fusion=classifier.fusion_config(source))
-        predictions["rules+classifier"] = [flagged(h) for h in fused.check_many(texts, source)]
-        alone = classifier.predict_proba(texts) >= [classifier.thresholds[c] for c in CATEGORIES]
-        predictions["classifier alone"] = [{c for c, on in zip(CATEGORIES, row) if on} for row in alone]
+    source: TextSource = "text" if args.condition == "clean" else "speech"
+    predictions = _predict(texts, source, args.with_classifier)
+    if args.condition == "asr-live":
+        scan_transcripts = load_transcripts(records, reader="transcribe")
+        if len(scan_transcripts) == len(records):
+            baseline = _predict([scan_transcripts[r.id] for r in records], source, args.with_classifier)
+            predictions |= {f"{name} (baseline: scan's reader)": p for name, p in baseline.items()}
     systems = {name: score(truth, predicted, companions) for name, predicted in predictions.items()}
     batches = {b: [i for i, r in enumerate(records) if r.batch == b] for b in sorted({r.batch for r in records})}
     by_batch = {
@@ -261,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
         "corpus_hash": corpus_hash(),
         "records": len(records),
         "split_records": len(split_records),
-        "engine_version": rules.version,
+        "engine_version": ClaimEngine.load().version,
         "companions": sorted(sorted(p) for p in companions),
         "scoring": " ".join(SCORING.split()),
         "systems": {name: _report(s, records, texts) for name, s in systems.items()},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks.claims.evaluate import Counts, score
@@ -42,3 +44,27 @@ def test_empty_and_mismatched() -> None:
     assert score([], [], categories=CATS).micro.f1 == 0.0
     with pytest.raises(ValueError, match="rows"):
         score([("a",)], [], categories=CATS)
+
+
+def test_the_live_reader_is_scored_beside_the_scans_reader_on_the_same_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from benchmarks.claims import evaluate
+    from benchmarks.claims.asr_noisy import text_key, transcript_path
+    from benchmarks.claims.corpus import load_corpus
+
+    monkeypatch.setenv("LIVEMON_CACHE", str(tmp_path / "cache"))
+    records = load_corpus("test")[:6]
+    assert transcript_path("window") != transcript_path("transcribe")
+    for reader, heard in (("window", lambda t: t), ("transcribe", lambda t: "嗯" * len(t))):
+        rows = [{"key": text_key(r.text), "text": heard(r.text), "raw_text": heard(r.text)} for r in records]
+        lines = [json.dumps(row, ensure_ascii=False) for row in rows[: 4 if reader == "window" else 6]]
+        transcript_path(reader).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = evaluate.main(["--condition", "asr-live", "--out", str(tmp_path / "out")])
+    assert result["records"] == 4 and result["split_records"] == len(load_corpus("test"))
+    systems = result["systems"]
+    assert set(systems) == {"rules", "rules (baseline: scan's reader)"}
+    assert systems["rules (baseline: scan's reader)"]["clean_flagged"] == 0  # "嗯嗯嗯" claims nothing
+    assert (tmp_path / "out" / "claims_asr-live.md").is_file()
