@@ -10,9 +10,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
+from monitor.sinks.terminal_text import SafeLogFormatter, plain
 
 app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -23,7 +25,7 @@ ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="write an HT
 
 
 def _fail(error: Exception) -> None:
-    console.print(f"[bold red]error:[/] {error}", soft_wrap=True, highlight=False)
+    console.print(Text.assemble(("error:", "bold red"), " ", plain(error, keep_newlines=True)), soft_wrap=True)
     raise typer.Exit(code=2)
 
 
@@ -50,9 +52,9 @@ def _run_scan(source: str, options: ScanOptions, out: Path | None, report: Path 
         write_report(result, report)
     print_summary(result, console)
     if out is not None:
-        console.print(f"findings → {out}")
+        console.print(Text.assemble("findings → ", plain(out)))
     if report is not None:
-        console.print(f"report → {report}")
+        console.print(Text.assemble("report → ", plain(report)))
     return len(result.findings)
 
 
@@ -164,7 +166,7 @@ def watch(
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
         _fail(e)
-    console.print(f"\n{sink.written} finding(s) appended → {out}")
+    console.print(Text.assemble(f"\n{sink.written} finding(s) appended → ", plain(out)))
     if any(r.error for r in rooms):
         raise typer.Exit(code=1)
 
@@ -179,7 +181,7 @@ def demo(
 
         with console.status("preparing the sample stream (first run synthesises speech, ~1 min)…"):
             video, truth = demo_stream()
-        console.print(f"sample stream: {video}\nplanted claims: {truth}")
+        console.print(Text.assemble("sample stream: ", plain(video), "\nplanted claims: ", plain(truth)))
         options = load_options()
         _run_scan(str(video), options, out / "findings.jsonl", out / "report.html")
     except LivemonError as e:
@@ -240,13 +242,15 @@ def bench(
     except LivemonError as e:
         _fail(e)
     console.print((out / "results.md").read_text(encoding="utf-8"), markup=False, highlight=False)
-    console.print("wrote " + ", ".join(str(f) for f in result.files))
+    console.print(Text.assemble("wrote ", plain(", ".join(str(f) for f in result.files))))
     if any(s.status == "failed" for s in result.sections):
         raise typer.Exit(code=1)
 
 
 def main() -> None:  # pragma: no cover - console entry point
-    logging.basicConfig(level=logging.WARNING)
+    handler = logging.StreamHandler()
+    handler.setFormatter(SafeLogFormatter(logging.BASIC_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     app()
 
 

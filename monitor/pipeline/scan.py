@@ -12,6 +12,7 @@ from monitor.config import ScanOptions
 from monitor.detectors.digital_human import (
     DigitalHumanOptions,
     DigitalHumanResult,
+    RoomMeta,
     detect_digital_human,
     forgery_signal,
     load_room_meta,
@@ -42,6 +43,7 @@ class ScanResult:
     frame_texts: list[FrameText]
     snapshots: SnapshotStore
     digital_human: DigitalHumanResult | None = None
+    room: RoomMeta | None = None
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
@@ -140,6 +142,7 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
         frame_texts=seen.frame_texts,
         snapshots=seen.snapshots,
         digital_human=digital_human,
+        room=room,
         warnings=warnings,
         stats={
             "stream_seconds": round(max(seen.report.last_time, audio.start + audio.duration), 3),
@@ -156,6 +159,7 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
             "ocr": engines.ocr.name if engines.ocr else None,
             "faces": face_engine.name if face_engine is not None else None,
             "rules": engines.claims.version,
+            "rule_descriptions": {f.rule: engines.claims.rule_description(f.rule) for f in findings if f.rule},
         },
     )
 

@@ -8,9 +8,12 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from monitor.pipeline.scan import ScanResult
 from monitor.pipeline.watch import RoomState
+from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH
+from monitor.sinks.terminal_text import plain
 from monitor.sources.open import is_url
 
 __all__ = ["RichProgress", "print_summary", "rooms_table"]
@@ -42,18 +45,20 @@ class RichProgress:
         self._progress.update(task, completed=completed, total=total)
 
 
+RISK_STYLES = {"block": "red", "review": "yellow", "pass": "dim"}
+
+
 def print_summary(result: ScanResult, console: Console) -> None:
-    """Findings table, warnings and speed."""
+    """Findings table, warnings and speed; every value from the stream is shown as plain text."""
     for warning in result.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
-    table = Table(title=f"{len(result.findings)} finding(s) in {result.info.source}")
-    for column in ("time", "source", "category", "risk", "conf.", "evidence"):
+        console.print(Text.assemble(("警告 warning:", "yellow"), " ", plain(warning)))
+    table = Table(title=Text.assemble(f"{len(result.findings)} 条发现 · ", plain(result.info.source)))
+    for column in ("时间 time", "来源 source", "类别 category", "风险 risk", "置信度", "证据 evidence"):
         table.add_column(column, overflow="fold")
-    colours = {"block": "red", "review": "yellow", "pass": "dim"}
     for f in result.findings:
         table.add_row(
-            f"{f.start:7.1f}–{f.end:.1f}s", f.source, f.category, f"[{colours[f.risk]}]{f.risk}[/]",
-            f"{f.confidence:.2f}", f.text[:60],
+            f"{f.start:7.1f}–{f.end:.1f}s", f.source, f"{CATEGORY_ZH[f.category]} {f.category}",
+            Text(f"{RISK_ZH[f.risk]} {f.risk}", style=RISK_STYLES[f.risk]), f"{f.confidence:.2f}", plain(f.text[:60]),
         )
     console.print(table)
     stats = result.stats
@@ -61,24 +66,27 @@ def print_summary(result: ScanResult, console: Console) -> None:
         speed = stats["stream_seconds"] / stats["wall_seconds"]
         console.print(
             f"{stats['stream_seconds']:.1f}s of stream in {stats['wall_seconds']:.1f}s ({speed:.1f}x real time); "
-            f"OCR read {int(stats['ocr_frames'])} of {int(stats['sampled_frames'])} sampled frames"
+            f"OCR read {int(stats['ocr_frames'])} of {int(stats['sampled_frames'])} sampled frames",
+            markup=False,
         )
 
 
 def rooms_table(rooms: list[RoomState]) -> Table:
     """One row per watched room: stream time, utterances, frames, findings, latency, status."""
-    table = Table(title=f"watching {len(rooms)} room(s)")
-    for column in ("room", "stream s", "utterances", "frames", "findings", "latency p50/p95", "status"):
+    table = Table(title=f"监看 {len(rooms)} 个直播间 · watching {len(rooms)} room(s)")
+    columns = ("直播间 room", "流时间 s", "语句 utterances", "帧 frames", "发现 findings", "延迟 p50/p95", "状态 status")
+    for column in columns:
         table.add_column(column, overflow="fold")
     for i, r in enumerate(rooms):
         p50, p95 = r.latency(0.5), r.latency(0.95)
         latency = f"{p50:.1f} / {p95:.1f} s" if p50 is not None and p95 is not None else "–"
         if r.error:
-            status = f"[red]failed:[/] {r.error}"
+            status = Text.assemble(("失败 failed: ", "red"), plain(r.error))
         else:
-            status = "[green]ended[/]" if r.finished else "watching"
-            status += "".join(f"\n[yellow]{w}[/]" for w in r.warnings)
+            status = Text("已结束 ended" if r.finished else "监看中 watching", style="green" if r.finished else "")
+            for w in r.warnings:
+                status.append("\n").append_text(plain(w, "yellow"))
         name = r.spec if is_url(r.spec) else Path(r.spec).name
         counts = (str(r.utterances), str(r.frames), str(r.findings))
-        table.add_row(f"{i} {name}", f"{r.stream_seconds:.1f}", *counts, latency, status)
+        table.add_row(plain(f"{i} {name}"), f"{r.stream_seconds:.1f}", *counts, latency, status)
     return table

@@ -1,14 +1,25 @@
-"""A single-file HTML report: findings with frame snapshots and the transcript around them."""
+"""A single-file HTML report: findings with frame snapshots and the transcript around them.
+
+Every value a stream carries is hostile (see ``docs/untrusted-input.md``): autoescaping is
+on for every template whatever its name, the only markup marked safe is the project's own
+stylesheet, and a Content-Security-Policy allows no script, no remote resource and no
+form; snapshots are embedded as ``data:`` images.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 from monitor.findings import Finding
 from monitor.pipeline.scan import ScanResult
+from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
 
 __all__ = ["render_report", "write_report"]
 
@@ -28,10 +39,29 @@ def _transcript_around(result: ScanResult, finding: Finding) -> list[dict[str, o
     ]
 
 
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("monitor.sinks", "templates"), autoescape=True)
+    env.filters["timecode"] = _timecode
+    return env
+
+
+@lru_cache(maxsize=1)
+def _stylesheet() -> tuple[Markup, str]:
+    """The project's stylesheet, and the CSP that allows exactly it (by its sha256)."""
+    css = files("monitor.sinks").joinpath("templates/report.css").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+    csp = (
+        f"default-src 'none'; img-src data:; style-src 'sha256-{digest}'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return Markup(css), csp
+
+
 def render_report(result: ScanResult) -> str:
     """The report as an HTML string; snapshots are embedded so the file stands alone."""
-    env = Environment(loader=PackageLoader("monitor.sinks", "templates"), autoescape=select_autoescape())
-    env.filters["timecode"] = _timecode
+    env = _environment()
+    descriptions = result.provenance.get("rule_descriptions", {})
     items = []
     for finding in result.findings:
         image = result.snapshots.images.get(finding.evidence.snapshot or "")
@@ -40,13 +70,18 @@ def render_report(result: ScanResult) -> str:
                 "f": finding,
                 "snapshot": "data:image/jpeg;base64," + base64.b64encode(image).decode() if image else None,
                 "transcript": _transcript_around(result, finding) if finding.source == "speech" else [],
+                "rule_description": descriptions.get(finding.rule, ""),
             }
         )
     by_category: dict[str, int] = {}
     for finding in result.findings:
         by_category[finding.category] = by_category.get(finding.category, 0) + 1
     dh = result.digital_human.summary() if result.digital_human is not None else None
-    return env.get_template("report.html.j2").render(result=result, items=items, by_category=by_category, dh=dh)
+    css, csp = _stylesheet()
+    return env.get_template("report.html.j2").render(
+        result=result, items=items, by_category=by_category, dh=dh, css=css, csp=csp,
+        category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH,
+    )
 
 
 def write_report(result: ScanResult, path: Path) -> None:

@@ -140,6 +140,11 @@ class ClaimEngine:
         allow, digest = _read_allow_list(allow_list) if allow_list else ((), "")
         return cls(packs, allow, digest, classifier, fusion, speech_fusion)
 
+    def rule_description(self, rule_id: str) -> str:
+        """The pack's description of a rule (``""`` for the classifier's or an unknown id)."""
+        pack = self._pack_of.get(rule_id)
+        return next((r.spec.description for r in pack.rules if r.id == rule_id), "") if pack else ""
+
     def check(self, text: str, source: TextSource = "text") -> list[ClaimHit]:
         """Claim hits in ``text``, one per category and overlapping span, sorted by span."""
         return self.check_many([text], source)[0]
