@@ -171,6 +171,83 @@ def watch(
         raise typer.Exit(code=1)
 
 
+StoreOpt = Annotated[Path, typer.Option("--store", help="store folder: stage records, findings, blobs")]
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the database [SQLite in --store]")]
+
+
+@app.command()
+def rescan(
+    sources: Annotated[Optional[list[str]], typer.Argument(help="files, folders, globs or stream URLs")] = None,
+    manifest: Annotated[
+        Optional[Path], typer.Option(help="file with one source per line (tab, then a room-metadata JSON)")
+    ] = None,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+    out: Annotated[Path, typer.Option(help="write every source's current findings here as JSON Lines")] = Path(
+        "livemon-rescan.jsonl"
+    ),
+    config: ConfigOpt = None,
+    frame_interval: Annotated[Optional[float], typer.Option(help="seconds between sampled frames [1.0]")] = None,
+    asr_model: Annotated[Optional[str], typer.Option(help="'embedded:base', a size name or a folder")] = None,
+    asr_engine: Annotated[Optional[str], typer.Option(help="faster-whisper (default) or torch")] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
+    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
+    classifier: Annotated[Optional[str], typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
+    min_confidence: Annotated[Optional[float], typer.Option(help="drop findings below this confidence")] = None,
+    dh_gap: Annotated[Optional[float], typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
+    no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
+    no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
+    no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
+) -> None:
+    """Rescan many recordings through the store: stages already stored are not made again.
+
+    A source already done under the same settings is skipped (a stopped rescan resumes);
+    changing only rule packs, the allow-list, thresholds or --dh-gap re-runs the detectors
+    on the stored observations. A bad source is recorded as failed and the others go on (exit 1).
+    """
+    from monitor.pipeline.rescan import rescan as run_rescan
+    from monitor.sinks.console import RichProgress, rescan_table
+    from monitor.sinks.jsonl import BatchFindingsWriter
+    from monitor.sources.batch import expand_sources
+    from monitor.store import Store
+
+    try:
+        items = expand_sources(sources or [], manifest)
+        options = load_options(
+            config, frame_interval=frame_interval, asr_model=asr_model, asr_engine=asr_engine, device=device,
+            rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
+            min_confidence=min_confidence, dh_gap=dh_gap, speech=False if no_speech else None,
+            screen=False if no_screen else None, faces=False if no_faces else None,
+        )
+        with Store.open(store, db) as opened, BatchFindingsWriter(out) as sink, RichProgress(console) as progress:
+            summary = run_rescan(items, options, opened, sink, hook=progress)
+    except LivemonError as e:
+        _fail(e)
+    console.print(rescan_table(summary))
+    console.print(Text.assemble(f"{sink.written} finding(s) → ", plain(out)))
+    if summary.failed:
+        raise typer.Exit(code=1)
+
+
+store_app = typer.Typer(help="Look after the store of rescans.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("stats")
+def store_stats(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
+    """Counts of sources, stage records, runs and findings, and the bytes of blobs (JSON)."""
+    from monitor.store import Store
+
+    try:
+        if not store.is_dir():
+            raise ConfigError(f"no store at {store}")
+        with Store.open(store, db) as opened:
+            print(json.dumps(opened.stats(), indent=2))
+    except LivemonError as e:
+        _fail(e)
+
+
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="folder for the demo's outputs")] = Path("livemon-demo"),

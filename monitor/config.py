@@ -33,7 +33,8 @@ class ScanOptions(BaseModel):
     asr_model: str = Field("embedded:base", description="'embedded:base', a size name or a model folder")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: str | None = Field(
-        None, description="faster-whisper: int8 on CPU, float16 on CUDA; torch: float32 on CPU, float16/bfloat16 on CUDA"
+        None,
+        description="faster-whisper: int8 on CPU, float16 on CUDA; torch: float32 on CPU, float16/bfloat16 on CUDA",
     )
     beam_size: int = Field(
         1, ge=1, le=10, description="1 = greedy: 1.5x faster than 5 on the CPU, same error rate on the demo"

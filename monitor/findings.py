@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-__all__ = ["CATEGORIES", "CLAIM_CATEGORIES", "Evidence", "Finding", "Risk", "Source"]
+__all__ = ["CATEGORIES", "CLAIM_CATEGORIES", "Evidence", "Finding", "Risk", "Source", "with_provenance"]
 
 Risk = Literal["block", "review", "pass"]
 Source = Literal["speech", "screen", "metadata", "video", "audio", "room"]
@@ -59,6 +61,8 @@ class Finding:
     span: tuple[int, int] | None = None
     stream: str = ""
     evidence: Evidence = field(default_factory=Evidence)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    """How it was made: livemon version, model ids, rule-pack versions, thresholds."""
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -68,7 +72,19 @@ class Finding:
         if not 0.0 <= self.confidence <= 1.0:
             raise ValueError(f"confidence must be within [0, 1], got {self.confidence}")
 
+    @property
+    def id(self) -> str:
+        """Stable identity: the same stream, category, rule, source and times give the same id."""
+        key = "\x1f".join((self.stream, self.category, self.rule, self.source, f"{self.start:.2f}", f"{self.end:.2f}"))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {"id": self.id, **asdict(self)}
         data["span"] = list(self.span) if self.span else None
+        data["provenance"] = dict(self.provenance)
         return data
+
+
+def with_provenance(findings: Iterable[Finding], provenance: Mapping[str, Any]) -> list[Finding]:
+    """The findings with ``provenance`` recorded in each."""
+    return [replace(f, provenance=provenance) for f in findings]

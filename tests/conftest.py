@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from sqlalchemy import create_engine, text
 
 from benchmarks.media.bad_inputs import BadInputs
 from benchmarks.media.truth import StreamTruth
 from monitor.config import ScanOptions, load_options
+from monitor.store import Store
 
 if TYPE_CHECKING:
     from monitor.pipeline.engines import Engines
@@ -86,3 +91,28 @@ def engines(options: ScanOptions) -> Engines:
     from monitor.pipeline.engines import build_engines
 
     return build_engines(options)
+
+
+POSTGRES = os.environ.get("LIVEMON_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A new, empty store; on PostgreSQL in a schema of its own, dropped afterwards."""
+    if request.param == "sqlite":
+        with Store.open(tmp_path / "store") as opened:
+            yield opened
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
+        with Store.open(tmp_path / "store", url) as opened:
+            assert opened.engine.dialect.name == "postgresql"
+            yield opened
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -6,6 +6,7 @@ cores the first time) and reused by later runs.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -84,7 +85,7 @@ def test_demo_truth_plants_separate_claims(demo: tuple[Path, StreamTruth]) -> No
     assert {"price_fraud", "traffic_diversion", "absolute_terms"} <= {
         label for b in truth.screen_claims() for label in b.screen_labels
     }
-    for before, after in zip(truth.beats, truth.beats[1:]):
+    for before, after in pairwise(truth.beats):
         assert before.start < before.end <= after.start
 
 

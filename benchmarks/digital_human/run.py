@@ -19,6 +19,7 @@ from monitor.media.types import SampledFrame
 from monitor.observations.faces import FaceOptions, MediaPipeFaceEngine, observe_faces
 from monitor.observations.ocr import OcrEngine, RapidOcrEngine
 from monitor.observations.types import FrameText
+from monitor.observations.voice import VoiceFeatures
 from monitor.sources.open import open_source, probe
 
 __all__ = ["Outcome", "evaluate", "main", "markdown"]
@@ -42,9 +43,12 @@ class Outcome:
 
 def _frame_texts(path: str, ocr: OcrEngine) -> list[FrameText]:
     with open_source(path) as container:
-        frames = [f for f in iter_media(container, DecodeOptions(audio=False), DecodeReport()) if isinstance(f, SampledFrame)]
+        media = iter_media(container, DecodeOptions(audio=False), DecodeReport())
+        frames = [f for f in media if isinstance(f, SampledFrame)]
     boxes = ocr.read([f.image for f in frames])
-    return [FrameText(f.time, f.index, b, f.image.shape[1], f.image.shape[0]) for f, b in zip(frames, boxes, strict=True)]
+    return [
+        FrameText(f.time, f.index, b, f.image.shape[1], f.image.shape[0]) for f, b in zip(frames, boxes, strict=True)
+    ]
 
 
 def evaluate(scenario: Scenario, ocr: OcrEngine, options: DigitalHumanOptions) -> Outcome:
@@ -52,7 +56,8 @@ def evaluate(scenario: Scenario, ocr: OcrEngine, options: DigitalHumanOptions) -
     with open_source(path) as container, MediaPipeFaceEngine() as engine:
         info = probe(container, path)
         faces = observe_faces(container, engine, FaceOptions(fps=scenario.fps, with_audio=True))
-    result = detect_digital_human(faces.track, _frame_texts(path, ocr), (), info, None, faces.audio, options=options)
+    voice = VoiceFeatures.from_audio(faces.audio)
+    result = detect_digital_human(faces.track, _frame_texts(path, ocr), (), info, None, voice, options=options)
     return Outcome(
         scenario,
         scenario.expected,

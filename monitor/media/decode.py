@@ -107,7 +107,8 @@ class _FrameSampler:
     def dense(cls, options: DecodeOptions, interval: float) -> _FrameSampler:
         """A sampler of small frames at a fixed rate, no scene test, inside the dense windows."""
         sampler = cls(options)
-        sampler.interval, sampler.max_width, sampler.scene, sampler.reason = interval, options.dense_width, False, "dense"
+        sampler.interval, sampler.max_width = interval, options.dense_width
+        sampler.scene, sampler.reason = False, "dense"
         return sampler
 
     def in_window(self, time: float) -> bool:

@@ -66,7 +66,9 @@ class AsrEngine(Protocol):
 
     name: str
 
-    def transcribe(self, audio: AudioPCM, on_progress: Callable[[float], None] | None = None) -> list[TranscriptSegment]:
+    def transcribe(
+        self, audio: AudioPCM, on_progress: Callable[[float], None] | None = None
+    ) -> list[TranscriptSegment]:
         """Segments in stream time (``audio.start`` added)."""
         ...
 

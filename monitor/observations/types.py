@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["FrameText", "TextBox", "TranscriptSegment"]
+__all__ = ["ForgeryScores", "FrameText", "TextBox", "TranscriptSegment"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +51,11 @@ class FrameText:
     @classmethod
     def empty(cls, time: float, frame_index: int) -> FrameText:
         return cls(time=time, frame_index=frame_index)
+
+
+@dataclass(frozen=True, slots=True)
+class ForgeryScores:
+    """A user's face-forgery model's score (0 real .. 1 forged) of each kept face crop."""
+
+    model: str
+    scores: tuple[float, ...] = ()

@@ -102,10 +102,10 @@ def build_claim_engine(
     return ClaimEngine.load(pack_dirs=pack_dirs, allow_list=allow_list, classifier=TransformersClaimClassifier(classifier))
 
 
-def build_engines(options: ScanOptions) -> Engines:
-    """Load the claim rules and, when enabled, the ASR and OCR models."""
+def build_engines(options: ScanOptions, claims: ClaimEngine | None = None) -> Engines:
+    """Load the claim rules (unless given) and, when enabled, the ASR, OCR and face models."""
     device = resolve_device(options.device, options.asr_engine)
-    claims = build_claim_engine(options.rule_packs, options.allow_list, options.classifier)
+    claims = claims or build_claim_engine(options.rule_packs, options.allow_list, options.classifier)
     asr = _build_asr(options, device) if options.speech else None
     ocr = (
         RapidOcrEngine(OcrOptions(det_side=options.ocr_det_side, use_cuda=ocr_on_cuda(device)))

@@ -1,4 +1,9 @@
-"""The scan: source → decoded media → observations → detectors → findings."""
+"""The scan: source → decoded media → observations (the stored record) → detectors → findings.
+
+:func:`observe` runs the observation stages and returns a :class:`StreamRecord`;
+:func:`findings_of` runs every detector on a record. ``scan`` is the two in turn;
+``rescan`` (:mod:`monitor.pipeline.rescan`) loads stored stages instead of observing them.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +14,33 @@ from typing import Any
 
 from monitor import __version__
 from monitor.config import ScanOptions
+from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.digital_human import (
     DigitalHumanOptions,
     DigitalHumanResult,
     RoomMeta,
-    detect_digital_human,
-    forgery_signal,
     load_room_meta,
+    score_crops,
 )
-from monitor.detectors.marketing import screen_findings, speech_findings
+from monitor.detectors.stream import DetectorOptions, detect_stream
 from monitor.errors import UnreadableMedia
-from monitor.findings import Finding
+from monitor.findings import Finding, with_provenance
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
 from monitor.media.types import AudioPCM, MediaInfo
 from monitor.observations.asr import AsrEngine
+from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.voice import VoiceFeatures
 from monitor.pipeline.engines import Engines
-from monitor.pipeline.observe import StreamObservations, observe_stream
+from monitor.pipeline.observe import StageTimer, StreamObservations, observe_stream
 from monitor.pipeline.progress import ProgressHook, silent
+from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.snapshots import SnapshotStore
 from monitor.sources.open import is_url, open_source, probe
 
-__all__ = ["ScanResult", "scan"]
+__all__ = ["Observed", "ScanResult", "detector_options", "findings_of", "observe", "scan"]
+
+STAGES = ("screen", "speech")
 
 
 @dataclass(slots=True)
@@ -47,15 +57,46 @@ class ScanResult:
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    record: StreamRecord | None = None
 
     @property
     def duration(self) -> float:
         return self.stats.get("stream_seconds", 0.0)
 
 
+@dataclass(slots=True)
+class Observed:
+    """What the observation stages made of one source: the record, its snapshots and the time spent."""
+
+    record: StreamRecord
+    snapshots: SnapshotStore
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _summary(report: DecodeReport, stream_seconds: float | None = None) -> DecodeSummary:
+    return DecodeSummary(
+        stream_seconds=round(report.last_time if stream_seconds is None else stream_seconds, 3),
+        corrupt_packets=report.corrupt_packets,
+        decoded_frames=report.decoded_frames,
+        stopped_early=report.stopped_early,
+    )
+
+
+def _speech_record(
+    audio: AudioPCM, transcript: list[TranscriptSegment], report: DecodeReport, asr: AsrEngine
+) -> SpeechRecord:
+    return SpeechRecord(
+        transcript=tuple(transcript),
+        voice=VoiceFeatures.from_audio(audio),
+        audio_seconds=round(audio.duration, 3),
+        decode=_summary(report, audio.start + audio.duration),
+        asr=asr.name,
+    )
+
+
 def _transcribe_file(
     spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook
-) -> tuple[AudioPCM, list[TranscriptSegment], DecodeReport, float]:
+) -> tuple[SpeechRecord, float]:
     """Decode a local file's audio on its own and transcribe it (runs beside the video pass)."""
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout)
@@ -66,32 +107,55 @@ def _transcribe_file(
     finally:
         container.close()
     transcript = asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration)) if audio.duration else []
-    return audio, transcript, report, time.perf_counter() - started
+    return _speech_record(audio, transcript, report, asr), time.perf_counter() - started
 
 
-def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent) -> ScanResult:
-    """Scan one recording or stream URL and return its findings with evidence.
+def _screen_record(seen: StreamObservations, options: ScanOptions, engines: Engines) -> ScreenRecord:
+    forgery = score_crops(engines.forgery, seen.face_crops) if engines.forgery is not None and seen.faces else None
+    return ScreenRecord(
+        frame_interval=options.frame_interval,
+        sampled_frames=seen.sampled_frames,
+        frame_texts=tuple(seen.frame_texts),
+        faces=seen.faces,
+        forgery=forgery,
+        snapshots=tuple(seen.snapshots.index),
+        decode=_summary(seen.report),
+        ocr=engines.ocr.name if engines.ocr is not None else None,
+    )
+
+
+def observe(
+    spec: str,
+    options: ScanOptions,
+    engines: Engines,
+    hook: ProgressHook = silent,
+    *,
+    stages: tuple[str, ...] = STAGES,
+) -> Observed:
+    """Run the observation ``stages`` ('screen', 'speech') on one source.
 
     For a local file with both tracks, speech is transcribed in a worker thread from
     its own audio-only pass while the main pass reads the screen and tracks faces
     (CTranslate2, onnxruntime and MediaPipe release the GIL). A URL is read once.
     """
     started = time.perf_counter()
-    room = load_room_meta(options.room_meta) if options.room_meta is not None else None
     container = open_source(spec, timeout=options.open_timeout)
     face_engine = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
         try:
             info = probe(container, spec)
+            asr = engines.asr if "speech" in stages and info.has_audio else None
+            want_screen = "screen" in stages and info.has_video and (engines.ocr is not None or bool(engines.faces))
             early = (
-                pool.submit(_transcribe_file, spec, options, engines.asr, hook)
-                if engines.asr is not None and info.has_audio and info.has_video and not is_url(spec)
+                pool.submit(_transcribe_file, spec, options, asr, hook)
+                if asr is not None and want_screen and not is_url(spec)
                 else None
             )
-            face_engine = engines.faces() if options.faces and engines.faces and info.has_video else None
+            face_engine = engines.faces() if want_screen and options.faces and engines.faces else None
             seen = observe_stream(
                 container, info, options,
-                want_audio=engines.asr is not None and early is None, ocr=engines.ocr, faces=face_engine,
+                want_audio=asr is not None and early is None,
+                ocr=engines.ocr if want_screen else None, faces=face_engine,
                 crop_interval=1.0 if engines.forgery is not None else None, hook=hook,
             )
         finally:
@@ -100,83 +164,104 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
                 face_engine.close()
         timer = seen.timer
         timer.seconds["decode"] = time.perf_counter() - started - timer.seconds["ocr"] - timer.seconds["faces"]
-        transcript: list[TranscriptSegment] = []
+        speech: SpeechRecord | None = None
         if early is not None:
-            seen.audio, transcript, audio_report, timer.seconds["asr"] = early.result()
-            seen.report.corrupt_packets += audio_report.corrupt_packets
-    warnings = _track_warnings(info, seen, options)
-    audio = seen.audio
-    if early is None and engines.asr is not None and audio.duration > 0:
+            speech, timer.seconds["asr"] = early.result()
+    if asr is not None and speech is None:
+        audio = seen.audio
         with timer("asr"):
-            transcript = engines.asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration))
-    if engines.asr is not None and audio.duration > 0 and not transcript:
-        warnings.append("no speech was found in the audio track")
-
-    with timer("detect"):
-        findings = speech_findings(transcript, engines.claims, stream=spec, snapshots=seen.snapshots.index)
-        findings += screen_findings(
-            seen.frame_texts, engines.claims, frame_interval=options.frame_interval, stream=spec,
-            snapshots=seen.snapshots.index,
-        )
-        digital_human = None
-        if seen.faces is not None:
-            extra = (forgery_signal(engines.forgery, seen.face_crops),) if engines.forgery is not None else ()
-            digital_human = detect_digital_human(
-                seen.faces, seen.frame_texts, transcript, info, room, audio,
-                extra_signals=extra,
-                options=DigitalHumanOptions(max_gap=options.dh_gap, threshold=options.dh_threshold),
-                snapshots=seen.snapshots.index, stream=spec,
-            )
-            findings += digital_human.findings
-            if not digital_human.judgement.judged:
-                warnings.append(f"digital-human likelihood not judged: {digital_human.judgement.reason}")
-    findings = sorted(
-        (f for f in findings if f.confidence >= options.min_confidence), key=lambda f: (f.start, f.source, f.category)
-    )
-    seen.snapshots.keep_only({f.evidence.snapshot for f in findings if f.evidence.snapshot})
-    hook("detect", 1, 1)
-    return ScanResult(
-        info=info,
-        findings=findings,
-        transcript=transcript,
-        frame_texts=seen.frame_texts,
-        snapshots=seen.snapshots,
-        digital_human=digital_human,
-        room=room,
-        warnings=warnings,
-        stats={
-            "stream_seconds": round(max(seen.report.last_time, audio.start + audio.duration), 3),
-            "wall_seconds": round(time.perf_counter() - started, 3),
-            **{f"{stage}_seconds": round(secs, 3) for stage, secs in timer.seconds.items()},
-            "sampled_frames": seen.sampled_frames,
-            "ocr_frames": sum(1 for f in seen.frame_texts if not f.reused),
-            "corrupt_packets": seen.report.corrupt_packets,
-        },
-        provenance={
-            "livemon": __version__,
-            "options": options.model_dump(mode="json"),
-            "asr": engines.asr.name if engines.asr else None,
-            "ocr": engines.ocr.name if engines.ocr else None,
-            "faces": face_engine.name if face_engine is not None else None,
-            "rules": engines.claims.version,
-            "rule_descriptions": {f.rule: engines.claims.rule_description(f.rule) for f in findings if f.rule},
-        },
-    )
-
-
-def _track_warnings(info: MediaInfo, seen: StreamObservations, options: ScanOptions) -> list[str]:
-    """Say what could not be checked; raise when nothing at all could be decoded."""
-    report = seen.report
-    if seen.audio.duration == 0 and not seen.sampled_frames:
-        reason = report.stopped_early or "no audio or video frame could be decoded"
+            transcript = asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration)) if (
+                audio.duration
+            ) else []
+        report = DecodeReport(last_time=audio.start + audio.duration) if want_screen else seen.report
+        speech = _speech_record(audio, transcript, report, asr)
+    if not seen.sampled_frames and not (speech is not None and speech.audio_seconds):
+        reason = seen.report.stopped_early or "no audio or video frame could be decoded"
         raise UnreadableMedia(f"nothing could be decoded from this source: {reason}", source=info.source)
+    screen = _screen_record(seen, options, engines) if want_screen else None
+    return Observed(StreamRecord(info=info, screen=screen, speech=speech), seen.snapshots, dict(timer.seconds))
+
+
+def record_warnings(record: StreamRecord, options: ScanOptions) -> list[str]:
+    """Say what could not be checked in a record, and what the decoder had to skip."""
+    info, screen, speech = record.info, record.screen, record.speech
     warnings = []
     if options.speech and not info.has_audio:
         warnings.append("the source has no audio track: speech was not checked")
     if options.screen and not info.has_video:
         warnings.append("the source has no video track: on-screen text was not checked")
-    if report.stopped_early:
-        warnings.append(report.stopped_early)
-    if report.corrupt_packets:
-        warnings.append(f"{report.corrupt_packets} corrupt packet(s) were skipped")
+    summaries = [part.decode for part in (screen, speech) if part is not None]
+    for stopped in dict.fromkeys(s.stopped_early for s in summaries if s.stopped_early):
+        warnings.append(stopped)
+    corrupt = sum(s.corrupt_packets for s in summaries)
+    if corrupt:
+        warnings.append(f"{corrupt} corrupt packet(s) were skipped")
+    if speech is not None and speech.audio_seconds > 0 and not speech.transcript:
+        warnings.append("no speech was found in the audio track")
     return warnings
+
+
+def detector_options(options: ScanOptions) -> DetectorOptions:
+    """The detector-side part of the scan options (the only part a rules-only rescan changes)."""
+    return DetectorOptions(
+        min_confidence=options.min_confidence,
+        digital_human=DigitalHumanOptions(max_gap=options.dh_gap, threshold=options.dh_threshold),
+    )
+
+
+def findings_of(
+    spec: str,
+    observed: Observed,
+    options: ScanOptions,
+    claims: ClaimEngine,
+    *,
+    room: RoomMeta | None = None,
+) -> ScanResult:
+    """Run every detector on an observed (or stored) record and put the result together."""
+    record = observed.record
+    timer = StageTimer()
+    with timer("detect"):
+        detection = detect_stream(record, claims, detector_options(options), room=room, stream=spec)
+    findings = with_provenance(detection.findings, finding_provenance(options, claims, record.models))
+    warnings = record_warnings(record, options)
+    dh = detection.digital_human
+    if dh is not None and not dh.judgement.judged:
+        warnings.append(f"digital-human likelihood not judged: {dh.judgement.reason}")
+    screen, speech = record.screen, record.speech
+    observed.snapshots.keep_only({f.evidence.snapshot for f in findings if f.evidence.snapshot})
+    return ScanResult(
+        info=record.info,
+        findings=findings,
+        transcript=list(speech.transcript) if speech else [],
+        frame_texts=list(screen.frame_texts) if screen else [],
+        snapshots=observed.snapshots,
+        digital_human=dh,
+        room=room,
+        warnings=warnings,
+        stats={
+            "stream_seconds": record.stream_seconds,
+            **{f"{stage}_seconds": round(secs, 3) for stage, secs in {**observed.seconds, **timer.seconds}.items()},
+            "sampled_frames": screen.sampled_frames if screen else 0,
+            "ocr_frames": sum(1 for f in screen.frame_texts if not f.reused) if screen else 0,
+            "corrupt_packets": sum(p.decode.corrupt_packets for p in (screen, speech) if p is not None),
+        },
+        provenance={
+            "livemon": __version__,
+            "options": options.model_dump(mode="json"),
+            **record.models,
+            "rules": claims.version,
+            "rule_descriptions": {f.rule: claims.rule_description(f.rule) for f in findings if f.rule},
+        },
+        record=record,
+    )
+
+
+def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent) -> ScanResult:
+    """Scan one recording or stream URL and return its findings with evidence."""
+    started = time.perf_counter()
+    room = load_room_meta(options.room_meta) if options.room_meta is not None else None
+    observed = observe(spec, options, engines, hook)
+    result = findings_of(spec, observed, options, engines.claims, room=room)
+    result.stats["wall_seconds"] = round(time.perf_counter() - started, 3)
+    hook("detect", 1, 1)
+    return result

@@ -20,7 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,12 +30,13 @@ import numpy as np
 from monitor.config import ScanOptions
 from monitor.detectors.marketing import CaptionTracker, speech_findings
 from monitor.errors import LivemonError
-from monitor.findings import Finding
+from monitor.findings import Finding, with_provenance
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.engines import Engines
+from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.snapshots import SnapshotStore
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
 from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
@@ -117,9 +118,13 @@ class _Room:
 class _Shared:
     """The three schedulers every room feeds, and where findings go."""
 
-    def __init__(self, engines: Engines, options: WatchOptions, sink: FindingSink) -> None:
+    def __init__(
+        self, engines: Engines, options: WatchOptions, sink: FindingSink, provenance: Mapping[str, Any],
+        min_confidence: float = 0.0,
+    ) -> None:
         wait = options.max_wait_s
-        self.engines, self.sink = engines, sink
+        self.engines, self.sink, self.provenance = engines, sink, provenance
+        self.min_confidence = min_confidence
         self.lock = threading.Lock()
         self.asr = (
             BatchScheduler(AsrBatch(engines.asr), SchedulerOptions(options.asr_batch, wait), name="watch-asr")
@@ -136,6 +141,8 @@ class _Shared:
         )
 
     def emit(self, room: _Room, findings: Sequence[Finding]) -> None:
+        """Hand findings at or above ``min_confidence`` to the sink, each with its provenance."""
+        findings = with_provenance((f for f in findings if f.confidence >= self.min_confidence), self.provenance)
         for finding in findings:
             name = finding.evidence.snapshot
             self.sink(finding, room.snapshots.images.get(name) if name else None)
@@ -290,7 +297,13 @@ def watch(
     ``on_tick`` receives the live room states about five times a second (for a progress display).
     """
     stop = stop or threading.Event()
-    shared = _Shared(engines, watch_options, sink)
+    models = {
+        "asr": engines.asr.name if engines.asr else None,
+        "ocr": engines.ocr.name if engines.ocr else None,
+        "faces": None,
+    }
+    provenance = finding_provenance(options, engines.claims, models)
+    shared = _Shared(engines, watch_options, sink, provenance, options.min_confidence)
     rooms = [
         _Room(
             index=i,

@@ -10,15 +10,16 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
+from monitor.pipeline.rescan import RescanSummary
 from monitor.pipeline.scan import ScanResult
 from monitor.pipeline.watch import RoomState
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH
 from monitor.sinks.terminal_text import plain
 from monitor.sources.open import is_url
 
-__all__ = ["RichProgress", "print_summary", "rooms_table"]
+__all__ = ["RichProgress", "print_summary", "rescan_table", "rooms_table"]
 
-STAGE_LABELS = {"decode": "decode + OCR", "asr": "transcribe", "detect": "detect"}
+STAGE_LABELS = {"decode": "decode + OCR", "asr": "transcribe", "detect": "detect", "files": "files 文件"}
 
 
 class RichProgress:
@@ -89,4 +90,19 @@ def rooms_table(rooms: list[RoomState]) -> Table:
         name = r.spec if is_url(r.spec) else Path(r.spec).name
         counts = (str(r.utterances), str(r.frames), str(r.findings))
         table.add_row(plain(f"{i} {name}"), f"{r.stream_seconds:.1f}", *counts, latency, status)
+    return table
+
+
+def rescan_table(summary: RescanSummary) -> Table:
+    """One row per source: status, findings, stages made now (the rest came from the store), time, error."""
+    table = Table(title=f"重扫 rescan · {len(summary.items)} 个来源 sources · {summary.seconds:.1f}s")
+    for column in ("来源 source", "状态 status", "发现 findings", "新做 made", "秒 s", "错误 error"):
+        table.add_column(column, overflow="fold")
+    styles = {"done": "green", "skipped": "dim", "failed": "red"}
+    for item in summary.items:
+        name = item.spec if is_url(item.spec) else Path(item.spec).name
+        table.add_row(
+            plain(name), Text(item.status, style=styles[item.status]), str(item.findings),
+            ", ".join(item.made) or "–", f"{item.seconds:.1f}", plain(item.error or ""),
+        )
     return table

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from monitor.findings import Finding
 
-__all__ = ["FindingAppender", "finding_record", "write_jsonl"]
+__all__ = ["BatchFindingsWriter", "FindingAppender", "finding_record", "write_jsonl"]
 
 
 def finding_record(finding: Finding, snapshot_paths: Mapping[str, Path] | None = None) -> dict[str, Any]:
@@ -64,6 +65,42 @@ class FindingAppender:
             self._out.close()
 
     def __enter__(self) -> FindingAppender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class BatchFindingsWriter:
+    """The findings of a batch, source by source, in one JSONL file (started anew on every run).
+
+    Snapshots are written to ``<stem>_evidence/<sha256>.jpg``: named by content, so sources
+    never overwrite each other's pictures and a picture shared by findings is written once.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.evidence = path.with_name(f"{path.stem}_evidence")
+        self._out = path.open("w", encoding="utf-8")
+        self.written = 0
+
+    def __call__(self, spec: str, findings: Sequence[tuple[dict[str, Any], bytes | None]]) -> None:
+        for record, image in findings:
+            if image is not None:
+                self.evidence.mkdir(exist_ok=True)
+                picture = self.evidence / f"{hashlib.sha256(image).hexdigest()}.jpg"
+                if not picture.exists():
+                    picture.write_bytes(image)
+                record = {**record, "evidence": {**record["evidence"], "snapshot": str(picture)}}
+            self._out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.written += 1
+        self._out.flush()
+
+    def close(self) -> None:
+        self._out.close()
+
+    def __enter__(self) -> BatchFindingsWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:

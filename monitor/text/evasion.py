@@ -105,7 +105,8 @@ _WECHAT_RE = re.compile(
     "|".join(
         (
             # 加v, +v, 加我vx, 加微 (but not 加微信 itself)
-            rf"(?P<add>加|\+) ?(?P<me>我 ?)?(?:v ?x|w ?x|v|w|微){_LATIN_AFTER}(?!信|博|店|商|波|笑|胖|调|辣|甜|醺|距|整|创|量|型|米|粒|软|弱|凉|课|电影|单|信)",
+            rf"(?P<add>加|\+) ?(?P<me>我 ?)?(?:v ?x|w ?x|v|w|微){_LATIN_AFTER}"
+            r"(?!信|博|店|商|波|笑|胖|调|辣|甜|醺|距|整|创|量|型|米|粒|软|弱|凉|课|电影|单|信)",
             # V我 (send me on WeChat), V号 (WeChat id)
             rf"{_LATIN_BEFORE}v(?= ?(?:我|号))",
             # V信, 薇信, 徽信, wei信, 微x, vx, wx
@@ -142,7 +143,8 @@ def _mixed_pinyin() -> tuple[re.Pattern[str], dict[str, str]]:
     for form in sorted(forms, key=len, reverse=True):
         before, syllable, after = form.split("\0")
         lead = "" if before else _LATIN_BEFORE
-        parts.append((_LATIN_BEFORE if before[:1].isascii() else "") + re.escape(before) + lead + " ?" + syllable + _LATIN_AFTER + " ?" + re.escape(after))
+        guard = _LATIN_BEFORE if before[:1].isascii() else ""
+        parts.append(guard + re.escape(before) + lead + " ?" + syllable + _LATIN_AFTER + " ?" + re.escape(after))
     return re.compile("|".join(parts)), {f.replace("\0", ""): w for f, w in forms.items()}
 
 

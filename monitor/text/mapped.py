@@ -26,7 +26,7 @@ class MappedText:
         chars: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
-        for ch, s, e in zip(self.text, self.starts, self.ends):
+        for ch, s, e in zip(self.text, self.starts, self.ends, strict=True):
             out = fn(ch)
             if out == ch:
                 chars.append(ch)

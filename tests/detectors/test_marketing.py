@@ -66,7 +66,12 @@ def test_a_banner_that_stays_up_is_reported_live_once(engine: ClaimEngine) -> No
 
 @pytest.mark.parametrize(
     "segment_text",
-    ["第一次来的宝宝点个关注", "最后一排的宝宝看得见吗", "本产品是食品，不能代替药物", "三十九块九包邮，今天下单明天发货"],
+    [
+        "第一次来的宝宝点个关注",
+        "最后一排的宝宝看得见吗",
+        "本产品是食品，不能代替药物",
+        "三十九块九包邮，今天下单明天发货",
+    ],
 )
 def test_clean_selling_talk_gives_no_finding(engine: ClaimEngine, segment_text: str) -> None:
     assert speech_findings([TranscriptSegment(0.0, 3.0, segment_text)], engine) == []

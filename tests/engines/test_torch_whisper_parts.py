@@ -34,7 +34,8 @@ def test_architectures(
     assert (c.d_model, c.encoder_layers, c.decoder_layers, c.encoder_attention_heads) == (d_model, enc, dec, heads)
     assert (c.num_mel_bins, c.vocab_size, c.encoder_ffn_dim) == (mels, vocab, 4 * d_model)
     g = generation_config(arch)
-    assert (g.lang_to_id["<|zh|>"], g.task_to_id["transcribe"], g.no_timestamps_token_id) == (zh, transcribe, no_timestamps)
+    ids = (g.lang_to_id["<|zh|>"], g.task_to_id["transcribe"], g.no_timestamps_token_id)
+    assert ids == (zh, transcribe, no_timestamps)
 
 
 def test_unknown_architecture() -> None:

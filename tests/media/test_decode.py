@@ -1,3 +1,4 @@
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -59,5 +60,5 @@ def test_keyframes_only_skips_decoding_other_frames(demo: tuple[Path, StreamTrut
     assert keys.decoded_frames < full.decoded_frames / 10
     assert key_frames and key_frames[0].time == 0.0
     times = [f.time for f in key_frames]
-    assert all(b - a >= 1.0 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 1.0 for a, b in pairwise(times))
     assert len(key_frames) < len(all_frames)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,7 @@ def test_streamed_utterances_cover_every_spoken_beat(demo_audio: AudioPCM, demo:
         spans += [(u.start, u.start + u.duration) for u in cutter.feed(chunk)]
         assert cutter.buffered_seconds < 16.5, "held-back audio stays bounded"
     spans += [(u.start, u.start + u.duration) for u in cutter.flush()]
-    assert spans == sorted(spans) and all(b[0] >= a[1] for a, b in zip(spans, spans[1:]))
+    assert spans == sorted(spans) and all(b[0] >= a[1] for a, b in pairwise(spans))
     assert all(end - start <= 15.5 for start, end in spans)
     for beat in demo[1].beats:
         if beat.speech_start is None or beat.speech_end is None:

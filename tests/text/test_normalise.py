@@ -83,7 +83,14 @@ def test_numerals(raw: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("numeral", "value"),
-    [("三百九十九", 399), ("一百零五", 105), ("两千八", 2800), ("一亿五千万", 150_000_000), ("十", 10), ("一五一十", None)],
+    [
+        ("三百九十九", 399),
+        ("一百零五", 105),
+        ("两千八", 2800),
+        ("一亿五千万", 150_000_000),
+        ("十", 10),
+        ("一五一十", None),
+    ],
 )
 def test_parse_chinese_number(numeral: str, value: float | None) -> None:
     assert parse_chinese_number(numeral) == value
@@ -110,7 +117,7 @@ def test_offsets_map_back_to_original(raw: str, needle: str, original: str) -> N
 def test_junk_does_not_crash(raw: str) -> None:
     nt = normalise(raw)
     assert len(nt.starts) == len(nt.text) == len(nt.ends)
-    assert all(0 <= s <= e <= len(raw) for s, e in zip(nt.starts, nt.ends))
+    assert all(0 <= s <= e <= len(raw) for s, e in zip(nt.starts, nt.ends, strict=True))
 
 
 def test_pinyin_sequence_hears_homophones_alike() -> None:

@@ -140,6 +140,18 @@ class ClaimEngine:
         allow, digest = _read_allow_list(allow_list) if allow_list else ((), "")
         return cls(packs, allow, digest, classifier, fusion, speech_fusion)
 
+    def provenance(self) -> dict[str, Any]:
+        """Rule-pack versions, the classifier and its operating points, for every finding's provenance."""
+        points = {"text": self.fusion, "speech": self.speech_fusion}
+        return {
+            "rules": self.version,
+            "classifier": self.classifier.name if self.classifier is not None else None,
+            "fusion": {
+                source: {"alone": f.alone_threshold, "agree": f.agree_threshold, **dict(f.category_thresholds)}
+                for source, f in points.items()
+            } if self.classifier is not None else None,
+        }
+
     def rule_description(self, rule_id: str) -> str:
         """The pack's description of a rule (``""`` for the classifier's or an unknown id)."""
         pack = self._pack_of.get(rule_id)

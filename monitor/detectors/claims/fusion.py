@@ -73,7 +73,7 @@ def fuse(
         replace(h, confidence=fuse_confidence(h.confidence, float(probs[index[h.category]]), config)) for h in hits
     ]
     seen = {h.category for h in hits}
-    for category, p in zip(CLAIM_CATEGORIES, probs):
+    for category, p in zip(CLAIM_CATEGORIES, probs, strict=True):
         threshold = config.category_thresholds.get(category, config.alone_threshold)
         if category in seen or p < threshold or not text.strip():
             continue

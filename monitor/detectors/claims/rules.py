@@ -40,7 +40,9 @@ _ECHO_DENIAL = re.compile(
 _ECHO_CLAUSE = 6
 """An echoed clause is short: the words and at most a few more characters."""
 # Hearsay that the host then debunks: 网上说吃这个能抗癌的都是骗人的, 有人发二维码说进群领红包,别扫.
-_HEARSAY = re.compile(r"(?:网上|有人|别人|评论区|弹幕|有宝宝|有粉丝|有家人|有朋友|视频里|外面)[^,]{0,10}?(?:说|问|发|传)")
+_HEARSAY = re.compile(
+    r"(?:网上|有人|别人|评论区|弹幕|有宝宝|有粉丝|有家人|有朋友|视频里|外面)[^,]{0,10}?(?:说|问|发|传)"
+)
 _DEBUNK = re.compile(r"骗|谣言|别信|不要信|不可信|没有依据|没依据|别乱传|别扫|不要扫|别上当|不知道|不是真的|假消息")
 _VOCAB_REF = re.compile(r"\{([a-z_]+)\}")
 
@@ -180,7 +182,11 @@ def compile_pack(spec: PackSpec, path: Path) -> CompiledPack:
                 pattern=pattern,
                 pinyin_keywords=rule.keywords if rule.pinyin else (),
                 price=PriceMatcher(
-                    rule.price.reference, rule.price.live, rule.price.min_ratio, rule.price.max_ratio, rule.price.max_gap
+                    rule.price.reference,
+                    rule.price.live,
+                    rule.price.min_ratio,
+                    rule.price.max_ratio,
+                    rule.price.max_gap,
                 )
                 if rule.price
                 else None,

@@ -10,7 +10,7 @@ from monitor.detectors.digital_human.disclosure import (
     screen_label,
     spoken_disclosures,
 )
-from monitor.detectors.digital_human.forgery import ForgeryModel, OnnxForgeryModel, forgery_signal
+from monitor.detectors.digital_human.forgery import ForgeryModel, OnnxForgeryModel, forgery_signal, score_crops
 from monitor.detectors.digital_human.fusion import DEFAULT_WEIGHTS, Fusion, fuse
 from monitor.detectors.digital_human.quality import Judgement, QualityOptions, judge_track
 from monitor.detectors.digital_human.room import RoomMeta, load_room_meta
@@ -37,6 +37,7 @@ __all__ = [
     "judge_track",
     "load_room_meta",
     "metadata_label",
+    "score_crops",
     "screen_label",
     "spoken_disclosures",
 ]

@@ -11,10 +11,10 @@ import math
 import numpy as np
 
 from monitor.detectors.digital_human.signal import Signal, clip01
-from monitor.media.types import AudioPCM
 from monitor.observations.faces import FaceTrack
+from monitor.observations.voice import VoiceFeatures
 
-__all__ = ["mouth_sync_signal", "pitch_track", "speech_envelope", "voice_signal"]
+__all__ = ["mouth_sync_signal", "voice_signal"]
 
 MAX_LAG = 0.4
 """Seconds of mouth/speech lag searched either way."""
@@ -24,30 +24,20 @@ PITCH_ST_MID = 0.8
 """Pitch spread (semitones, robust std) scored 0.5; flatter is more synthetic."""
 
 
-def speech_envelope(audio: AudioPCM, times: np.ndarray, window: float) -> np.ndarray:
-    """RMS level of the audio in ``window`` seconds centred on each time."""
-    half = window / 2
-    return np.array([_rms(audio.slice(t - half, t + half)) for t in times], dtype=np.float64)
-
-
-def _rms(x: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(x, dtype=np.float64)))) if len(x) else 0.0
-
-
 def _corr(a: np.ndarray, b: np.ndarray) -> float:
     if len(a) < 3 or a.std() == 0 or b.std() == 0:
         return 0.0
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def mouth_sync_signal(track: FaceTrack, audio: AudioPCM) -> Signal:
+def mouth_sync_signal(track: FaceTrack, voice: VoiceFeatures) -> Signal:
     """Audio-driven mouths open in lockstep with speech energy (high correlation at zero lag);
     human lips lead the sound and also move without it."""
-    if audio.duration < 3.0 or track.fps <= 0:
+    if voice.duration < 3.0 or track.fps <= 0:
         return Signal.not_judged("mouth_sync", "no audio to compare the mouth with")
     times = track.times
     jaw = track.series("jaw_open")
-    energy = speech_envelope(audio, times, 1.0 / track.fps)
+    energy = voice.envelope(times, 1.0 / track.fps)
     if energy.max() <= 1e-4 or (energy > 0.25 * energy.max()).mean() < 0.2:
         return Signal.not_judged("mouth_sync", "too little speech in the audio")
     valid = ~np.isnan(jaw)
@@ -69,27 +59,9 @@ def mouth_sync_signal(track: FaceTrack, audio: AudioPCM) -> Signal:
     return Signal("mouth_sync", score, f"mouth opening {how} speech energy (r={zero:.2f}, lag {lag_s:+.2f} s)", evidence)
 
 
-def pitch_track(audio: AudioPCM, frame: float = 0.04, hop: float = 0.02, max_seconds: float = 120.0) -> np.ndarray:
-    """Fundamental frequency (Hz) of voiced frames by autocorrelation, 70-400 Hz, over the first ``max_seconds``."""
-    sr = audio.sample_rate
-    x = audio.samples[: int(max_seconds * sr)].astype(np.float64)
-    n, step = int(frame * sr), int(hop * sr)
-    lo, hi = int(sr / 400), int(sr / 70)
-    if len(x) < n + step:
-        return np.zeros(0, dtype=np.float64)
-    starts = np.arange(0, len(x) - n, step)
-    frames = x[starts[:, None] + np.arange(n)]
-    frames -= frames.mean(axis=1, keepdims=True)
-    loud = np.sqrt(np.mean(frames**2, axis=1)) >= 0.1 * np.percentile(np.abs(x), 99)
-    ac = np.fft.irfft(np.abs(np.fft.rfft(frames[loud], 2 * n, axis=1)) ** 2, axis=1)[:, :n]
-    peaks = lo + np.argmax(ac[:, lo:hi], axis=1)
-    strength = ac[np.arange(len(ac)), peaks] / np.maximum(ac[:, 0], 1e-12)
-    return (sr / peaks[strength > 0.5]).astype(np.float64)
-
-
-def voice_signal(audio: AudioPCM) -> Signal:
+def voice_signal(voice: VoiceFeatures) -> Signal:
     """A flat, steady pitch is a (weak) sign of a synthetic voice; human speech wanders in pitch."""
-    f0 = pitch_track(audio)
+    f0 = voice.pitch()
     if len(f0) < 100:
         return Signal.not_judged("voice", "too little voiced speech to judge the voice", voiced_frames=len(f0))
     semitones = 12 * np.log2(f0 / np.median(f0))

@@ -22,9 +22,10 @@ from monitor.detectors.digital_human.room import RoomMeta
 from monitor.detectors.digital_human.signal import Signal
 from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding, Source
-from monitor.media.types import AudioPCM, MediaInfo
+from monitor.media.types import MediaInfo
 from monitor.observations.faces import FaceTrack
 from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.voice import VoiceFeatures
 
 __all__ = ["BASIS", "DigitalHumanOptions", "DigitalHumanResult", "detect_digital_human"]
 
@@ -82,9 +83,9 @@ class DigitalHumanResult:
         }
 
 
-def _signals(track: FaceTrack, audio: AudioPCM | None, extra: Sequence[Signal]) -> tuple[Signal, ...]:
+def _signals(track: FaceTrack, voice: VoiceFeatures | None, extra: Sequence[Signal]) -> tuple[Signal, ...]:
     face = (blink_signal(track), loop_signal(track), pose_jitter_signal(track))
-    sound = (mouth_sync_signal(track, audio), voice_signal(audio)) if audio is not None and audio.duration else ()
+    sound = (mouth_sync_signal(track, voice), voice_signal(voice)) if voice is not None and voice.duration else ()
     return face + sound + tuple(extra)
 
 
@@ -101,7 +102,7 @@ def detect_digital_human(
     transcript: Sequence[TranscriptSegment] = (),
     media_info: MediaInfo | None = None,
     room: RoomMeta | None = None,
-    audio: AudioPCM | None = None,
+    voice: VoiceFeatures | None = None,
     *,
     extra_signals: Sequence[Signal] = (),
     options: DigitalHumanOptions = DigitalHumanOptions(),
@@ -116,7 +117,7 @@ def detect_digital_human(
     """
     duration = _duration(media_info, faces, frame_texts)
     judgement = judge_track(faces, options.quality)
-    signals = _signals(faces, audio, extra_signals) if judgement.judged else tuple(extra_signals)
+    signals = _signals(faces, voice, extra_signals) if judgement.judged else tuple(extra_signals)
     fusion = fuse(signals, options.weights, options.bias) if judgement.judged else None
     if judgement.judged and fusion is not None and fusion.likelihood is None:
         judgement = Judgement("not_judged", fusion.reason, judgement.face_share, judgement.multi_face_share)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -82,7 +83,8 @@ def pose_jitter_signal(track: FaceTrack) -> Signal:
     jitter = float(np.median(second.std(axis=0)))
     score = 1.0 / (1.0 + math.exp((jitter - JITTER_MID) / JITTER_SCALE))
     smooth = "unnaturally smooth" if score > 0.5 else "natural"
-    return Signal("pose_jitter", clip01(score), f"{smooth} head motion (jitter {jitter:.2f} deg)", {"jitter_deg": round(jitter, 3)})
+    reason = f"{smooth} head motion (jitter {jitter:.2f} deg)"
+    return Signal("pose_jitter", clip01(score), reason, {"jitter_deg": round(jitter, 3)})
 
 
 def _hash_bits(track: FaceTrack) -> np.ndarray:
@@ -131,10 +133,11 @@ def loop_signal(track: FaceTrack) -> Signal:
         if share > best[0]:
             best = (share, lag, start, length)
     share, lag, start, length = best
-    evidence = {"repeat_share": round(share, 3)}
+    evidence: dict[str, Any] = {"repeat_share": round(share, 3)}
     if lag:
         times = track.times
-        evidence |= {"period_s": round(lag / fps, 2), "first_repeat": [round(float(times[start]), 2), round(float(times[start + lag]), 2)]}
+        first_repeat = [round(float(times[start]), 2), round(float(times[start + lag]), 2)]
+        evidence |= {"period_s": round(lag / fps, 2), "first_repeat": first_repeat}
     score = clip01(share / 0.6)
     what = f"{share:.0%} of face frames repeat an earlier stretch" + (f" {lag / fps:.1f} s before" if lag else "")
     return Signal("loop", score, what, evidence)

@@ -12,8 +12,9 @@ import numpy as np
 from monitor.detectors.digital_human.signal import Signal, clip01
 from monitor.errors import ModelError
 from monitor.observations.faces import FaceCrop
+from monitor.observations.types import ForgeryScores
 
-__all__ = ["ForgeryModel", "OnnxForgeryModel", "forgery_signal"]
+__all__ = ["ForgeryModel", "OnnxForgeryModel", "forgery_signal", "score_crops"]
 
 
 class ForgeryModel(Protocol):
@@ -74,11 +75,18 @@ class OnnxForgeryModel:
         return np.clip(np.concatenate(out), 0.0, 1.0) if out else np.zeros(0)
 
 
-def forgery_signal(model: ForgeryModel, crops: Sequence[FaceCrop]) -> Signal:
+def score_crops(model: ForgeryModel, crops: Sequence[FaceCrop]) -> ForgeryScores:
+    """The model's score of every kept face crop (an observation: stored with the record)."""
+    scores = model.score([c.image for c in crops]) if crops else np.zeros(0)
+    return ForgeryScores(model.name, tuple(round(float(s), 6) for s in scores))
+
+
+def forgery_signal(scores: ForgeryScores) -> Signal:
     """Mean score of the user's model over the kept face crops."""
-    if not crops:
-        return Signal.not_judged("forgery_model", "no face crops to score", model=model.name)
-    scores = model.score([c.image for c in crops])
-    mean = float(np.mean(scores))
-    evidence = {"model": model.name, "crops": len(crops), "max": round(float(np.max(scores)), 3)}
-    return Signal("forgery_model", clip01(mean), f"{model.name}: mean score {mean:.2f} over {len(crops)} crops", evidence)
+    if not scores.scores:
+        return Signal.not_judged("forgery_model", "no face crops to score", model=scores.model)
+    mean = float(np.mean(scores.scores))
+    evidence = {"model": scores.model, "crops": len(scores.scores), "max": round(float(np.max(scores.scores)), 3)}
+    return Signal(
+        "forgery_model", clip01(mean), f"{scores.model}: mean score {mean:.2f} over {len(scores.scores)} crops", evidence
+    )

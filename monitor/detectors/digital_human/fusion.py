@@ -39,7 +39,10 @@ class Fusion:
 
 
 def fuse(
-    signals: Sequence[Signal], weights: Mapping[str, float] = DEFAULT_WEIGHTS, bias: float = 0.0, min_face_signals: int = 2
+    signals: Sequence[Signal],
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    bias: float = 0.0,
+    min_face_signals: int = 2,
 ) -> Fusion:
     """Weighted logistic fusion of judged signals; unknown signal names weigh 1.0."""
     judged = [s for s in signals if s.score is not None]

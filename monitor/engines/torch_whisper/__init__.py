@@ -9,7 +9,7 @@ from monitor.engines.torch_whisper.architectures import ARCHITECTURES, WhisperAr
 from monitor.engines.torch_whisper.chunking import ChunkOptions, SpeechChunk, speech_chunks
 from monitor.engines.torch_whisper.convert import convert_ct2_folder, converted_base_model, ct2_to_hf_state_dict
 from monitor.engines.torch_whisper.ct2_format import Ct2Model, read_ct2_model
-from monitor.engines.torch_whisper.decoding import DecodeOptions, Decoded, WhisperDecoder
+from monitor.engines.torch_whisper.decoding import Decoded, DecodeOptions, WhisperDecoder
 from monitor.engines.torch_whisper.devices import resolve_device, resolve_dtype
 from monitor.engines.torch_whisper.engine import TorchWhisperAsr, TorchWhisperOptions
 from monitor.engines.torch_whisper.loading import load_whisper, resolve_hf_model

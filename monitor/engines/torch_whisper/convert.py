@@ -54,7 +54,9 @@ def _qkv(out: dict[str, torch.Tensor], v: dict[str, torch.Tensor], src: str, dst
     _linear(out, v, f"{src}/linear_{4 - fused}", f"{dst}.out_proj")  # the layer after the fused ones
 
 
-def ct2_to_hf_state_dict(v: dict[str, torch.Tensor], encoder_layers: int, decoder_layers: int) -> dict[str, torch.Tensor]:
+def ct2_to_hf_state_dict(
+    v: dict[str, torch.Tensor], encoder_layers: int, decoder_layers: int
+) -> dict[str, torch.Tensor]:
     """Rename and split CTranslate2 Whisper variables into a ``WhisperForConditionalGeneration`` state dict."""
     out: dict[str, torch.Tensor] = {}
     for conv in ("conv1", "conv2"):

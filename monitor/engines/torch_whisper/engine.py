@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from monitor.engines.torch_whisper.chunking import ChunkOptions, SpeechChunk, speech_chunks
-from monitor.engines.torch_whisper.decoding import DecodeOptions, Decoded, WhisperDecoder
+from monitor.engines.torch_whisper.decoding import Decoded, DecodeOptions, WhisperDecoder
 from monitor.engines.torch_whisper.devices import resolve_device, resolve_dtype
 from monitor.engines.torch_whisper.loading import EMBEDDED_BASE, load_whisper, resolve_hf_model
 from monitor.media.types import SAMPLE_RATE, AudioPCM

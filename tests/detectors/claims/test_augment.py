@@ -15,7 +15,7 @@ def test_noise_swaps_characters_for_sound_alikes_only() -> None:
     assert any(n != text for n in noisy)
     for n in noisy:
         assert len(n) == len(text)
-        assert all(a == b or char_syllable(a) == char_syllable(b) for a, b in zip(text, n))
+        assert all(a == b or char_syllable(a) == char_syllable(b) for a, b in zip(text, n, strict=True))
 
 
 def test_noise_is_reproducible_and_leaves_other_text_alone() -> None:

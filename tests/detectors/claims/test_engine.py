@@ -17,7 +17,9 @@ def test_claim_categories_follow_findings_order() -> None:
 
 def test_every_builtin_pack_example_holds(engine: ClaimEngine) -> None:
     failures = engine.self_test()
-    assert failures == [], "\n".join(f"{f.pack.name} {f.rule} {f.expected}: {f.example} (got {f.got})" for f in failures)
+    assert failures == [], "\n".join(
+        f"{f.pack.name} {f.rule} {f.expected}: {f.example} (got {f.got})" for f in failures
+    )
 
 
 def test_one_builtin_pack_per_category(engine: ClaimEngine) -> None:
@@ -242,7 +244,16 @@ def test_claims_next_to_denial_words_still_hit(engine: ClaimEngine, text: str, c
 
 @pytest.mark.parametrize(
     "text",
-    ["", " ", "\x00\x01\xff" * 100, "\ud800", "🙂" * 1000, "Привет мир ☃", bytes(range(256)).decode("latin-1"), "，。" * 5000],
+    [
+        "",
+        " ",
+        "\x00\x01\xff" * 100,
+        "\ud800",
+        "🙂" * 1000,
+        "Привет мир ☃",
+        bytes(range(256)).decode("latin-1"),
+        "，。" * 5000,
+    ],
 )
 def test_junk_input_does_not_crash(engine: ClaimEngine, text: str) -> None:
     assert isinstance(engine.check(text), list)

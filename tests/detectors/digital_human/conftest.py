@@ -51,7 +51,8 @@ def _track(
             roll=move[i, 2],
         )
         pose = tuple(int(round(v)) for v in move[i])
-        phash = int(np.random.default_rng(abs(hash(pose))).integers(0, 2**63)) if loop_hash else int(rng.integers(0, 2**63))
+        hash_rng = np.random.default_rng(abs(hash(pose))) if loop_hash else rng
+        phash = int(hash_rng.integers(0, 2**63))
         frames.append(FaceFrame(float(ti), n_faces, brightness, face, phash))
     return FaceTrack(tuple(frames), 320, 240, FPS, "fake")
 
@@ -66,7 +67,9 @@ def envelope(t: np.ndarray, period: float = 0.25, duty: float = 0.7) -> np.ndarr
     return np.where(phase < duty, np.sin(np.pi * phase / duty), 0.0)
 
 
-def voiced_audio(seconds: float, f0: Callable[[np.ndarray], np.ndarray], sr: int = 16_000, period: float = 0.75) -> AudioPCM:
+def voiced_audio(
+    seconds: float, f0: Callable[[np.ndarray], np.ndarray], sr: int = 16_000, period: float = 0.75
+) -> AudioPCM:
     """A harmonic tone with pitch ``f0(t)`` under a syllable envelope of ``period`` seconds."""
     t = np.arange(int(seconds * sr)) / sr
     phase = 2 * np.pi * np.cumsum(f0(t)) / sr

@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from monitor.detectors.digital_human import is_label_text, load_room_meta, metadata_label, screen_label, spoken_disclosures
+from monitor.detectors.digital_human import (
+    is_label_text,
+    load_room_meta,
+    metadata_label,
+    screen_label,
+    spoken_disclosures,
+)
 from monitor.errors import ConfigError
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
 
@@ -31,10 +37,8 @@ def test_label_wording(text, expected):
 
 
 def frames(visible: list[bool], box=(4.0, 4.0, 118.0, 30.0), text="数字人直播") -> list[FrameText]:
-    return [
-        FrameText(float(i), i, (TextBox(text, box, 0.9),) if v else (TextBox("限时秒杀", (100, 200, 200, 220), 0.9),), 320, 240)
-        for i, v in enumerate(visible)
-    ]
+    label, other = TextBox(text, box, 0.9), TextBox("限时秒杀", (100, 200, 200, 220), 0.9)
+    return [FrameText(float(i), i, (label,) if v else (other,), 320, 240) for i, v in enumerate(visible)]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from monitor.detectors.digital_human import OnnxForgeryModel, forgery_signal
+from monitor.detectors.digital_human import OnnxForgeryModel, forgery_signal, score_crops
 from monitor.errors import ModelError
 from monitor.observations.faces import FaceCrop
 
@@ -54,12 +54,13 @@ def test_scores_every_crop_in_batches(model_path, batch_size):
 
 
 def test_forgery_signal_is_the_mean_score(model_path):
-    signal = forgery_signal(OnnxForgeryModel(model_path), [FaceCrop(float(i), crop(255 * (i % 2))) for i in range(4)])
+    crops = [FaceCrop(float(i), crop(255 * (i % 2))) for i in range(4)]
+    signal = forgery_signal(score_crops(OnnxForgeryModel(model_path), crops))
     assert signal.score == pytest.approx(0.5) and signal.evidence["crops"] == 4
 
 
 def test_no_crops_is_not_judged(model_path):
-    assert forgery_signal(OnnxForgeryModel(model_path), []).score is None
+    assert forgery_signal(score_crops(OnnxForgeryModel(model_path), [])).score is None
 
 
 def test_missing_model(tmp_path):

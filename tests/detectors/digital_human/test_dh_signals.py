@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from monitor.detectors.digital_human.audio_signals import mouth_sync_signal, voice_signal
+from monitor.observations.voice import VoiceFeatures
 from monitor.detectors.digital_human.face_signals import blink_events, blink_signal, loop_signal, pose_jitter_signal
 from monitor.media.types import AudioPCM
 
@@ -73,7 +74,8 @@ def test_pose_jitter_needs_face_frames(make_track):
 def test_mouth_sync(make_track, audio_factory, envelope_fn, mouth_lead, ai_like):
     t = np.arange(12 * 12) / 12.0
     jaw = 0.05 + 0.3 * envelope_fn(t + mouth_lead, period=0.75, duty=0.6)
-    signal = mouth_sync_signal(make_track(jaw=jaw), audio_factory(12.0, lambda x: np.full_like(x, 180.0)))
+    voice = VoiceFeatures.from_audio(audio_factory(12.0, lambda x: np.full_like(x, 180.0)))
+    signal = mouth_sync_signal(make_track(jaw=jaw), voice)
     assert signal.score is not None and (signal.score > 0.5) is ai_like
 
 
@@ -88,16 +90,18 @@ def test_mouth_sync(make_track, audio_factory, envelope_fn, mouth_lead, ai_like)
 def test_mouth_sync_not_judged(make_track, audio_factory, envelope_fn, audio, jaw, reason):
     audio = audio if audio is not None else audio_factory(12.0, lambda x: np.full_like(x, 180.0))
     jaw_series = None if jaw is None else jaw + 0.2 * envelope_fn(np.arange(144) / 12.0)
-    signal = mouth_sync_signal(make_track(jaw=jaw_series), audio)
+    signal = mouth_sync_signal(make_track(jaw=jaw_series), VoiceFeatures.from_audio(audio))
     assert signal.score is None and reason in signal.reason
 
 
 def test_flat_voice_scores_high_and_varied_voice_low(audio_factory):
-    flat = voice_signal(audio_factory(10.0, lambda t: np.full_like(t, 190.0)))
-    varied = voice_signal(audio_factory(10.0, lambda t: 160.0 * 2 ** (3 * np.sin(2 * np.pi * 0.7 * t) / 12)))
+    flat = voice_signal(VoiceFeatures.from_audio(audio_factory(10.0, lambda t: np.full_like(t, 190.0))))
+    varied = voice_signal(
+        VoiceFeatures.from_audio(audio_factory(10.0, lambda t: 160.0 * 2 ** (3 * np.sin(2 * np.pi * 0.7 * t) / 12)))
+    )
     assert flat.score is not None and flat.score > 0.8
     assert varied.score is not None and varied.score < 0.2
 
 
 def test_silent_voice_is_not_judged():
-    assert voice_signal(AudioPCM(np.zeros(16_000 * 5, np.float32))).score is None
+    assert voice_signal(VoiceFeatures.from_audio(AudioPCM(np.zeros(16_000 * 5, np.float32)))).score is None

@@ -1,0 +1,109 @@
+"""The stored record of one source: everything the detectors need, nothing that needs the media.
+
+A record has one part per observation stage, each made once and kept in the store under a
+key of the stage's own options and model versions (see :mod:`monitor.store`):
+
+- :class:`ScreenRecord` (video pass): on-screen text per sampled frame with boxes, the
+  host's face track, forgery scores of face crops, the snapshot index, decode diagnostics;
+- :class:`SpeechRecord` (audio pass): transcript segments with times, the voice features
+  the digital-human detector needs, decode diagnostics.
+
+Every type here serialises to JSON and loads back exactly (:func:`dump_json`, :func:`load_json`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter
+
+from monitor.media.types import MediaInfo
+from monitor.observations.faces import FaceTrack
+from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
+from monitor.observations.voice import VoiceFeatures
+
+__all__ = ["DecodeSummary", "ScreenRecord", "SpeechRecord", "StreamRecord", "dump_json", "load_json"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeSummary:
+    """What one decode pass reports: how far it got and what it had to skip."""
+
+    stream_seconds: float = 0.0
+    """Stream time of the last decoded media."""
+    corrupt_packets: int = 0
+    decoded_frames: int = 0
+    stopped_early: str | None = None
+    """Why decoding stopped before the end (a maximum duration, a broken stream), if it did."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenRecord:
+    """The video stage: what was on screen and who was in the picture."""
+
+    frame_interval: float
+    """Seconds between sampled frames (the caption tracker needs it)."""
+    sampled_frames: int
+    frame_texts: tuple[FrameText, ...] = ()
+    faces: FaceTrack | None = None
+    forgery: ForgeryScores | None = None
+    snapshots: tuple[tuple[float, str], ...] = ()
+    """(stream time, name) of every sampled frame's snapshot, in time order."""
+    decode: DecodeSummary = DecodeSummary()
+    ocr: str | None = None
+    """The OCR engine that read the frames (``None``: OCR was off, so ``frame_texts`` is empty)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechRecord:
+    """The audio stage: what was said, when, and how the voice sounded."""
+
+    transcript: tuple[TranscriptSegment, ...] = ()
+    voice: VoiceFeatures = VoiceFeatures.empty()
+    audio_seconds: float = 0.0
+    decode: DecodeSummary = DecodeSummary()
+    asr: str | None = None
+    """The speech recogniser that made the transcript."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """One source's observations: its media info and each stage that was run (``None``: not run)."""
+
+    info: MediaInfo
+    screen: ScreenRecord | None = None
+    speech: SpeechRecord | None = None
+
+    @property
+    def stream_seconds(self) -> float:
+        ends = [part.decode.stream_seconds for part in (self.screen, self.speech) if part is not None]
+        return max(ends, default=0.0)
+
+    @property
+    def models(self) -> dict[str, str | None]:
+        """The observation models behind the record, for findings' provenance."""
+        screen, speech = self.screen, self.speech
+        return {
+            "asr": speech.asr if speech is not None else None,
+            "ocr": screen.ocr if screen is not None else None,
+            "faces": screen.faces.engine if screen is not None and screen.faces is not None else None,
+        }
+
+
+@cache
+def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def dump_json(value: Any) -> bytes:
+    """``value`` (any observation type) as compact JSON; floats are written exactly."""
+    return _adapter(type(value)).dump_json(value)
+
+
+def load_json(kind: type[T], data: bytes | str) -> T:
+    """The value of type ``kind`` that :func:`dump_json` wrote."""
+    return _adapter(kind).validate_json(data)  # type: ignore[no-any-return]

@@ -1,0 +1,223 @@
+"""Batch rescans over the store: observe only what is not stored yet, detect, keep every source's status.
+
+For each source: its key is the sha256 of its bytes (a URL: of the URL and the capture
+time); each observation stage is loaded from the store when a record under the same stage
+key exists, and made (then stored) otherwise; the detectors run on the record; the findings
+and the source's ``done`` status are committed together. A rescan started again skips every
+source already done under the same settings, so a killed rescan resumes where it stopped.
+Models are loaded only for stages that must be made: a rules-only rescan loads none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.config import ScanOptions
+from monitor.detectors.claims import ClaimEngine
+from monitor.detectors.digital_human import load_room_meta
+from monitor.errors import LivemonError, SourceNotFound
+from monitor.observations.record import StreamRecord
+from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
+from monitor.pipeline.progress import ProgressHook, silent
+from monitor.pipeline.scan import STAGES, Observed, findings_of, observe
+from monitor.pipeline.snapshots import SnapshotStore
+from monitor.pipeline.stage_keys import detector_key, file_digest, stage_key
+from monitor.sources.batch import BatchSource
+from monitor.sources.open import is_url
+from monitor.store import Store
+
+__all__ = ["RescanItem", "RescanSummary", "rescan", "source_key"]
+
+FindingsSink = Callable[[str, Sequence[tuple[dict[str, Any], bytes | None]]], None]
+"""Receives a finished source's spec and its findings (JSON objects with their snapshot JPEG)."""
+
+
+def source_key(spec: str, captured: datetime | None = None) -> tuple[str, int | None]:
+    """``sha256:<hex>`` of a file's bytes (and its size), or ``url:<hex>`` of a URL and its capture time."""
+    if is_url(spec):
+        when = (captured or datetime.now(UTC)).isoformat()
+        return "url:" + hashlib.sha256(f"{spec}\x1f{when}".encode()).hexdigest(), None
+    path = Path(spec)
+    if not path.is_file():
+        raise SourceNotFound(f"no such file: {path}")
+    return "sha256:" + file_digest(path), path.stat().st_size
+
+
+@dataclass(slots=True)
+class RescanItem:
+    """What became of one source."""
+
+    spec: str
+    status: str
+    """``done`` (scanned now), ``skipped`` (already done under these settings) or ``failed``."""
+    findings: int = 0
+    made: tuple[str, ...] = ()
+    """The stages observed now (the rest were loaded from the store)."""
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class RescanSummary:
+    items: list[RescanItem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[RescanItem]:
+        return [i for i in self.items if i.status == "failed"]
+
+
+class _LazyEngines:
+    """Observation models built on first need, one set per combination of stages (or ``given`` for all)."""
+
+    def __init__(self, options: ScanOptions, claims: ClaimEngine, given: Engines | None = None) -> None:
+        self.options, self.claims, self.given = options, claims, given
+        self._built: dict[tuple[str, ...], Engines] = {}
+
+    def for_stages(self, stages: tuple[str, ...]) -> Engines:
+        if self.given is not None:
+            return self.given
+        if stages not in self._built:
+            o = self.options
+            only = o.model_copy(update={
+                "speech": o.speech and "speech" in stages,
+                "screen": o.screen and "screen" in stages,
+                "faces": o.faces and "screen" in stages,
+            })
+            self._built[stages] = build_engines(only, claims=self.claims)
+        return self._built[stages]
+
+
+def _wanted_stages(options: ScanOptions) -> tuple[str, ...]:
+    wanted = {"screen": options.screen or options.faces, "speech": options.speech}
+    return tuple(stage for stage in STAGES if wanted[stage])
+
+
+def _merge(info_from: StreamRecord, parts: Mapping[str, StreamRecord]) -> StreamRecord:
+    screen = parts["screen"].screen if "screen" in parts else None
+    speech = parts["speech"].speech if "speech" in parts else None
+    return StreamRecord(info=info_from.info, screen=screen, speech=speech)
+
+
+def _observe_missing(
+    store: Store, key: str, spec: str, options: ScanOptions, engines: _LazyEngines, hook: ProgressHook
+) -> tuple[StreamRecord, dict[str, str], tuple[str, ...]]:
+    """The source's record: stored stages loaded, missing ones observed and stored."""
+    keys = {stage: stage_key(stage, options) for stage in _wanted_stages(options)}
+    stored = {stage: store.load_stage(key, stage, k) for stage, k in keys.items()}
+    missing = tuple(stage for stage, found in stored.items() if found is None)
+    snapshots: dict[str, str] = {}
+    parts: dict[str, StreamRecord] = {}
+    if missing:
+        observed = observe(spec, options, engines.for_stages(missing), hook, stages=missing)
+        for stage in missing:
+            part = StreamRecord(
+                observed.record.info,
+                screen=observed.record.screen if stage == "screen" else None,
+                speech=observed.record.speech if stage == "speech" else None,
+            )
+            images = observed.snapshots.images if stage == "screen" else {}
+            saved = store.save_stage(key, stage, keys[stage], part, images)
+            parts[stage] = part
+            snapshots.update(saved.snapshots)
+    for stage, found in stored.items():
+        if found is not None:
+            parts[stage] = found.record
+            snapshots.update(found.snapshots)
+    if not parts:
+        raise LivemonError("nothing to observe: speech, screen and faces are all off")
+    return _merge(next(iter(parts.values())), parts), snapshots, missing
+
+
+def _detect(
+    spec: str, record: StreamRecord, options: ScanOptions, claims: ClaimEngine, room: Path | None
+) -> list[dict[str, Any]]:
+    meta = load_room_meta(room) if room is not None else None
+    result = findings_of(spec, Observed(record, SnapshotStore()), options, claims, room=meta)
+    return [f.to_dict() for f in result.findings]
+
+
+def current_findings(store: Store, key: str) -> list[tuple[dict[str, Any], bytes | None]]:
+    return [(body, store.blobs.get(blob) if blob else None) for body, blob in store.current_findings(key)]
+
+
+def rescan(
+    items: Sequence[BatchSource],
+    options: ScanOptions,
+    store: Store,
+    sink: FindingsSink,
+    *,
+    claims: ClaimEngine | None = None,
+    engines: Engines | None = None,
+    hook: ProgressHook = silent,
+    on_item: Callable[[RescanItem], None] | None = None,
+) -> RescanSummary:
+    """Rescan ``items`` into ``store``; ``sink`` gets each finished source's findings, including those
+    of sources already done under these settings (so the output is whole after a resume).
+
+    ``claims`` and ``engines`` are the models to use when already loaded; by default the
+    claim engine is built from ``options`` and observation models only when a stage must be made.
+    """
+    started = time.perf_counter()
+    claims = claims or build_claim_engine(options.rule_packs, options.allow_list, options.classifier)
+    lazy = _LazyEngines(options, claims, engines)
+    summary = RescanSummary()
+    for done, item in enumerate(items):
+        hook("files", done, len(items))
+        one = _rescan_one(item, options, store, claims, lazy, sink, hook)
+        summary.items.append(one)
+        if on_item is not None:
+            on_item(one)
+    hook("files", len(items), len(items))
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_key(options: ScanOptions, claims: ClaimEngine, room: Path | None) -> tuple[str, dict[str, Any]]:
+    """The key a source's status is kept under: every stage key and the detector key."""
+    settings = {
+        "stages": {stage: stage_key(stage, options) for stage in _wanted_stages(options)},
+        "detectors": detector_key(options, claims, room),
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(), settings
+
+
+def _rescan_one(
+    item: BatchSource,
+    options: ScanOptions,
+    store: Store,
+    claims: ClaimEngine,
+    engines: _LazyEngines,
+    sink: FindingsSink,
+    hook: ProgressHook,
+) -> RescanItem:
+    started = time.perf_counter()
+    room = item.room_meta or options.room_meta
+    item_options = options if room == options.room_meta else options.model_copy(update={"room_meta": room})
+    try:
+        key, size = source_key(item.spec)
+    except LivemonError as e:
+        return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
+    store.remember_source(key, item.spec, size)
+    run_key, settings = _run_key(item_options, claims, room)
+    store.remember_run(run_key, settings)
+    try:
+        if store.status(key, run_key) == "done":
+            found = current_findings(store, key)
+            sink(item.spec, found)
+            return RescanItem(item.spec, "skipped", len(found), seconds=time.perf_counter() - started)
+        record, snapshots, made = _observe_missing(store, key, item.spec, item_options, engines, hook)
+        findings = _detect(item.spec, record, item_options, claims, room)
+    except LivemonError as e:
+        store.mark_failed(key, run_key, str(e))
+        return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
+    store.record_findings(key, run_key, findings, snapshots)
+    sink(item.spec, current_findings(store, key))
+    return RescanItem(item.spec, "done", len(findings), made, seconds=time.perf_counter() - started)

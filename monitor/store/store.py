@@ -1,0 +1,233 @@
+"""The store's operations: stage records in and out, per-source status, findings with history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import ConfigError
+from monitor.observations.record import StreamRecord, dump_json, load_json
+from monitor.store.blobs import BlobStore
+from monitor.store.schema import FindingRow, RunRow, SourceRow, SourceRunRow, StageRecordRow, utcnow
+
+__all__ = ["SourceStatus", "StoredStage", "Store"]
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStage:
+    """One stage's record as stored, and the JPEG blob of each of its snapshots by name."""
+
+    record: StreamRecord
+    snapshots: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    source_key: str
+    spec: str
+    status: str
+    error: str | None
+    findings: int
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Store:
+    """A folder of blobs and a database (SQLite inside the folder unless ``db_url`` names another)."""
+
+    def __init__(self, folder: Path, engine: Engine) -> None:
+        self.folder = folder
+        self.engine = engine
+        self.blobs = BlobStore(folder / "blobs")
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, folder: Path, db_url: str | None = None) -> Store:
+        """Open (creating and migrating as needed) the store in ``folder``."""
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"the store must be a folder, got a file: {folder}")
+        folder.mkdir(parents=True, exist_ok=True)
+        url = db_url or f"sqlite:///{folder / 'livemon.db'}"
+        try:
+            engine = create_engine(url)
+        except Exception as e:  # SQLAlchemy's URL and driver errors
+            raise ConfigError(f"cannot use the database {url!r}: {e}") from e
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(folder, engine)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        """Bring the tables to the newest migration."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except Exception as e:
+            if isinstance(e, ConfigError):
+                raise
+            raise ConfigError(f"cannot open the store database: {e}") from e
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session.begin() as session:
+            yield session
+
+    # sources and stage records
+
+    def remember_source(self, key: str, spec: str, size: int | None) -> None:
+        with self.session() as s:
+            row = s.get(SourceRow, key)
+            if row is None:
+                s.add(SourceRow(key=key, spec=spec, size=size))
+            else:
+                row.spec = spec
+
+    def load_stage(self, source_key: str, stage: str, stage_key: str) -> StoredStage | None:
+        """The stored record of one stage, or ``None`` when it was never made under this key."""
+        with self.session() as s:
+            row = s.scalars(
+                select(StageRecordRow).filter_by(source_key=source_key, stage=stage, stage_key=stage_key)
+            ).first()
+            if row is None:
+                return None
+            blob, snapshots_blob = row.blob, row.snapshots_blob
+        record = load_json(StreamRecord, self.blobs.get_json(blob))
+        snapshots = json.loads(self.blobs.get_json(snapshots_blob)) if snapshots_blob else {}
+        return StoredStage(record, snapshots)
+
+    def save_stage(
+        self, source_key: str, stage: str, stage_key: str, record: StreamRecord, images: Mapping[str, bytes] = {}
+    ) -> StoredStage:
+        """Store one stage's record (and its snapshot JPEGs) under ``stage_key``; idempotent."""
+        snapshots = {name: self.blobs.put(data) for name, data in images.items()}
+        blob = self.blobs.put_json(dump_json(record))
+        snapshots_blob = self.blobs.put_json(json.dumps(snapshots, sort_keys=True).encode()) if snapshots else None
+        with self.session() as s:
+            exists = s.scalars(
+                select(StageRecordRow.id).filter_by(source_key=source_key, stage=stage, stage_key=stage_key)
+            ).first()
+            if exists is None:
+                s.add(StageRecordRow(source_key=source_key, stage=stage, stage_key=stage_key, blob=blob,
+                                     snapshots_blob=snapshots_blob))
+        return StoredStage(record, snapshots)
+
+    # runs, status and findings
+
+    def remember_run(self, run_key: str, settings: Mapping[str, Any]) -> None:
+        with self.session() as s:
+            if s.get(RunRow, run_key) is None:
+                s.add(RunRow(key=run_key, settings=json.dumps(settings, ensure_ascii=False, sort_keys=True)))
+
+    def status(self, source_key: str, run_key: str) -> str | None:
+        with self.session() as s:
+            row = s.get(SourceRunRow, (source_key, run_key))
+            return row.status if row is not None else None
+
+    def mark_failed(self, source_key: str, run_key: str, error: str) -> None:
+        with self.session() as s:
+            self._set_status(s, source_key, run_key, "failed", error, 0)
+
+    def _set_status(self, s: Session, source_key: str, run_key: str, status: str, error: str | None, n: int) -> None:
+        row = s.get(SourceRunRow, (source_key, run_key))
+        if row is None:
+            s.add(SourceRunRow(source_key=source_key, run_key=run_key, status=status, error=error, findings=n))
+        else:
+            row.status, row.error, row.findings, row.updated_at = status, error, n, utcnow()
+
+    def record_findings(
+        self, source_key: str, run_key: str, findings: Sequence[Mapping[str, Any]], snapshots: Mapping[str, str]
+    ) -> None:
+        """Make ``findings`` the source's current findings and mark it done under ``run_key``, in one transaction.
+
+        A current finding that is found again unchanged stays as it is; one that is gone or changed
+        (in any field, its provenance included) is superseded: kept, with the time and the run that
+        superseded it.
+        """
+        bodies = {f["id"]: json.dumps(f, ensure_ascii=False, sort_keys=True) for f in findings}
+        now = utcnow()
+        with self.session() as s:
+            current = s.scalars(select(FindingRow).filter_by(source_key=source_key, superseded_at=None)).all()
+            kept = set()
+            for row in current:
+                if bodies.get(row.finding_id) == row.body:
+                    kept.add(row.finding_id)
+                else:
+                    row.superseded_at, row.superseded_by_run = now, run_key
+            for finding in findings:
+                if finding["id"] in kept:
+                    continue
+                name = (finding.get("evidence") or {}).get("snapshot")
+                s.add(FindingRow(finding_id=finding["id"], source_key=source_key, run_key=run_key,
+                                 body=bodies[finding["id"]], snapshot_blob=snapshots.get(name) if name else None))
+            self._set_status(s, source_key, run_key, "done", None, len(findings))
+
+    def current_findings(self, source_key: str) -> list[tuple[dict[str, Any], str | None]]:
+        """The source's current findings (as JSON objects, in time order) with their snapshot blobs."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(FindingRow).filter_by(source_key=source_key, superseded_at=None).order_by(FindingRow.id)
+            ).all()
+            found = [(json.loads(r.body), r.snapshot_blob) for r in rows]
+        return sorted(found, key=lambda item: (item[0]["start"], item[0]["source"], item[0]["category"]))
+
+    def finding_history(self, finding_id: str) -> list[dict[str, Any]]:
+        """Every stored version of a finding, oldest first, with when it was superseded."""
+        with self.session() as s:
+            rows = s.scalars(select(FindingRow).filter_by(finding_id=finding_id).order_by(FindingRow.id)).all()
+            return [
+                {"run": r.run_key, "created_at": r.created_at.isoformat(),
+                 "superseded_at": r.superseded_at.isoformat() if r.superseded_at else None, **json.loads(r.body)}
+                for r in rows
+            ]
+
+    def statuses(self, run_key: str) -> list[SourceStatus]:
+        with self.session() as s:
+            rows = s.execute(
+                select(SourceRunRow, SourceRow.spec).join(SourceRow).where(SourceRunRow.run_key == run_key)
+            ).all()
+            return [SourceStatus(r.source_key, spec, r.status, r.error, r.findings) for r, spec in rows]
+
+    def stats(self) -> dict[str, int]:
+        """Counts of sources, stage records, runs, findings (current and superseded) and blob bytes."""
+        with self.session() as s:
+            def count(table: Any, *where: Any) -> int:
+                return int(s.scalar(select(func.count()).select_from(table).where(*where)) or 0)
+
+            counts = {
+                "sources": count(SourceRow),
+                "stage_records": count(StageRecordRow),
+                "runs": count(RunRow),
+                "findings_current": count(FindingRow, FindingRow.superseded_at.is_(None)),
+                "findings_superseded": count(FindingRow, FindingRow.superseded_at.is_not(None)),
+            }
+        return {**counts, "blob_bytes": self.blobs.size()}

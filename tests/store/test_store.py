@@ -1,0 +1,69 @@
+"""The store on SQLite and PostgreSQL: stage records, status, findings superseded (never overwritten), blobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from monitor.errors import LivemonError
+from monitor.media.types import MediaInfo
+from monitor.observations.record import ScreenRecord, StreamRecord
+from monitor.observations.types import FrameText, TextBox
+from monitor.store import Store
+
+RECORD = StreamRecord(
+    MediaInfo("room.mp4", 10.0, False, True, 720, 1280, 25.0),
+    screen=ScreenRecord(1.0, 1, (FrameText(0.0, 0, (TextBox("全网最低价", (0.0, 0.0, 9.0, 9.0), 0.9),)),),
+                        snapshots=((0.0, "frame_0.jpg"),), ocr="rapidocr"),
+)
+
+
+def _finding(finding_id: str, confidence: float = 0.9, provenance: str = "a") -> dict[str, Any]:
+    return {"id": finding_id, "start": 1.0, "end": 2.0, "source": "screen", "category": "absolute_terms",
+            "confidence": confidence, "evidence": {"snapshot": "frame_0.jpg"}, "provenance": {"rules": provenance}}
+
+
+def test_a_stage_record_loads_back_with_its_snapshots(store: Store) -> None:
+    store.remember_source("sha256:aa", "room.mp4", 10)
+    assert store.load_stage("sha256:aa", "screen", "k1") is None
+    store.save_stage("sha256:aa", "screen", "k1", RECORD, {"frame_0.jpg": b"\xff\xd8jpeg"})
+    store.save_stage("sha256:aa", "screen", "k1", RECORD, {"frame_0.jpg": b"\xff\xd8jpeg"})  # idempotent
+    loaded = store.load_stage("sha256:aa", "screen", "k1")
+    assert loaded is not None and loaded.record == RECORD
+    assert store.blobs.get(loaded.snapshots["frame_0.jpg"]) == b"\xff\xd8jpeg"
+    assert store.load_stage("sha256:aa", "screen", "k2") is None
+    assert store.stats()["stage_records"] == 1
+
+
+def test_changed_findings_are_superseded_and_kept(store: Store) -> None:
+    store.remember_source("sha256:aa", "room.mp4", 10)
+    for run in ("r1", "r2", "r3"):
+        store.remember_run(run, {"run": run})
+    store.record_findings("sha256:aa", "r1", [_finding("f1"), _finding("f2")], {})
+    store.record_findings("sha256:aa", "r2", [_finding("f1", provenance="b"), _finding("f2", 0.5)], {})
+    store.record_findings("sha256:aa", "r3", [_finding("f2", 0.5)], {})
+    assert [f["id"] for f, _ in store.current_findings("sha256:aa")] == ["f2"]
+    assert [(v["run"], v["confidence"]) for v in store.finding_history("f2")] == [("r1", 0.9), ("r2", 0.5)]
+    history = store.finding_history("f1")  # new provenance (other rules) is a new version; then it was gone
+    assert [v["provenance"]["rules"] for v in history] == ["a", "b"] and all(v["superseded_at"] for v in history)
+    assert store.stats()["findings_current"] == 1 and store.stats()["findings_superseded"] == 3
+    assert [(s.status, s.findings) for s in store.statuses("r3")] == [("done", 1)]
+
+
+def test_a_failed_source_keeps_its_error(store: Store) -> None:
+    store.remember_source("sha256:bb", "bad.mp4", 0)
+    store.remember_run("r1", {})
+    store.mark_failed("sha256:bb", "r1", "the file is empty (0 bytes): bad.mp4")
+    assert store.status("sha256:bb", "r1") == "failed"
+    (status,) = store.statuses("r1")
+    assert status.error == "the file is empty (0 bytes): bad.mp4" and status.spec == "bad.mp4"
+
+
+def test_an_altered_blob_is_an_error_naming_it(store: Store) -> None:
+    digest = store.blobs.put(b"evidence")
+    store.blobs.path(digest).write_bytes(b"tampered")
+    with pytest.raises(LivemonError, match=f"blob {digest} was altered"):
+        store.blobs.get(digest)
+    with pytest.raises(LivemonError, match="not a sha256"):
+        store.blobs.get("../../etc/passwd")
