@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,12 +19,12 @@ from monitor.sinks.terminal_text import SafeLogFormatter, plain
 app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
 console = Console(stderr=True)
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML or TOML file of scan options")]
-OutOpt = Annotated[Optional[Path], typer.Option("--out", help="write findings as JSON Lines")]
-ReportOpt = Annotated[Optional[Path], typer.Option("--report", help="write an HTML report with snapshots")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML or TOML file of scan options")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="write findings as JSON Lines")]
+ReportOpt = Annotated[Path | None, typer.Option("--report", help="write an HTML report with snapshots")]
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception) -> NoReturn:
     console.print(Text.assemble(("error:", "bold red"), " ", plain(error, keep_newlines=True)), soft_wrap=True)
     raise typer.Exit(code=2)
 
@@ -64,20 +64,20 @@ def scan(
     out: OutOpt = None,
     report: ReportOpt = None,
     config: ConfigOpt = None,
-    frame_interval: Annotated[Optional[float], typer.Option(help="seconds between sampled frames [1.0]")] = None,
-    asr_model: Annotated[Optional[str], typer.Option(help="'embedded:base', a size name or a folder")] = None,
-    asr_engine: Annotated[Optional[str], typer.Option(help="faster-whisper (default) or torch")] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
-    max_duration: Annotated[Optional[float], typer.Option(help="stop after N seconds (live URLs)")] = None,
-    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
-    classifier: Annotated[Optional[str], typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
+    frame_interval: Annotated[float | None, typer.Option(help="seconds between sampled frames [1.0]")] = None,
+    asr_model: Annotated[str | None, typer.Option(help="'embedded:base', a size name or a folder")] = None,
+    asr_engine: Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
+    max_duration: Annotated[float | None, typer.Option(help="stop after N seconds (live URLs)")] = None,
+    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
+    classifier: Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
     no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
     no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
     no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
-    room_meta: Annotated[Optional[Path], typer.Option(help="room metadata JSON (title, declared host type)")] = None,
-    dh_gap: Annotated[Optional[float], typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
-    forgery_model: Annotated[Optional[Path], typer.Option(help="ONNX face-forgery model")] = None,
+    room_meta: Annotated[Path | None, typer.Option(help="room metadata JSON (title, declared host type)")] = None,
+    dh_gap: Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
+    forgery_model: Annotated[Path | None, typer.Option(help="ONNX face-forgery model")] = None,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
     try:
@@ -118,21 +118,21 @@ def _room_specs(sources: list[str], rooms_file: Path | None) -> list[str]:
 
 @app.command()
 def watch(
-    sources: Annotated[Optional[list[str]], typer.Argument(help="rooms: stream URLs or media files")] = None,
+    sources: Annotated[list[str] | None, typer.Argument(help="rooms: stream URLs or media files")] = None,
     rooms_file: Annotated[
-        Optional[Path], typer.Option("--rooms", help="file with one room URL or path per line")
+        Path | None, typer.Option("--rooms", help="file with one room URL or path per line")
     ] = None,
     out: Annotated[Path, typer.Option(help="append findings here as JSON Lines, as they are found")] = Path(
         "livemon-watch.jsonl"
     ),
     config: ConfigOpt = None,
     realtime: Annotated[bool, typer.Option("--realtime", help="play files at their own speed, as if live")] = False,
-    max_duration: Annotated[Optional[float], typer.Option(help="stop each room after N stream seconds")] = None,
-    asr_engine: Annotated[Optional[str], typer.Option(help="faster-whisper (default) or torch")] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
-    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
-    classifier: Annotated[Optional[str], typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
+    max_duration: Annotated[float | None, typer.Option(help="stop each room after N stream seconds")] = None,
+    asr_engine: Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
+    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
+    classifier: Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
     no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
     no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
 ) -> None:
@@ -172,14 +172,14 @@ def watch(
 
 
 StoreOpt = Annotated[Path, typer.Option("--store", help="store folder: stage records, findings, blobs")]
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL of the database [SQLite in --store]")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the database [SQLite in --store]")]
 
 
 @app.command()
 def rescan(
-    sources: Annotated[Optional[list[str]], typer.Argument(help="files, folders, globs or stream URLs")] = None,
+    sources: Annotated[list[str] | None, typer.Argument(help="files, folders, globs or stream URLs")] = None,
     manifest: Annotated[
-        Optional[Path], typer.Option(help="file with one source per line (tab, then a room-metadata JSON)")
+        Path | None, typer.Option(help="file with one source per line (tab, then a room-metadata JSON)")
     ] = None,
     store: StoreOpt = Path("livemon-store"),
     db: DbOpt = None,
@@ -187,15 +187,15 @@ def rescan(
         "livemon-rescan.jsonl"
     ),
     config: ConfigOpt = None,
-    frame_interval: Annotated[Optional[float], typer.Option(help="seconds between sampled frames [1.0]")] = None,
-    asr_model: Annotated[Optional[str], typer.Option(help="'embedded:base', a size name or a folder")] = None,
-    asr_engine: Annotated[Optional[str], typer.Option(help="faster-whisper (default) or torch")] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu or cuda")] = None,
-    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
-    classifier: Annotated[Optional[str], typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
-    min_confidence: Annotated[Optional[float], typer.Option(help="drop findings below this confidence")] = None,
-    dh_gap: Annotated[Optional[float], typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
+    frame_interval: Annotated[float | None, typer.Option(help="seconds between sampled frames [1.0]")] = None,
+    asr_model: Annotated[str | None, typer.Option(help="'embedded:base', a size name or a folder")] = None,
+    asr_engine: Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
+    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
+    classifier: Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
+    min_confidence: Annotated[float | None, typer.Option(help="drop findings below this confidence")] = None,
+    dh_gap: Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
     no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
     no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
     no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
@@ -230,8 +230,57 @@ def rescan(
         raise typer.Exit(code=1)
 
 
+@app.command("eval")
+def evaluate(
+    truth: Annotated[Path, typer.Option(help="labelled segments, JSON Lines: stream, category, start, end[, source]")],
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+    out: Annotated[Path, typer.Option(help="folder for eval.json, eval.md and eval.png")] = Path("livemon-eval"),
+    pad: Annotated[float, typer.Option(help="seconds of slack when matching times")] = 1.0,
+) -> None:
+    """Score the store's current findings against your own labelled recordings."""
+    from monitor.evaluation import read_truth, score_findings
+    from monitor.evaluation.report import markdown, write_eval
+    from monitor.store import Store
+
+    try:
+        segments = read_truth(truth)
+        if not store.is_dir():
+            raise ConfigError(f"no store at {store}: run `livemon rescan ... --store {store}` first")
+        with Store.open(store, db) as opened:
+            result = score_findings(segments, opened.all_current_findings(), pad=pad)
+        files = write_eval(result, out)
+    except LivemonError as e:
+        _fail(e)
+    console.print(markdown(result), markup=False, highlight=False)
+    console.print(Text.assemble("wrote ", plain(", ".join(str(f) for f in files))))
+
+
 store_app = typer.Typer(help="Look after the store of rescans.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
+
+
+@store_app.command("gc")
+def store_gc(
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+    retention_days: Annotated[float, typer.Option(help="keep everything younger than this (legal minimum: 3 years)")] = (
+        3 * 365.0
+    ),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="count what would go, remove nothing")] = False,
+) -> None:
+    """Remove blobs that no stage record or finding refers to, once older than the retention period."""
+    from datetime import timedelta
+
+    from monitor.store import Store
+
+    try:
+        if not store.is_dir():
+            raise ConfigError(f"no store at {store}")
+        with Store.open(store, db) as opened:
+            print(json.dumps(opened.gc(timedelta(days=retention_days), dry_run=dry_run), indent=2))
+    except LivemonError as e:
+        _fail(e)
 
 
 @store_app.command("stats")
@@ -267,9 +316,11 @@ def demo(
 
 @app.command("check-text")
 def check_text(
-    files: Annotated[Optional[list[Path]], typer.Argument(help="text files, one utterance per line; stdin when none")] = None,
-    rule_packs: Annotated[Optional[list[Path]], typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Optional[Path], typer.Option(help="file of phrases never to flag")] = None,
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="text files, one utterance per line; stdin when none")
+    ] = None,
+    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
+    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
     classifier: Annotated[
         str, typer.Option(help="'embedded', 'none' (rules alone: fastest) or a transformers classifier folder")
     ] = "embedded",
@@ -302,7 +353,7 @@ def bench(
     ),
     quick: Annotated[bool, typer.Option("--quick", help="small runs, about two minutes")] = False,
     sections: Annotated[
-        Optional[str], typer.Option(help="comma-separated subset of accuracy,throughput,rooms,latency,memory")
+        str | None, typer.Option(help="comma-separated subset of accuracy,throughput,rooms,latency,memory")
     ] = None,
 ) -> None:
     """Run the benchmark suite: accuracy, throughput, rooms in real time, latency, memory."""
@@ -332,4 +383,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -54,6 +54,19 @@ class StreamTruth:
     def screen_claims(self) -> list[BeatTruth]:
         return [b for b in self.beats if b.screen_labels]
 
+    def truth_lines(self, stream: str) -> list[dict[str, object]]:
+        """The planted claims and clean beats as ``livemon eval`` truth lines for ``stream``."""
+        lines: list[dict[str, object]] = []
+        for b in self.beats:
+            if b.speech_start is not None and b.speech_end is not None:
+                for category in b.speech_labels or ("clean",):
+                    lines.append({"stream": stream, "category": category, "start": b.speech_start,
+                                  "end": b.speech_end, "source": "speech"})
+            for category in b.screen_labels or (("clean",) if b.screen else ()):
+                lines.append({"stream": stream, "category": category, "start": b.start, "end": b.end,
+                              "source": "screen"})
+        return lines
+
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 

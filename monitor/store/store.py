@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +202,12 @@ class Store:
             found = [(json.loads(r.body), r.snapshot_blob) for r in rows]
         return sorted(found, key=lambda item: (item[0]["start"], item[0]["source"], item[0]["category"]))
 
+    def all_current_findings(self) -> list[dict[str, Any]]:
+        """Every source's current findings, as JSON objects."""
+        with self.session() as s:
+            bodies = s.scalars(select(FindingRow.body).filter_by(superseded_at=None).order_by(FindingRow.id)).all()
+        return [json.loads(body) for body in bodies]
+
     def finding_history(self, finding_id: str) -> list[dict[str, Any]]:
         """Every stored version of a finding, oldest first, with when it was superseded."""
         with self.session() as s:
@@ -216,6 +224,37 @@ class Store:
                 select(SourceRunRow, SourceRow.spec).join(SourceRow).where(SourceRunRow.run_key == run_key)
             ).all()
             return [SourceStatus(r.source_key, spec, r.status, r.error, r.findings) for r, spec in rows]
+
+    def referenced_blobs(self) -> set[str]:
+        """Every blob a stage record, its snapshot map or a finding (current or superseded) points to."""
+        with self.session() as s:
+            records = s.execute(select(StageRecordRow.blob, StageRecordRow.snapshots_blob)).all()
+            snapshots = s.scalars(select(FindingRow.snapshot_blob).where(FindingRow.snapshot_blob.is_not(None))).all()
+        used = {blob for blob, _ in records} | {b for b in snapshots if b}
+        for _, snapshots_blob in records:
+            if snapshots_blob:
+                used.add(snapshots_blob)
+                used.update(json.loads(self.blobs.get_json(snapshots_blob)).values())
+        return used
+
+    def gc(self, retention: timedelta, *, dry_run: bool = False) -> dict[str, int]:
+        """Remove blobs nothing refers to and that are older than ``retention``; never a younger one."""
+        used = self.referenced_blobs()
+        cutoff = time.time() - retention.total_seconds()
+        counts = {"removed": 0, "removed_bytes": 0, "kept_in_retention": 0, "referenced": len(used)}
+        for digest in list(self.blobs):
+            if digest in used:
+                continue
+            path = self.blobs.path(digest)
+            info = path.stat()
+            if info.st_mtime > cutoff:
+                counts["kept_in_retention"] += 1
+                continue
+            counts["removed"] += 1
+            counts["removed_bytes"] += info.st_size
+            if not dry_run:
+                path.unlink()
+        return counts
 
     def stats(self) -> dict[str, int]:
         """Counts of sources, stage records, runs, findings (current and superseded) and blob bytes."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -67,3 +70,18 @@ def test_an_altered_blob_is_an_error_naming_it(store: Store) -> None:
         store.blobs.get(digest)
     with pytest.raises(LivemonError, match="not a sha256"):
         store.blobs.get("../../etc/passwd")
+
+
+def test_gc_removes_only_unreferenced_blobs_older_than_the_retention(store: Store) -> None:
+    store.remember_source("sha256:aa", "room.mp4", 10)
+    kept = store.save_stage("sha256:aa", "screen", "k1", RECORD, {"frame_0.jpg": b"\xff\xd8jpeg"})
+    orphan_old, orphan_new = store.blobs.put(b"old orphan"), store.blobs.put(b"new orphan")
+    three_years_ago = time.time() - 4 * 365 * 86400
+    for digest in (orphan_old, kept.snapshots["frame_0.jpg"]):
+        os.utime(store.blobs.path(digest), (three_years_ago, three_years_ago))
+    assert store.gc(timedelta(days=3 * 365), dry_run=True)["removed"] == 1
+    counts = store.gc(timedelta(days=3 * 365))
+    assert counts["removed"] == 1 and counts["kept_in_retention"] == 1
+    assert not store.blobs.path(orphan_old).exists() and store.blobs.path(orphan_new).exists()
+    loaded = store.load_stage("sha256:aa", "screen", "k1")  # the old but referenced snapshot stays
+    assert loaded is not None and store.blobs.get(loaded.snapshots["frame_0.jpg"]) == b"\xff\xd8jpeg"
