@@ -264,9 +264,9 @@ app.add_typer(store_app, name="store")
 def store_gc(
     store: StoreOpt = Path("livemon-store"),
     db: DbOpt = None,
-    retention_days: Annotated[float, typer.Option(help="keep everything younger than this (legal minimum: 3 years)")] = (
-        3 * 365.0
-    ),
+    retention_days: Annotated[
+        float, typer.Option(help="keep everything younger than this (legal minimum: 3 years)")
+    ] = 3 * 365.0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="count what would go, remove nothing")] = False,
 ) -> None:
     """Remove blobs that no stage record or finding refers to, once older than the retention period."""

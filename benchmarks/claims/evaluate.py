@@ -19,6 +19,7 @@ import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from benchmarks import RESULTS_DIR
 from benchmarks.claims.asr_noisy import corpus_hash, load_transcripts
@@ -121,7 +122,7 @@ def score(
     strict_fp = 0
     errors: dict[str, dict[str, list[int]]] = {c: {"fn": [], "fp": []} for c in categories}
     clean_total = clean_flagged = 0
-    for row, (labels, guess) in enumerate(zip(truth, predicted)):
+    for row, (labels, guess) in enumerate(zip(truth, predicted, strict=True)):
         labels, guess = set(labels), set(guess) & set(categories)
         if not labels:
             clean_total += 1
@@ -179,7 +180,7 @@ def _predict(texts: Sequence[str], source: TextSource, with_classifier: bool) ->
         fused = ClaimEngine.load(classifier=classifier, fusion=classifier.fusion_config(source))
         predictions["rules+classifier"] = [flagged(h) for h in fused.check_many(texts, source)]
         alone = classifier.predict_proba(texts) >= [classifier.thresholds[c] for c in CATEGORIES]
-        predictions["classifier alone"] = [{c for c, on in zip(CATEGORIES, row) if on} for row in alone]
+        predictions["classifier alone"] = [{c for c, on in zip(CATEGORIES, row, strict=True) if on} for row in alone]
     return predictions
 
 
@@ -207,8 +208,8 @@ def _micro_summary(s: Scores, records: int) -> dict[str, float]:
     return {"records": records, "micro_f1": round(s.micro.f1, 4), "clean_flag_rate": round(s.clean_flag_rate, 4)}
 
 
-def _markdown(result: dict[str, object]) -> str:
-    systems: dict[str, dict[str, object]] = result["systems"]  # type: ignore[assignment]
+def _markdown(result: dict[str, Any]) -> str:
+    systems: dict[str, dict[str, Any]] = result["systems"]
     lines = [
         f"# Claims benchmark: {result['condition']} ({result['split']} split)",
         "",
@@ -219,20 +220,20 @@ def _markdown(result: dict[str, object]) -> str:
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, s in systems.items():
-        m, st = s["micro"], s["strict_micro"]  # type: ignore[index]
+        m, st = s["micro"], s["strict_micro"]
         lines.append(
-            f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "  # type: ignore[index]
-            f"{st['f1']:.3f} | "  # type: ignore[index]
+            f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+            f"{st['f1']:.3f} | "
             f"{s['clean_flag_rate']:.1%} ({s['clean_flagged']}/{s['clean_total']}) |"
         )
     lines += ["", "By writing batch (see the corpus README):", "",
               "| system | batch | records | micro F1 | clean flagged |", "|---|---:|---:|---:|---:|"]
-    for name, batches in result["by_batch"].items():  # type: ignore[union-attr]
+    for name, batches in result["by_batch"].items():
         for b, m in batches.items():
             lines.append(f"| {name} | {b} | {m['records']} | {m['micro_f1']:.3f} | {m['clean_flag_rate']:.1%} |")
     for name, s in systems.items():
         lines += ["", f"## {name}", "", "| category | P | R | F1 | TP | FP | FN |", "|---|" + "---:|" * 6]
-        for c, v in s["per_category"].items():  # type: ignore[union-attr]
+        for c, v in s["per_category"].items():
             lines.append(
                 f"| {c} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | "
                 f"{v['tp']} | {v['fp']} | {v['fn']} |"

@@ -106,9 +106,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     traffic = TrafficOptions(seed=a.seed)
     print(f"[{SPEED_ONLY}] building random-weight {a.arch} on {a.device}", flush=True)
     started = time.monotonic()
-    decoder = speed_decoder(
-        a.arch, a.device, a.dtype, a.steps, DecodeOptions(static_cache=a.static_cache, compile_encoder=a.compile_encoder)
-    )
+    options = DecodeOptions(static_cache=a.static_cache, compile_encoder=a.compile_encoder)
+    decoder = speed_decoder(a.arch, a.device, a.dtype, a.steps, options)
     build_s = time.monotonic() - started
     _warm_up(decoder, max_batch, traffic)
     if device.type == "cuda":

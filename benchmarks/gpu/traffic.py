@@ -53,7 +53,7 @@ def room_schedule(rooms: int, seconds: float, options: TrafficOptions = TrafficO
             duration = rng.uniform(options.min_utterance_s, options.max_utterance_s)
             if t + duration > seconds:
                 break
-            offset = int(rng.integers(0, (_BUFFER_S - options.max_utterance_s) * SAMPLE_RATE))
+            offset = int(rng.integers(0, int((_BUFFER_S - options.max_utterance_s) * SAMPLE_RATE)))
             out.append(Utterance(room, t + duration, duration, offset))
             t += duration + rng.uniform(options.min_pause_s, options.max_pause_s)
     return sorted(out, key=lambda u: u.end_s)

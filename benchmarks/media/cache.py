@@ -23,8 +23,8 @@ from benchmarks.media.script import Script, demo_script
 __all__ = ["bad_inputs", "build_stream", "cached_folder", "demo_stream"]
 
 
-def cached_folder(name: str, key: str, build: Callable[[Path], None]) -> Path:
-    """The cache folder for ``name``/``key``, filled by ``build(folder)`` on first use."""
+def cached_folder(name: str, key: str, build: Callable[[Path], object]) -> Path:
+    """The cache folder for ``name``/``key``, filled by ``build(folder)`` on first use (its result is unused)."""
     media = cache_root() / "media"
     folder = media / f"{name}-{key}"
     if folder.is_dir():

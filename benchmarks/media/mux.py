@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Literal
 
 import av
 import numpy as np
@@ -17,7 +18,7 @@ AUDIO_RATE = 48_000
 _AAC_FRAME = 1024
 
 
-def video_codec() -> str:
+def video_codec() -> Literal["libx264", "mpeg4"]:
     """``libx264`` where the PyAV wheel has it, else the always-present ``mpeg4``."""
     return "libx264" if "libx264" in av.codecs_available else "mpeg4"
 

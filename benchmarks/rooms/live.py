@@ -169,9 +169,13 @@ def run_rooms(engines: Engines, recording: Recording, rooms: int, options: Rooms
     for a in arrivals:
         time.sleep(max(0.0, tracker.start + a.due - time.monotonic()))
         tracker.submitted()
-        future: Future[Any] = (
-            asr.submit(a.room, a.audio) if a.kind == "speech" else ocr.submit(a.room, (a.room, a.frame))
-        )
+        future: Future[Any]
+        if a.kind == "speech" and a.audio is not None:
+            future = asr.submit(a.room, a.audio)
+        elif a.kind == "screen" and a.frame is not None:
+            future = ocr.submit(a.room, (a.room, a.frame))
+        else:
+            raise ValueError(f"a {a.kind} arrival without its {'audio' if a.kind == 'speech' else 'frame'}")
         future.add_done_callback(_then_claims(a, claims, tracker))
     with tracker.lock:
         backlog_at_end = tracker.outstanding

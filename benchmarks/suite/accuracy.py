@@ -41,7 +41,8 @@ def claims_accuracy(out: Path) -> dict[str, Any]:
     for condition in _CONDITIONS:
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # it prints its table; the suite has its own
-                conditions[condition] = _summary(evaluate(["--condition", condition, "--with-classifier", "--out", str(out)]))
+                args = ["--condition", condition, "--with-classifier", "--out", str(out)]
+                conditions[condition] = _summary(evaluate(args))
         except SystemExit as e:  # its CLI exits when a condition has no texts
             conditions[condition] = {"status": "not available", "reason": str(e)}
     return {"status": "ok", "conditions": conditions}

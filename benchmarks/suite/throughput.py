@@ -10,11 +10,11 @@ from typing import Any
 
 import av
 
-from monitor.scheduling.workers import GatedOcr
 from benchmarks.suite.context import SuiteContext
 from benchmarks.suite.report import Section, Table, ratio
 from monitor.media.types import SampledFrame
 from monitor.observations.ocr import OcrEngine
+from monitor.scheduling.workers import GatedOcr
 
 __all__ = ["ocr_gate_vs_all", "throughput_section", "trim_media"]
 

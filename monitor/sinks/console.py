@@ -75,7 +75,15 @@ def print_summary(result: ScanResult, console: Console) -> None:
 def rooms_table(rooms: list[RoomState]) -> Table:
     """One row per watched room: stream time, utterances, frames, findings, latency, status."""
     table = Table(title=f"监看 {len(rooms)} 个直播间 · watching {len(rooms)} room(s)")
-    columns = ("直播间 room", "流时间 s", "语句 utterances", "帧 frames", "发现 findings", "延迟 p50/p95", "状态 status")
+    columns = (
+        "直播间 room",
+        "流时间 s",
+        "语句 utterances",
+        "帧 frames",
+        "发现 findings",
+        "延迟 p50/p95",
+        "状态 status",
+    )
     for column in columns:
         table.add_column(column, overflow="fold")
     for i, r in enumerate(rooms):

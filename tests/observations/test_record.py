@@ -21,17 +21,39 @@ from monitor.observations.record import (
 from monitor.observations.types import ForgeryScores, FrameText, TextBox, TranscriptSegment
 from monitor.observations.voice import VoiceFeatures
 
-VOICE = VoiceFeatures.from_audio(AudioPCM(np.random.default_rng(0).normal(0, 0.1, 16_000 * 4).astype(np.float32), start=1.5))
+NOISE = np.random.default_rng(0).normal(0, 0.1, 16_000 * 4).astype(np.float32)
+VOICE = VoiceFeatures.from_audio(AudioPCM(NOISE, start=1.5))
 SEGMENT = TranscriptSegment(0.1, 2.3000000000000003, "原价599今天只要59", "原价599４今天只要59", 0.7333333333333333)
 FRAME = FrameText(1 / 3, 7, (TextBox("全网最低价<b>", (1.0, 2.5, 300.25, 40.0), 0.9312),), 720, 1280, reused=True)
 FACE = FaceFrame(0.1, 1, 120.5, FaceObservation((1.0, 2.0, 3.5, 4.25), 0.1, 0.2, 0.3, 1.1, -2.2, 3.3), 2**63 - 5)
 TRACK = FaceTrack((FACE, FaceFrame(0.2, 0, 1.0)), 320, 240, 10.0, "mediapipe")
 INFO = MediaInfo("/rec/房间 1.mp4", None, True, True, 720, 1280, 25.0, "mov,mp4", {"AIGC": '{"Label": "1"}'})
-SCREEN = ScreenRecord(1.0, 3, (FRAME,), TRACK, ForgeryScores("onnx:m.onnx", (0.1, 0.25)), ((0.0, "frame_000000_000000.00s.jpg"),),
-                      DecodeSummary(12.3, 1, 40, "stopped at the maximum of 25s"), "rapidocr")
+SCREEN = ScreenRecord(
+    1.0,
+    3,
+    (FRAME,),
+    TRACK,
+    ForgeryScores("onnx:m.onnx", (0.1, 0.25)),
+    ((0.0, "frame_000000_000000.00s.jpg"),),
+    DecodeSummary(12.3, 1, 40, "stopped at the maximum of 25s"),
+    "rapidocr",
+)
 SPEECH = SpeechRecord((SEGMENT,), VOICE, 4.0, DecodeSummary(5.5), "faster-whisper:embedded:base:int8")
-FINDING = Finding("price_fraud", "block", 1.0, 3.0, "speech", "原价599今天只要59", 0.77, "明码标价", "price.x", (0, 9), "a.mp4",
-                  Evidence("f.jpg", "ctx", {"ratio": 10.15, "nested": {"a": [1, 2]}}), {"livemon": "0.1.0"})
+FINDING = Finding(
+    "price_fraud",
+    "block",
+    1.0,
+    3.0,
+    "speech",
+    "原价599今天只要59",
+    0.77,
+    "明码标价",
+    "price.x",
+    (0, 9),
+    "a.mp4",
+    Evidence("f.jpg", "ctx", {"ratio": 10.15, "nested": {"a": [1, 2]}}),
+    {"livemon": "0.1.0"},
+)
 
 
 @pytest.mark.parametrize(

@@ -147,7 +147,8 @@ class MlpHead:
         return _sigmoid(self.platt_a * self.logits(x) + self.platt_b)
 
     def save(self, path: Path) -> None:
-        np.savez_compressed(path, **{k: np.asarray(getattr(self, k), np.float32) for k in _HEAD_KEYS})
+        arrays: dict[str, Any] = {k: np.asarray(getattr(self, k), np.float32) for k in _HEAD_KEYS}
+        np.savez_compressed(path, **arrays)  # typed loosely: **ndarrays would also match allow_pickle: bool
 
     @classmethod
     def load(cls, path: Path) -> MlpHead:

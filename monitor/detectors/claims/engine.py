@@ -97,7 +97,9 @@ class ClaimEngine:
         self.classifier = classifier
         self.fusion = fusion
         self.speech_fusion = speech_fusion or fusion
-        self._allow = re.compile("|".join(re.escape(a) for a in sorted(set(allow), key=len, reverse=True))) if allow else None
+        self._allow = (
+            re.compile("|".join(re.escape(a) for a in sorted(set(allow), key=len, reverse=True))) if allow else None
+        )
         self._soundalikes = SoundalikeIndex(r for p in self.packs for r in p.rules)
         self._pack_of = {r.id: p for p in self.packs for r in p.rules}
         self._basis = {p.category: p.basis for p in reversed(self.packs)}
@@ -178,7 +180,7 @@ class ClaimEngine:
                 f"classifier returned shape {probs.shape}, expected ({len(texts)}, {len(CLAIM_CATEGORIES)})"
             )
         fusion = self.speech_fusion if source == "speech" else self.fusion
-        return [fuse(t, hits, row, self._basis, fusion) for t, hits, row in zip(texts, results, probs)]
+        return [fuse(t, hits, row, self._basis, fusion) for t, hits, row in zip(texts, results, probs, strict=True)]
 
     def self_test(self) -> list[ExampleFailure]:
         """Run every rule's examples: ``match`` must fire the rule, ``no_match`` no rule of its category."""

@@ -29,6 +29,9 @@ __all__ = ["ClaimClassifier", "FusionConfig", "fuse", "fuse_confidence"]
 
 
 class ClaimClassifier(Protocol):
+    name: str
+    """Which model this is, for findings' provenance."""
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities ``[len(texts), len(CLAIM_CATEGORIES)]``, columns in CLAIM_CATEGORIES order."""
         ...

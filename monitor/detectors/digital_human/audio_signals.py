@@ -56,7 +56,8 @@ def mouth_sync_signal(track: FaceTrack, voice: VoiceFeatures) -> Signal:
     score = clip01((zero - SYNC_CORR_FLOOR) / 0.5) * lag_factor
     evidence = {"corr_zero_lag": round(zero, 3), "best_corr": round(corr[best], 3), "mouth_lag_s": round(lag_s, 3)}
     how = "locked to" if score > 0.5 else "loosely follows"
-    return Signal("mouth_sync", score, f"mouth opening {how} speech energy (r={zero:.2f}, lag {lag_s:+.2f} s)", evidence)
+    reason = f"mouth opening {how} speech energy (r={zero:.2f}, lag {lag_s:+.2f} s)"
+    return Signal("mouth_sync", score, reason, evidence)
 
 
 def voice_signal(voice: VoiceFeatures) -> Signal:

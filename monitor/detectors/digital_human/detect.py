@@ -155,8 +155,13 @@ def _findings(
     stream: str,
 ) -> tuple[Finding, ...]:
     label = result.label
-    signals = {**result.summary(), "options": {"max_gap": options.max_gap, "min_coverage": options.min_coverage,
-                                                "min_label_height": options.min_label_height, "threshold": options.threshold}}
+    used = {
+        "max_gap": options.max_gap,
+        "min_coverage": options.min_coverage,
+        "min_label_height": options.min_label_height,
+        "threshold": options.threshold,
+    }
+    signals = {**result.summary(), "options": used}
 
     def finding(category: str, risk: str, start: float, end: float, source: Source, text: str,
                 confidence: float, rule: str) -> Finding:
@@ -181,5 +186,6 @@ def _findings(
         return (finding("dh_undisclosed", "block", 0.0, duration, source, text, 0.95, "declared_without_label"),)
     if result.ai_likely and result.likelihood is not None:
         text = f"host looks AI-generated (likelihood {result.likelihood:.2f}) and no AI label is shown"
-        return (finding("dh_undisclosed", "review", 0.0, duration, "video", text, result.likelihood, "likely_ai_no_label"),)
+        likelihood = result.likelihood
+        return (finding("dh_undisclosed", "review", 0.0, duration, "video", text, likelihood, "likely_ai_no_label"),)
     return ()

@@ -87,6 +87,5 @@ def forgery_signal(scores: ForgeryScores) -> Signal:
         return Signal.not_judged("forgery_model", "no face crops to score", model=scores.model)
     mean = float(np.mean(scores.scores))
     evidence = {"model": scores.model, "crops": len(scores.scores), "max": round(float(np.max(scores.scores)), 3)}
-    return Signal(
-        "forgery_model", clip01(mean), f"{scores.model}: mean score {mean:.2f} over {len(scores.scores)} crops", evidence
-    )
+    reason = f"{scores.model}: mean score {mean:.2f} over {len(scores.scores)} crops"
+    return Signal("forgery_model", clip01(mean), reason, evidence)

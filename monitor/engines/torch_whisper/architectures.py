@@ -58,7 +58,8 @@ def whisper_config(arch: str) -> WhisperConfig:
     from transformers import WhisperConfig
 
     d = dims_for(arch)
-    return WhisperConfig(
+    # attn_implementation is a PreTrainedConfig keyword the @strict dataclass signature omits
+    return WhisperConfig(  # type: ignore[call-arg]
         vocab_size=d.vocab,
         num_mel_bins=d.mels,
         d_model=d.d_model,

@@ -109,7 +109,7 @@ def convert_ct2_folder(ct2_folder: Path, target: Path, arch: str = "base") -> Pa
     config.suppress_tokens = ct2_config.get("suppress_ids", [])
     config.save_pretrained(target)
     gen = generation_config(arch, suppress_tokens=ct2_config.get("suppress_ids", []))
-    gen.alignment_heads = ct2_config.get("alignment_heads", [])
+    gen.alignment_heads = ct2_config.get("alignment_heads", [])  # type: ignore[attr-defined]  # an extra attribute
     gen.save_pretrained(target)
     (target / "tokenizer.json").write_bytes((ct2_folder / "tokenizer.json").read_bytes())
     stamp = {"converter_version": CONVERTER_VERSION, "source": str(ct2_folder), "arch": arch}

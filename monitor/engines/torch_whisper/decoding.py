@@ -111,7 +111,7 @@ class WhisperDecoder:
         steps = len(scores) if scores else 0
         new = sequences[:, sequences.shape[1] - steps :]
         chosen = torch.zeros(new.shape)
-        if steps:
+        if scores is not None and steps:
             logprobs = torch.stack([torch.log_softmax(s.float(), dim=-1) for s in scores], dim=1)
             chosen = logprobs.gather(-1, new.unsqueeze(-1)).squeeze(-1).cpu()
         results = []

@@ -35,14 +35,14 @@ def load_whisper(
     folder: Path, device: torch.device, dtype: torch.dtype
 ) -> tuple[WhisperForConditionalGeneration, WhisperFeatureExtractor, Any]:
     """The model (SDPA attention, on ``device`` in ``dtype``), its feature extractor and tokenizer."""
-    from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperTokenizerFast
+    from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperTokenizer
 
     try:
         model = WhisperForConditionalGeneration.from_pretrained(
             folder, dtype=dtype, attn_implementation="sdpa", local_files_only=True
         )
-        tokenizer = WhisperTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
+        tokenizer = WhisperTokenizer(tokenizer_file=str(folder / "tokenizer.json"))
     except (OSError, ValueError, RuntimeError) as e:
         raise ModelError(f"cannot load the Whisper model in {folder}: {e}") from e
     features = WhisperFeatureExtractor(feature_size=model.config.num_mel_bins)
-    return model.to(device), features, tokenizer
+    return model.to(device), features, tokenizer  # type: ignore[arg-type]  # @wraps(Module.to) types it as unbound

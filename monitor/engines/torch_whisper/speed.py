@@ -37,7 +37,7 @@ def build_speed_model(
     with torch.device(torch_device):
         model = WhisperForConditionalGeneration(whisper_config(arch))
     model.generation_config = generation_config(arch)
-    return model.to(torch_dtype).eval()
+    return model.to(torch_dtype).eval()  # type: ignore[arg-type]  # @wraps(Module.to) types it as unbound
 
 
 def speed_decoder(

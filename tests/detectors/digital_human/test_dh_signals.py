@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from monitor.detectors.digital_human.audio_signals import mouth_sync_signal, voice_signal
-from monitor.observations.voice import VoiceFeatures
 from monitor.detectors.digital_human.face_signals import blink_events, blink_signal, loop_signal, pose_jitter_signal
 from monitor.media.types import AudioPCM
+from monitor.observations.voice import VoiceFeatures
 
 
 def looped(t: np.ndarray) -> np.ndarray:
