@@ -10,9 +10,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, describe_validation_error
 
-__all__ = ["ScanOptions", "describe_validation_error", "load_options"]
+__all__ = ["ScanOptions", "load_options"]
 
 
 class ScanOptions(BaseModel):
@@ -60,13 +60,6 @@ class ScanOptions(BaseModel):
     dh_threshold: float = Field(0.6, gt=0, lt=1, description="AI-likelihood from which a host counts as likely AI")
     room_meta: Path | None = Field(None, description="platform's room metadata (JSON: title, declared host type)")
     forgery_model: Path | None = Field(None, description="ONNX face-forgery model (face crops in, score out)")
-
-
-def describe_validation_error(error: ValidationError) -> str:
-    """A pydantic error as ``key a.b: message; key c: message``, for one-line ConfigErrors."""
-    return "; ".join(
-        f"key {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in error.errors()
-    )
 
 
 def _read_file(path: Path) -> dict[str, Any]:

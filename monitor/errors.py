@@ -19,6 +19,11 @@ never a traceback.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 __all__ = [
     "ConfigError",
     "EmptySource",
@@ -29,6 +34,7 @@ __all__ = [
     "SourceNotFound",
     "UnreachableSource",
     "UnreadableMedia",
+    "describe_validation_error",
 ]
 
 
@@ -80,3 +86,10 @@ class ConfigError(LivemonError):
 
 class ModelError(LivemonError):
     """A model that cannot be found, assembled or loaded."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """A pydantic error as ``key a.b: message; key c: message``, for one-line ConfigErrors."""
+    return "; ".join(
+        f"key {'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}" for err in error.errors()
+    )

@@ -26,7 +26,8 @@ from benchmarks.rooms.verdict import KeepRule, LatencySummary, keeps_up, summari
 from benchmarks.suite.machine import describe_machine
 from monitor.config import ScanOptions, load_options
 from monitor.pipeline.engines import Engines, build_engines, resolve_device
-from monitor.pipeline.watch import RoomState, WatchOptions, watch
+from monitor.pipeline.watch import WatchOptions, watch
+from monitor.results import RoomState
 
 __all__ = ["judge_rooms", "run_count"]
 

@@ -31,7 +31,8 @@ import av
 from benchmarks import RESULTS_DIR
 from benchmarks.media.cache import cached_folder, demo_stream
 from monitor.config import ScanOptions, load_options
-from monitor.pipeline.rescan import RescanSummary, rescan
+from monitor.pipeline.rescan import rescan
+from monitor.results import RescanSummary
 from monitor.sources.batch import BatchSource
 from monitor.store import Store
 

@@ -12,13 +12,13 @@ import av.container
 
 from monitor.config import ScanOptions
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
+from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
 from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
 from monitor.observations.ocr import OcrEngine
 from monitor.observations.text_gate import TextChangeGate, TextGateOptions
 from monitor.observations.types import FrameText
 from monitor.pipeline.progress import ProgressHook
-from monitor.pipeline.snapshots import SnapshotStore
 
 __all__ = ["StageTimer", "StreamObservations", "observe_stream"]
 

@@ -14,7 +14,6 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,18 @@ from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.digital_human import load_room_meta
 from monitor.errors import LivemonError, SourceNotFound
+from monitor.media.snapshots import SnapshotStore
 from monitor.observations.record import StreamRecord
 from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.scan import STAGES, Observed, findings_of, observe
-from monitor.pipeline.snapshots import SnapshotStore
 from monitor.pipeline.stage_keys import detector_key, file_digest, stage_key
+from monitor.results import RescanItem, RescanSummary
 from monitor.sources.batch import BatchSource
 from monitor.sources.open import is_url
 from monitor.store import Store
 
-__all__ = ["RescanItem", "RescanSummary", "rescan", "source_key"]
+__all__ = ["rescan", "source_key"]
 
 FindingsSink = Callable[[str, Sequence[tuple[dict[str, Any], bytes | None]]], None]
 """Receives a finished source's spec and its findings (JSON objects with their snapshot JPEG)."""
@@ -48,30 +48,6 @@ def source_key(spec: str, captured: datetime | None = None) -> tuple[str, int | 
     if not path.is_file():
         raise SourceNotFound(f"no such file: {path}")
     return "sha256:" + file_digest(path), path.stat().st_size
-
-
-@dataclass(slots=True)
-class RescanItem:
-    """What became of one source."""
-
-    spec: str
-    status: str
-    """``done`` (scanned now), ``skipped`` (already done under these settings) or ``failed``."""
-    findings: int = 0
-    made: tuple[str, ...] = ()
-    """The stages observed now (the rest were loaded from the store)."""
-    error: str | None = None
-    seconds: float = 0.0
-
-
-@dataclass(slots=True)
-class RescanSummary:
-    items: list[RescanItem] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def failed(self) -> list[RescanItem]:
-        return [i for i in self.items if i.status == "failed"]
 
 
 class _LazyEngines:

@@ -10,58 +10,36 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 from monitor import __version__
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.digital_human import (
     DigitalHumanOptions,
-    DigitalHumanResult,
     RoomMeta,
     load_room_meta,
     score_crops,
 )
 from monitor.detectors.stream import DetectorOptions, detect_stream
 from monitor.errors import UnreadableMedia
-from monitor.findings import Finding, with_provenance
+from monitor.findings import with_provenance
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
-from monitor.media.types import AudioPCM, MediaInfo
+from monitor.media.snapshots import SnapshotStore
+from monitor.media.types import AudioPCM
 from monitor.observations.asr import AsrEngine
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
-from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.types import TranscriptSegment
 from monitor.observations.voice import VoiceFeatures
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.observe import StageTimer, StreamObservations, observe_stream
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.provenance import finding_provenance
-from monitor.pipeline.snapshots import SnapshotStore
+from monitor.results import ScanResult
 from monitor.sources.open import is_url, open_source, probe
 
-__all__ = ["Observed", "ScanResult", "detector_options", "findings_of", "observe", "scan"]
+__all__ = ["Observed", "detector_options", "findings_of", "observe", "scan"]
 
 STAGES = ("screen", "speech")
-
-
-@dataclass(slots=True)
-class ScanResult:
-    """Everything a scan produced, and how."""
-
-    info: MediaInfo
-    findings: list[Finding]
-    transcript: list[TranscriptSegment]
-    frame_texts: list[FrameText]
-    snapshots: SnapshotStore
-    digital_human: DigitalHumanResult | None = None
-    room: RoomMeta | None = None
-    warnings: list[str] = field(default_factory=list)
-    stats: dict[str, float] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)
-    record: StreamRecord | None = None
-
-    @property
-    def duration(self) -> float:
-        return self.stats.get("stream_seconds", 0.0)
 
 
 @dataclass(slots=True)

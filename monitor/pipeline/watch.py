@@ -17,34 +17,35 @@ Digital-human judgement needs a face window over the whole stream and is left to
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from monitor.config import ScanOptions
 from monitor.detectors.marketing import CaptionTracker, speech_findings
 from monitor.errors import LivemonError
 from monitor.findings import Finding, with_provenance
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media
+from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.provenance import finding_provenance
-from monitor.pipeline.snapshots import SnapshotStore
+from monitor.results import RoomState
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
 from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
 from monitor.sources.open import is_url, open_source, probe
 
-__all__ = ["FindingSink", "RoomState", "WatchOptions", "watch"]
+__all__ = ["FindingSink", "WatchOptions", "watch"]
 
-LATENCIES_KEPT = 2_000
+log = logging.getLogger(__name__)
+
 FindingSink = Callable[[Finding, "bytes | None"], None]
 """Receives each finding with the JPEG bytes of its snapshot (when it has one)."""
 
@@ -63,30 +64,6 @@ class WatchOptions:
     """Sampled frames kept per room for evidence (the newest)."""
     banner_report_s: float = 30.0
     """A claim caption still on screen this long is reported without waiting for it to leave."""
-
-
-@dataclass(slots=True)
-class RoomState:
-    """What one room has done so far; read by the progress display while the watch runs."""
-
-    spec: str
-    stream_seconds: float = 0.0
-    utterances: int = 0
-    frames: int = 0
-    findings: int = 0
-    timings: dict[str, deque[tuple[float, float]]] = field(
-        default_factory=lambda: {kind: deque(maxlen=LATENCIES_KEPT) for kind in ("speech", "screen")}
-    )
-    """Per kind, (stream time, latency) of the newest items: latency is the seconds from the end of
-    an utterance (or a frame's time) to its claim check being done."""
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    finished: bool = False
-
-    def latency(self, q: float) -> float | None:
-        """The ``q`` quantile (0..1) of every latency in :attr:`timings`, once there are any."""
-        latencies = [lat for kind in self.timings.values() for _, lat in kind]
-        return float(np.quantile(latencies, q)) if latencies else None
 
 
 @dataclass(slots=True)
@@ -139,20 +116,38 @@ class _Shared:
         self.claims: BatchScheduler[Any, Any] = BatchScheduler(
             ClaimCheck(engines.claims), SchedulerOptions(options.claims_batch, wait), name="watch-claims"
         )
+        self._outbox: queue.Queue[tuple[Finding, bytes | None] | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._write, name="livemon-sink", daemon=True)
+        self._writer.start()
 
     def emit(self, room: _Room, findings: Sequence[Finding]) -> None:
-        """Hand findings at or above ``min_confidence`` to the sink, each with its provenance."""
+        """Queue findings at or above ``min_confidence`` for the sink, each with its provenance and snapshot.
+
+        Runs on the claims worker; the sink (disk, network) runs on its own thread so a slow
+        sink never holds up claim checks. The snapshot is taken now, before the room's ring
+        of frames moves on.
+        """
         findings = with_provenance((f for f in findings if f.confidence >= self.min_confidence), self.provenance)
         for finding in findings:
             name = finding.evidence.snapshot
-            self.sink(finding, room.snapshots.images.get(name) if name else None)
+            self._outbox.put((finding, room.snapshots.images.get(name) if name else None))
         with self.lock:
             room.state.findings += len(findings)
 
+    def _write(self) -> None:
+        while (item := self._outbox.get()) is not None:
+            try:
+                self.sink(*item)
+            except Exception:  # a failing sink must not stop the watch; the error is logged
+                log.exception("the finding sink failed on %s", item[0].id)
+
     def shutdown(self) -> None:
+        """Finish queued work, then write every finding still in the outbox."""
         for scheduler in (self.asr, self.ocr, self.claims):
             if scheduler is not None:
                 scheduler.shutdown(wait=True, cancel_pending=True)
+        self._outbox.put(None)
+        self._writer.join()
 
 
 def _failed(room: _Room, stage: str, future: Future[Any]) -> bool:

@@ -10,9 +10,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
-from monitor.pipeline.rescan import RescanSummary
-from monitor.pipeline.scan import ScanResult
-from monitor.pipeline.watch import RoomState
+from monitor.results import RescanSummary, RoomState, ScanResult
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH
 from monitor.sinks.terminal_text import plain
 from monitor.sources.open import is_url

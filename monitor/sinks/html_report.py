@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from monitor.findings import Finding
-from monitor.pipeline.scan import ScanResult
+from monitor.results import ScanResult
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
 
 __all__ = ["render_report", "write_report"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from benchmarks.rooms.verdict import KeepRule
 from benchmarks.rooms.watch_rooms import judge_rooms
-from monitor.pipeline.watch import RoomState
+from monitor.results import RoomState
 
 
 def _room(latency: float, *, error: str | None = None) -> RoomState:

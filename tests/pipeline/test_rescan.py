@@ -20,8 +20,9 @@ from benchmarks.media.bad_inputs import BadInputs
 from benchmarks.media.truth import StreamTruth
 from monitor.config import ScanOptions
 from monitor.pipeline.engines import Engines
-from monitor.pipeline.rescan import RescanSummary, rescan
+from monitor.pipeline.rescan import rescan
 from monitor.pipeline.scan import scan
+from monitor.results import RescanSummary
 from monitor.sources.batch import BatchSource
 from monitor.store import Store
 from monitor.store.schema import SourceRow, SourceRunRow

@@ -10,7 +10,8 @@ from benchmarks.media.truth import BeatTruth, StreamTruth
 from monitor.config import ScanOptions
 from monitor.findings import Finding
 from monitor.pipeline.engines import Engines
-from monitor.pipeline.scan import ScanResult, scan
+from monitor.pipeline.scan import scan
+from monitor.results import ScanResult
 
 SLACK = 1.5  # seconds of tolerance around a beat for ASR segment edges and 1 s frame sampling
 

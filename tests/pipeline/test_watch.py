@@ -11,7 +11,8 @@ from benchmarks.media.bad_inputs import BadInputs
 from benchmarks.media.truth import StreamTruth
 from monitor.config import ScanOptions
 from monitor.pipeline.engines import Engines
-from monitor.pipeline.watch import RoomState, watch
+from monitor.pipeline.watch import watch
+from monitor.results import RoomState
 from monitor.sinks.jsonl import FindingAppender
 
 SLACK = 1.5

@@ -24,12 +24,11 @@ from benchmarks.media.bad_inputs import BadInputs
 from monitor.cli import app
 from monitor.detectors.digital_human import RoomMeta, detect_digital_human
 from monitor.findings import Evidence, Finding
+from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import MediaInfo
 from monitor.observations.faces import FaceTrack
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
-from monitor.pipeline.scan import ScanResult
-from monitor.pipeline.snapshots import SnapshotStore
-from monitor.pipeline.watch import RoomState
+from monitor.results import RoomState, ScanResult
 from monitor.sinks.console import print_summary, rooms_table
 from monitor.sinks.html_report import render_report
 

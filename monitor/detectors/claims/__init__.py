@@ -4,11 +4,11 @@ from monitor.detectors.claims.engine import (
     BUILTIN_PACKS,
     TEXT_SOURCES,
     ClaimEngine,
-    ClaimHit,
     ExampleFailure,
     TextSource,
 )
 from monitor.detectors.claims.fusion import ClaimClassifier, FusionConfig, fuse, fuse_confidence
+from monitor.detectors.claims.hits import ClaimHit
 from monitor.detectors.claims.schema import CLAIM_CATEGORIES
 
 __all__ = [

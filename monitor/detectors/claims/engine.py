@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from monitor.detectors.claims.fusion import ClaimClassifier, FusionConfig, fuse
+from monitor.detectors.claims.hits import ClaimHit
 from monitor.detectors.claims.rules import CompiledPack, CompiledRule, load_pack
 from monitor.detectors.claims.schema import CLAIM_CATEGORIES
 from monitor.detectors.claims.soundalike import SoundalikeIndex
@@ -34,23 +35,6 @@ _CACHE_SIZE = 4_096
 TextSource = Literal["text", "speech"]
 """Where a text came from: written (captions, ``check-text``) or an ASR transcript."""
 TEXT_SOURCES: tuple[TextSource, ...] = ("text", "speech")
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimHit:
-    """One suspected false-marketing claim in a text."""
-
-    category: str
-    risk: str
-    span: tuple[int, int]
-    """``[start, end)`` in the ORIGINAL text."""
-    confidence: float
-    basis: str
-    rule: str
-    matched: str
-    """The original text of the span."""
-    details: dict[str, Any] = field(default_factory=dict)
-    """E.g. ``via`` (``pinyin``, ``classifier``), ``keyword``, ``reference_price``, ``live_price``, ``ratio``."""
 
 
 @dataclass(frozen=True, slots=True)

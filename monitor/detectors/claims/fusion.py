@@ -16,14 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from monitor.detectors.claims.hits import ClaimHit
 from monitor.detectors.claims.schema import CLAIM_CATEGORIES
-
-if TYPE_CHECKING:
-    from monitor.detectors.claims.engine import ClaimHit
 
 __all__ = ["ClaimClassifier", "FusionConfig", "fuse", "fuse_confidence"]
 
@@ -66,7 +64,6 @@ def fuse(
     config: FusionConfig,
 ) -> list[ClaimHit]:
     """Fuse one text's rule hits with its row of classifier probabilities."""
-    from monitor.detectors.claims.engine import ClaimHit
 
     probs = np.asarray(probabilities, dtype=float).reshape(-1)
     if probs.shape != (len(CLAIM_CATEGORIES),):

@@ -34,8 +34,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from monitor.config import describe_validation_error
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, describe_validation_error
 from monitor.findings import CLAIM_CATEGORIES
 
 __all__ = ["CLAIM_CATEGORIES", "Examples", "Nearby", "PackSpec", "PriceSpec", "RuleSpec", "read_pack"]

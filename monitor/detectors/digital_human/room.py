@@ -8,8 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from monitor.config import describe_validation_error
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, describe_validation_error
 
 __all__ = ["RoomMeta", "load_room_meta"]
 

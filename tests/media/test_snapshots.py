@@ -7,8 +7,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from monitor.media.snapshots import SNAPSHOT_WIDTH, SnapshotStore
 from monitor.media.types import SampledFrame
-from monitor.pipeline.snapshots import SNAPSHOT_WIDTH, SnapshotStore
 
 
 def _frame(i: int) -> SampledFrame:

@@ -1,0 +1,93 @@
+"""What a scan, a watch and a rescan hand to the sinks (report, terminal, JSONL).
+
+The sinks read these types and nothing of the pipeline that fills them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from monitor.detectors.digital_human import DigitalHumanResult, RoomMeta
+from monitor.findings import Finding
+from monitor.media.snapshots import SnapshotStore
+from monitor.media.types import MediaInfo
+from monitor.observations.record import StreamRecord
+from monitor.observations.types import FrameText, TranscriptSegment
+
+__all__ = ["LATENCIES_KEPT", "RescanItem", "RescanSummary", "RoomState", "ScanResult"]
+
+LATENCIES_KEPT = 2_000
+"""Newest latencies kept per room and kind, for the live table's percentiles."""
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """Everything a scan produced, and how."""
+
+    info: MediaInfo
+    findings: list[Finding]
+    transcript: list[TranscriptSegment]
+    frame_texts: list[FrameText]
+    snapshots: SnapshotStore
+    digital_human: DigitalHumanResult | None = None
+    room: RoomMeta | None = None
+    warnings: list[str] = field(default_factory=list)
+    stats: dict[str, float] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    record: StreamRecord | None = None
+
+    @property
+    def duration(self) -> float:
+        return self.stats.get("stream_seconds", 0.0)
+
+
+@dataclass(slots=True)
+class RoomState:
+    """What one room has done so far; read by the progress display while the watch runs."""
+
+    spec: str
+    stream_seconds: float = 0.0
+    utterances: int = 0
+    frames: int = 0
+    findings: int = 0
+    timings: dict[str, deque[tuple[float, float]]] = field(
+        default_factory=lambda: {kind: deque(maxlen=LATENCIES_KEPT) for kind in ("speech", "screen")}
+    )
+    """Per kind, (stream time, latency) of the newest items: latency is the seconds from the end of
+    an utterance (or a frame's time) to its claim check being done."""
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    finished: bool = False
+
+    def latency(self, q: float) -> float | None:
+        """The ``q`` quantile (0..1) of every latency in :attr:`timings`, once there are any."""
+        latencies = [lat for kind in self.timings.values() for _, lat in kind]
+        return float(np.quantile(latencies, q)) if latencies else None
+
+
+@dataclass(slots=True)
+class RescanItem:
+    """What became of one source."""
+
+    spec: str
+    status: str
+    """``done`` (scanned now), ``skipped`` (already done under these settings) or ``failed``."""
+    findings: int = 0
+    made: tuple[str, ...] = ()
+    """The stages observed now (the rest were loaded from the store)."""
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class RescanSummary:
+    items: list[RescanItem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[RescanItem]:
+        return [i for i in self.items if i.status == "failed"]
