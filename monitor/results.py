@@ -81,6 +81,8 @@ class RescanItem:
     """The stages observed now (the rest were loaded from the store)."""
     error: str | None = None
     seconds: float = 0.0
+    source_key: str | None = None
+    """The source's key in the store (``None`` when the source could not even be read)."""
 
 
 @dataclass(slots=True)

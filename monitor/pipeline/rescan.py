@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
@@ -33,7 +33,7 @@ from monitor.sources.batch import BatchSource
 from monitor.sources.open import is_url
 from monitor.store import Store
 
-__all__ = ["rescan", "source_key"]
+__all__ = ["Backend", "RescanWorker", "rescan", "source_key"]
 
 FindingsSink = Callable[[str, Sequence[tuple[dict[str, Any], bytes | None]]], None]
 """Receives a finished source's spec and its findings (JSON objects with their snapshot JPEG)."""
@@ -124,6 +124,42 @@ def current_findings(store: Store, key: str) -> list[tuple[dict[str, Any], bytes
     return [(body, store.blobs.get(blob) if blob else None) for body, blob in store.current_findings(key)]
 
 
+class RescanWorker:
+    """Rescans one source at a time into a store: what a process (local, or a Ray actor) holds."""
+
+    def __init__(
+        self, options: ScanOptions, store: Store, claims: ClaimEngine | None = None, engines: Engines | None = None
+    ) -> None:
+        self.options, self.store = options, store
+        self.claims = claims or build_claim_engine(options.rule_packs, options.allow_list, options.classifier)
+        self.engines = _LazyEngines(options, self.claims, engines)
+
+    def run(self, item: BatchSource, hook: ProgressHook = silent) -> RescanItem:
+        """Observe what is missing, detect, and commit the findings with the source's status."""
+        started = time.perf_counter()
+        store, options = self.store, self.options
+        room = item.room_meta or options.room_meta
+        item_options = options if room == options.room_meta else options.model_copy(update={"room_meta": room})
+        try:
+            key, size = source_key(item.spec)
+        except LivemonError as e:
+            return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
+        store.remember_source(key, item.spec, size)
+        run_key, settings = _run_key(item_options, self.claims, room)
+        store.remember_run(run_key, settings)
+        try:
+            if store.status(key, run_key) == "done":
+                found = len(store.current_findings(key))
+                return RescanItem(item.spec, "skipped", found, source_key=key, seconds=time.perf_counter() - started)
+            record, snapshots, made = _observe_missing(store, key, item.spec, item_options, self.engines, hook)
+            findings = _detect(item.spec, record, item_options, self.claims, room)
+        except LivemonError as e:
+            store.mark_failed(key, run_key, str(e))
+            return RescanItem(item.spec, "failed", error=str(e), source_key=key, seconds=time.perf_counter() - started)
+        store.record_findings(key, run_key, findings, snapshots)
+        return RescanItem(item.spec, "done", len(findings), made, source_key=key, seconds=time.perf_counter() - started)
+
+
 def rescan(
     items: Sequence[BatchSource],
     options: ScanOptions,
@@ -134,26 +170,39 @@ def rescan(
     engines: Engines | None = None,
     hook: ProgressHook = silent,
     on_item: Callable[[RescanItem], None] | None = None,
+    backend: Backend | None = None,
 ) -> RescanSummary:
     """Rescan ``items`` into ``store``; ``sink`` gets each finished source's findings, including those
     of sources already done under these settings (so the output is whole after a resume).
 
-    ``claims`` and ``engines`` are the models to use when already loaded; by default the
-    claim engine is built from ``options`` and observation models only when a stage must be made.
+    ``backend`` runs the sources elsewhere (:class:`monitor.pipeline.ray_backend.RayBackend`);
+    by default they run here, one after another, with ``claims`` and ``engines`` when already
+    loaded (else the claim engine is built from ``options`` and observation models only when a
+    stage must be made).
     """
     started = time.perf_counter()
-    claims = claims or build_claim_engine(options.rule_packs, options.allow_list, options.classifier)
-    lazy = _LazyEngines(options, claims, engines)
     summary = RescanSummary()
-    for done, item in enumerate(items):
-        hook("files", done, len(items))
-        one = _rescan_one(item, options, store, claims, lazy, sink, hook)
+    if backend is not None:
+        results: Iterable[RescanItem] = backend.run(items, options)
+    else:
+        worker = RescanWorker(options, store, claims, engines)
+        results = (worker.run(item, hook) for item in items)
+    hook("files", 0, len(items))
+    for done, one in enumerate(results, 1):
+        if one.source_key is not None and one.status != "failed":
+            sink(one.spec, current_findings(store, one.source_key))
         summary.items.append(one)
+        hook("files", done, len(items))
         if on_item is not None:
             on_item(one)
-    hook("files", len(items), len(items))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+class Backend(Protocol):
+    """Runs sources somewhere else and yields what became of each, as each finishes."""
+
+    def run(self, items: Sequence[BatchSource], options: ScanOptions) -> Iterator[RescanItem]: ...
 
 
 def _run_key(options: ScanOptions, claims: ClaimEngine, room: Path | None) -> tuple[str, dict[str, Any]]:
@@ -163,37 +212,3 @@ def _run_key(options: ScanOptions, claims: ClaimEngine, room: Path | None) -> tu
         "detectors": detector_key(options, claims, room),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(), settings
-
-
-def _rescan_one(
-    item: BatchSource,
-    options: ScanOptions,
-    store: Store,
-    claims: ClaimEngine,
-    engines: _LazyEngines,
-    sink: FindingsSink,
-    hook: ProgressHook,
-) -> RescanItem:
-    started = time.perf_counter()
-    room = item.room_meta or options.room_meta
-    item_options = options if room == options.room_meta else options.model_copy(update={"room_meta": room})
-    try:
-        key, size = source_key(item.spec)
-    except LivemonError as e:
-        return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
-    store.remember_source(key, item.spec, size)
-    run_key, settings = _run_key(item_options, claims, room)
-    store.remember_run(run_key, settings)
-    try:
-        if store.status(key, run_key) == "done":
-            found = current_findings(store, key)
-            sink(item.spec, found)
-            return RescanItem(item.spec, "skipped", len(found), seconds=time.perf_counter() - started)
-        record, snapshots, made = _observe_missing(store, key, item.spec, item_options, engines, hook)
-        findings = _detect(item.spec, record, item_options, claims, room)
-    except LivemonError as e:
-        store.mark_failed(key, run_key, str(e))
-        return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
-    store.record_findings(key, run_key, findings, snapshots)
-    sink(item.spec, current_findings(store, key))
-    return RescanItem(item.spec, "done", len(findings), made, seconds=time.perf_counter() - started)
