@@ -199,6 +199,11 @@ def rescan(
     no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
     no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
     no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
+    backend: Annotated[str, typer.Option(help="'local' (this process) or 'ray' (a Ray cluster)")] = "local",
+    ray_address: Annotated[
+        str | None, typer.Option(help="Ray cluster to join, e.g. ray://head:10001 [a new local one]")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Ray workers, one model set each [one per CPU]")] = None,
 ) -> None:
     """Rescan many recordings through the store: stages already stored are not made again.
 
@@ -220,8 +225,15 @@ def rescan(
             min_confidence=min_confidence, dh_gap=dh_gap, speech=False if no_speech else None,
             screen=False if no_screen else None, faces=False if no_faces else None,
         )
+        if backend not in ("local", "ray"):
+            raise ConfigError(f"--backend must be 'local' or 'ray', got {backend!r}")
+        remote = None
+        if backend == "ray":
+            from monitor.pipeline.ray_backend import RayBackend
+
+            remote = RayBackend(store.resolve(), db, address=ray_address, workers=workers)
         with Store.open(store, db) as opened, BatchFindingsWriter(out) as sink, RichProgress(console) as progress:
-            summary = run_rescan(items, options, opened, sink, hook=progress)
+            summary = run_rescan(items, options, opened, sink, hook=progress, backend=remote)
     except LivemonError as e:
         _fail(e)
     console.print(rescan_table(summary))

@@ -68,7 +68,8 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
         url = db_url or f"sqlite:///{folder / 'livemon.db'}"
         try:
-            engine = create_engine(url)
+            sqlite = url.startswith("sqlite")
+            engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {})  # workers share the file
         except Exception as e:  # SQLAlchemy's URL and driver errors
             raise ConfigError(f"cannot use the database {url!r}: {e}") from e
         if engine.dialect.name == "sqlite":
