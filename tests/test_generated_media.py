@@ -13,7 +13,7 @@ import av
 import numpy as np
 import pytest
 
-from benchmarks.media import (
+from monitor.demo import (
     BadInputs,
     Beat,
     MandarinTTS,
@@ -23,7 +23,7 @@ from benchmarks.media import (
     build_stream,
     demo_stream,
 )
-from benchmarks.media.render import VideoOptions
+from monitor.demo.render import VideoOptions
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The ASR-noisy condition: corpus sentences spoken by TTS and transcribed by faster-whisper.
 
 ``python -m benchmarks.claims.asr_noisy [--split test] [--limit N] [--reader transcribe|window]`` voices
-each sentence with :class:`benchmarks.media.tts.MandarinTTS` and transcribes it with the
+each sentence with :class:`monitor.demo.tts.MandarinTTS` and transcribes it with the
 product's own ASR (:class:`monitor.observations.asr.FasterWhisperAsr` with default
 :class:`AsrOptions`: embedded Whisper base, int8, ``zh``, VAD and ``INITIAL_PROMPT``),
 read the way ``scan`` reads (``transcribe``, 30 s windows) or the way ``watch`` reads live
@@ -67,7 +67,7 @@ def transcribe_records(records: Sequence[Record], path: Path | None = None, read
     """Append a transcript line for every record whose text is not yet in ``path``; returns how many were added."""
     from tqdm import tqdm
 
-    from benchmarks.media.tts import SAMPLE_RATE, MandarinTTS
+    from monitor.demo.tts import SAMPLE_RATE, MandarinTTS
     from monitor.media.types import AudioPCM
     from monitor.observations.asr import AsrOptions, FasterWhisperAsr
 

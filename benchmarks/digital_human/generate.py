@@ -14,10 +14,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from benchmarks.digital_human.face import draw_face
 from benchmarks.digital_human.scenario import SR, Scenario, timeline
-from benchmarks.media.audio import resample
-from benchmarks.media.cache import cached_folder
-from benchmarks.media.mux import video_codec
-from benchmarks.media.paths import font_path
+from monitor.demo.audio import resample
+from monitor.demo.cache import cached_folder
+from monitor.demo.mux import video_codec
+from monitor.demo.paths import font_path
 
 __all__ = ["AIGC_TAG", "GENERATOR_VERSION", "SIZE", "clip_path", "label_visible", "render_clip"]
 

@@ -10,13 +10,13 @@ import json
 import sys
 from dataclasses import asdict
 
-from benchmarks.media.cache import demo_stream
 from benchmarks.rooms.asr_batch import ASR_MODES
 from benchmarks.rooms.capacity import find_max_rooms
 from benchmarks.rooms.live import RoomsOptions
 from benchmarks.rooms.recording import Recording
 from benchmarks.rooms.verdict import KeepRule
 from monitor.config import load_options
+from monitor.demo.cache import demo_stream
 from monitor.pipeline.engines import build_engines
 
 

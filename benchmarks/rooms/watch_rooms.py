@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import RESULTS_DIR
-from benchmarks.media.cache import demo_stream
 from benchmarks.rooms.verdict import KeepRule, LatencySummary, keeps_up, summarise
 from benchmarks.suite.machine import describe_machine
 from monitor.config import ScanOptions, load_options
+from monitor.demo.cache import demo_stream
 from monitor.pipeline.engines import Engines, build_engines, resolve_device
 from monitor.pipeline.watch import WatchOptions, watch
 from monitor.results import RoomState

@@ -42,7 +42,7 @@ Reader = Callable[[Sequence[np.ndarray]], list[str]]
 
 def voiced_sentences(count: int) -> tuple[list[str], list[np.ndarray]]:
     """``count`` test-split sentences spread over the split, and their TTS audio (cached by text)."""
-    from benchmarks.media.tts import MandarinTTS
+    from monitor.demo.tts import MandarinTTS
 
     records = load_corpus("test")
     texts = [r.text for r in records[:: max(1, len(records) // count)][:count]]

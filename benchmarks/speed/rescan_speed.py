@@ -33,8 +33,8 @@ from typing import Any
 import av
 
 from benchmarks import RESULTS_DIR
-from benchmarks.media.cache import cached_folder, demo_stream
 from monitor.config import ScanOptions, load_options
+from monitor.demo.cache import cached_folder, demo_stream
 from monitor.pipeline.rescan import rescan
 from monitor.results import RescanSummary
 from monitor.sources.batch import BatchSource

@@ -70,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     media = args.media
     if media is None:
-        from benchmarks.media.cache import demo_stream
+        from monitor.demo.cache import demo_stream
 
         media = demo_stream()[0]
     result = measure(media, args.repeats)

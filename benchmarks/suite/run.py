@@ -97,7 +97,7 @@ def run_suite(
     unknown = [s for s in sections if s not in ALL]
     if unknown:
         raise ValueError(f"unknown section(s) {unknown}; choose from {list(ALL)}")
-    from benchmarks.media.cache import demo_stream
+    from monitor.demo.cache import demo_stream
     from monitor.pipeline.engines import resolve_device
 
     hook = hook or silent

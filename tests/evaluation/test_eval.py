@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from benchmarks.media.truth import StreamTruth
 from monitor.cli import app
 from monitor.config import ScanOptions
+from monitor.demo.truth import StreamTruth
 from monitor.errors import ConfigError
 from monitor.evaluation import TruthSegment, read_truth, score_findings
 from monitor.pipeline.engines import Engines

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.media.truth import StreamTruth
+from monitor.demo.truth import StreamTruth
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.sources.open import open_source

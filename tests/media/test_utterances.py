@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks.media.truth import StreamTruth
+from monitor.demo.truth import StreamTruth
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
 from monitor.media.types import AudioPCM
 from monitor.media.utterances import UtteranceCutter

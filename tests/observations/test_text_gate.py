@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from benchmarks.media.paths import font_path
+from monitor.demo.paths import font_path
 from monitor.observations.text_gate import TextChangeGate, TextGateOptions
 from monitor.observations.types import TextBox
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import av
 import pytest
 
-from benchmarks.media.truth import StreamTruth
+from monitor.demo.truth import StreamTruth
 
 
 def _remux_to_hls(source: Path, folder: Path) -> Path:

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from benchmarks.media.bad_inputs import BadInputs
-from benchmarks.media.truth import StreamTruth
 from monitor.config import ScanOptions
+from monitor.demo.bad_inputs import BadInputs
+from monitor.demo.truth import StreamTruth
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.rescan import rescan
 from monitor.pipeline.scan import scan

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import ray
 
-from benchmarks.media.bad_inputs import BadInputs
-from benchmarks.media.truth import StreamTruth
 from monitor.config import ScanOptions
+from monitor.demo.bad_inputs import BadInputs
+from monitor.demo.truth import StreamTruth
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.ray_backend import RayBackend
 from monitor.pipeline.rescan import rescan

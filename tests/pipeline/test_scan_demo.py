@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.media.truth import BeatTruth, StreamTruth
 from monitor.config import ScanOptions
+from monitor.demo.truth import BeatTruth, StreamTruth
 from monitor.findings import Finding
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.scan import scan

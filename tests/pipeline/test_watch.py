@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.media.bad_inputs import BadInputs
-from benchmarks.media.truth import StreamTruth
 from monitor.config import ScanOptions
+from monitor.demo.bad_inputs import BadInputs
+from monitor.demo.truth import StreamTruth
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.watch import watch
 from monitor.results import RoomState

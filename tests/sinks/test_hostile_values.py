@@ -20,8 +20,8 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from benchmarks.media.bad_inputs import BadInputs
 from monitor.cli import app
+from monitor.demo.bad_inputs import BadInputs
 from monitor.detectors.digital_human import RoomMeta, detect_digital_human
 from monitor.findings import Evidence, Finding
 from monitor.media.snapshots import SnapshotStore

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.media.bad_inputs import BadInputs
+from monitor.demo.bad_inputs import BadInputs
 from monitor.errors import EmptySource, SourceNotFound, UnreachableSource, UnreadableMedia
 from monitor.sources.open import is_url, open_source, probe
 

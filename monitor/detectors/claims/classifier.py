@@ -5,7 +5,7 @@
   syllable 1–3-grams listed in the artefact (the syllables make homophone ASR errors
   look like the words they replace) → a small multi-label head with per-category Platt scaling, so each
   column is a calibrated probability. The head ships as ``head.npz`` + ``meta.json``
-  under ``<repo>/models/claims_classifier/`` (see its MODEL_CARD.md); inference is
+  in ``monitor/detectors/claims/model/`` (card: ``models/claims_classifier/MODEL_CARD.md``); inference is
   numpy only.
 - :class:`TransformersClaimClassifier`: a user's own fine-tuned multi-label
   ``transformers`` sequence classifier whose ``id2label`` names our categories.
@@ -23,7 +23,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-import monitor
 from monitor.detectors.claims.engine import TextSource
 from monitor.detectors.claims.fusion import FusionConfig
 from monitor.detectors.claims.schema import CLAIM_CATEGORIES
@@ -43,8 +42,8 @@ __all__ = [
     "text_grams",
 ]
 
-DEFAULT_MODEL_DIR = Path(monitor.__file__).resolve().parent.parent / "models" / "claims_classifier"
-"""``<repo>/models/claims_classifier``: the artefact written by ``python -m models.claims_classifier.train``."""
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "model"
+"""The shipped artefact (``head.npz``, ``meta.json``), written by ``python -m models.claims_classifier.train``."""
 
 HEAD_FILE = "head.npz"
 META_FILE = "meta.json"

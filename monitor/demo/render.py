@@ -10,7 +10,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from benchmarks.media.paths import font_path
+from monitor.demo.paths import font_path
 
 __all__ = ["VideoOptions", "Scene"]
 

@@ -81,4 +81,4 @@ class Script:
 
 def demo_script() -> Script:
     """The default demo: about 70 s of a tea-selling room with planted and clean claims."""
-    return Script.from_yaml(Path(str(files("benchmarks.media") / "demo_script.yaml")))
+    return Script.from_yaml(Path(str(files("monitor.demo") / "demo_script.yaml")))

@@ -14,11 +14,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks.media.bad_inputs import BadInputs, build_bad_inputs, fingerprint
-from benchmarks.media.build import GENERATOR_VERSION, GeneratedStream, render_stream
-from benchmarks.media.paths import cache_root
-from benchmarks.media.render import VideoOptions
-from benchmarks.media.script import Script, demo_script
+from monitor.demo.bad_inputs import BadInputs, build_bad_inputs, fingerprint
+from monitor.demo.build import GENERATOR_VERSION, GeneratedStream, render_stream
+from monitor.demo.paths import cache_root
+from monitor.demo.render import VideoOptions
+from monitor.demo.script import Script, demo_script
 
 __all__ = ["bad_inputs", "build_stream", "cached_folder", "demo_stream"]
 
@@ -58,6 +58,6 @@ def demo_stream() -> tuple[Path, Path]:
 
 
 def bad_inputs() -> BadInputs:
-    """The bad-input fixtures of :mod:`benchmarks.media.bad_inputs`, generated on first use."""
+    """The bad-input fixtures of :mod:`monitor.demo.bad_inputs`, generated on first use."""
     key = hashlib.sha256(f"{GENERATOR_VERSION}|{fingerprint()}".encode()).hexdigest()[:12]
     return BadInputs.in_folder(cached_folder("bad_inputs", key, build_bad_inputs))

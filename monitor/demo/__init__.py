@@ -5,13 +5,13 @@
 for any :class:`Script`; ``bad_inputs()`` gives broken and one-sided files for decoder tests.
 """
 
-from benchmarks.media.bad_inputs import BadInputs, build_bad_inputs
-from benchmarks.media.build import GENERATOR_VERSION, GeneratedStream, render_stream
-from benchmarks.media.cache import bad_inputs, build_stream, demo_stream
-from benchmarks.media.render import VideoOptions
-from benchmarks.media.script import Beat, Script, demo_script
-from benchmarks.media.truth import BeatTruth, StreamTruth
-from benchmarks.media.tts import MandarinTTS
+from monitor.demo.bad_inputs import BadInputs, build_bad_inputs
+from monitor.demo.build import GENERATOR_VERSION, GeneratedStream, render_stream
+from monitor.demo.cache import bad_inputs, build_stream, demo_stream
+from monitor.demo.render import VideoOptions
+from monitor.demo.script import Beat, Script, demo_script
+from monitor.demo.truth import BeatTruth, StreamTruth
+from monitor.demo.tts import MandarinTTS
 
 __all__ = [
     "GENERATOR_VERSION",

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.media.audio import write_wav
-from benchmarks.media.build import render_stream
-from benchmarks.media.render import VideoOptions
-from benchmarks.media.script import Beat, Script
-from benchmarks.media.tts import SAMPLE_RATE, MandarinTTS
+from monitor.demo.audio import write_wav
+from monitor.demo.build import render_stream
+from monitor.demo.render import VideoOptions
+from monitor.demo.script import Beat, Script
+from monitor.demo.tts import SAMPLE_RATE, MandarinTTS
 
 __all__ = ["BadInputs", "build_bad_inputs", "fingerprint"]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.media.mux import write_media
-from benchmarks.media.render import Scene, VideoOptions
-from benchmarks.media.script import Script
-from benchmarks.media.truth import BeatTruth, StreamTruth
-from benchmarks.media.tts import SAMPLE_RATE, MandarinTTS
+from monitor.demo.mux import write_media
+from monitor.demo.render import Scene, VideoOptions
+from monitor.demo.script import Script
+from monitor.demo.truth import BeatTruth, StreamTruth
+from monitor.demo.tts import SAMPLE_RATE, MandarinTTS
 
 __all__ = ["GENERATOR_VERSION", "GeneratedStream", "render_stream"]
 

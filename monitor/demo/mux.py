@@ -10,7 +10,7 @@ from typing import Literal
 import av
 import numpy as np
 
-from benchmarks.media.audio import resample
+from monitor.demo.audio import resample
 
 __all__ = ["AUDIO_RATE", "video_codec", "write_media"]
 

@@ -1,4 +1,4 @@
-"""``python -m benchmarks.media --demo --out DIR``: write generated test media and say where."""
+"""``python -m monitor.demo --demo --out DIR``: write generated test media and say where."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import time
 from dataclasses import astuple
 from pathlib import Path
 
-from benchmarks.media.bad_inputs import build_bad_inputs
-from benchmarks.media.build import render_stream
-from benchmarks.media.cache import demo_stream
-from benchmarks.media.render import VideoOptions
-from benchmarks.media.script import Script
+from monitor.demo.bad_inputs import build_bad_inputs
+from monitor.demo.build import render_stream
+from monitor.demo.cache import demo_stream
+from monitor.demo.render import VideoOptions
+from monitor.demo.script import Script
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.media", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m monitor.demo", description=__doc__)
     parser.add_argument("--demo", action="store_true", help="the default demo room (cached)")
     parser.add_argument("--script", type=Path, help="a YAML stream script to render instead")
     parser.add_argument("--bad-inputs", action="store_true", help="also write the bad-input fixtures")

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.media.audio import resample
-from benchmarks.media.paths import cache_root
+from monitor.demo.audio import resample
+from monitor.demo.paths import cache_root
 
 __all__ = ["SAMPLE_RATE", "MandarinTTS"]
 
