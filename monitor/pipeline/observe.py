@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 import av.container
 
 from monitor.config import ScanOptions
-from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
+from monitor.media.decode import DecodeReport, iter_media, join_audio
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
 from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
 from monitor.observations.ocr import OcrEngine
-from monitor.observations.text_gate import TextChangeGate, TextGateOptions
+from monitor.observations.text_gate import TextChangeGate
 from monitor.observations.types import FrameText
 from monitor.pipeline.progress import ProgressHook
+from monitor.pipeline.stage_options import decode_options, text_gate_options
 
 __all__ = ["StageTimer", "StreamObservations", "observe_stream"]
 
@@ -76,19 +77,10 @@ def observe_stream(
     """Decode once; OCR sampled frames, track faces on dense frames, collect 16 kHz audio."""
     timer = StageTimer()
     report = DecodeReport()
-    decode = DecodeOptions(
-        frame_interval=options.frame_interval,
-        scene_threshold=options.scene_threshold,
-        max_duration=options.max_duration,
-        audio=want_audio,
-        video=ocr is not None or faces is not None,
-        keyframes_only=options.keyframes_only,
-        dense_interval=1.0 / options.face_fps if faces is not None else None,
-        dense_window=options.face_window,
-        dense_period=options.face_period,
-    )
+    decode = decode_options(options, audio=want_audio, video=ocr is not None or faces is not None,
+                            faces=faces is not None)
     tracker = FaceTracker(faces, FaceOptions(fps=options.face_fps, crop_interval=crop_interval)) if faces else None
-    gate = TextChangeGate(TextGateOptions(enabled=options.text_gate, refresh_every=options.ocr_refresh))
+    gate = TextChangeGate(text_gate_options(options))
     chunks: list[AudioPCM] = []
     texts: list[FrameText] = []
     snapshots = SnapshotStore()

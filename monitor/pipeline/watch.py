@@ -30,13 +30,15 @@ from monitor.config import ScanOptions
 from monitor.detectors.marketing import CaptionTracker, speech_findings
 from monitor.errors import LivemonError
 from monitor.findings import Finding, with_provenance
-from monitor.media.decode import DecodeOptions, DecodeReport, iter_media
+from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.media.utterances import UtteranceCutter
+from monitor.observations.text_gate import TextGateOptions
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.provenance import finding_provenance
+from monitor.pipeline.stage_options import decode_options, text_gate_options
 from monitor.results import RoomState
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
 from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
@@ -97,7 +99,7 @@ class _Shared:
 
     def __init__(
         self, engines: Engines, options: WatchOptions, sink: FindingSink, provenance: Mapping[str, Any],
-        min_confidence: float = 0.0,
+        min_confidence: float = 0.0, gate: TextGateOptions = TextGateOptions(),
     ) -> None:
         wait = options.max_wait_s
         self.engines, self.sink, self.provenance = engines, sink, provenance
@@ -109,7 +111,7 @@ class _Shared:
             else None
         )
         self.ocr = (
-            BatchScheduler(GatedOcr(engines.ocr), SchedulerOptions(options.ocr_batch, wait), name="watch-ocr")
+            BatchScheduler(GatedOcr(engines.ocr, gate), SchedulerOptions(options.ocr_batch, wait), name="watch-ocr")
             if engines.ocr is not None
             else None
         )
@@ -235,10 +237,7 @@ def _play(
             screen = shared.ocr is not None and info.has_video
             if not speech:
                 room.state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
-            decode = DecodeOptions(
-                frame_interval=options.frame_interval, scene_threshold=options.scene_threshold,
-                max_duration=options.max_duration, audio=speech, video=screen, keyframes_only=options.keyframes_only,
-            )
+            decode = decode_options(options, audio=speech, video=screen)
             pace = watch_options.realtime and not is_url(spec)
             cutter = UtteranceCutter()
             report = DecodeReport()
@@ -298,7 +297,7 @@ def watch(
         "faces": None,
     }
     provenance = finding_provenance(options, engines.claims, models)
-    shared = _Shared(engines, watch_options, sink, provenance, options.min_confidence)
+    shared = _Shared(engines, watch_options, sink, provenance, options.min_confidence, text_gate_options(options))
     rooms = [
         _Room(
             index=i,
