@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,9 +12,27 @@ import numpy as np
 
 from monitor.media.types import SampledFrame
 
-__all__ = ["SnapshotStore"]
+__all__ = ["SNAPSHOT_WIDTH", "SnapshotStore"]
 
 SNAPSHOT_WIDTH = 480
+
+
+class _SpilledImages(Mapping[str, bytes]):
+    """Snapshots written to a folder, read back one at a time."""
+
+    def __init__(self, folder: Path, names: dict[str, None]) -> None:
+        self.folder, self.names = folder, names
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self.names:
+            raise KeyError(name)
+        return (self.folder / name).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.names))
+
+    def __len__(self) -> int:
+        return len(self.names)
 
 
 @dataclass(slots=True)
@@ -20,15 +40,24 @@ class SnapshotStore:
     """JPEG bytes of the sampled frames, by name, with their stream times.
 
     ``limit`` keeps only the newest that many (a live room runs for hours; its findings'
-    snapshots are written as they are found).
+    snapshots are written as they are found). With ``spill`` (a folder the store owns) each
+    snapshot goes to disk as it is made, so a six-hour scan does not hold 20,000 pictures in
+    memory; :meth:`keep_only` then loads the few that findings refer to and removes the folder.
     """
 
     jpeg_quality: int = 80
     limit: int | None = None
     prefix: str = ""
     """Put before every name (one store per room in a watch: ``room2_``)."""
-    images: dict[str, bytes] = field(default_factory=dict)
+    spill: Path | None = None
     index: list[tuple[float, str]] = field(default_factory=list)
+    _memory: dict[str, bytes] = field(default_factory=dict)
+    _spilled: dict[str, None] = field(default_factory=dict)
+
+    @property
+    def images(self) -> Mapping[str, bytes]:
+        """The snapshots by name (read from disk on access when spilled)."""
+        return _SpilledImages(self.spill, self._spilled) if self.spill is not None else self._memory
 
     def add(self, frame: SampledFrame) -> str:
         name = f"{self.prefix}frame_{frame.index:06d}_{frame.time:09.2f}s.jpg"
@@ -38,17 +67,32 @@ class SnapshotStore:
             image = cv2.resize(image, (SNAPSHOT_WIDTH, height), interpolation=cv2.INTER_AREA)
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
         if ok:
-            self.images[name] = np.asarray(data).tobytes()
+            if self.spill is not None:
+                self.spill.mkdir(parents=True, exist_ok=True)
+                (self.spill / name).write_bytes(np.asarray(data).tobytes())
+                self._spilled[name] = None
+            else:
+                self._memory[name] = np.asarray(data).tobytes()
             self.index.append((frame.time, name))
         if self.limit is not None and len(self.index) > self.limit:
             for _, old in self.index[: -self.limit]:
-                self.images.pop(old, None)
+                self._memory.pop(old, None)
+                if self.spill is not None and self._spilled.pop(old, 0) is None:
+                    (self.spill / old).unlink(missing_ok=True)
             del self.index[: -self.limit]
         return name
 
     def keep_only(self, names: set[str]) -> None:
-        """Drop the snapshots no finding refers to."""
-        self.images = {n: b for n, b in self.images.items() if n in names}
+        """Drop the snapshots no finding refers to (the kept ones end up in memory)."""
+        images = self.images
+        self._memory = {n: images[n] for n in images if n in names}
+        self.close()
+
+    def close(self) -> None:
+        """Remove the spill folder (snapshots not kept in memory are gone)."""
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
+            self.spill, self._spilled = None, {}
 
     def write(self, folder: Path) -> dict[str, Path]:
         """Write the kept snapshots into ``folder``; return their paths by name."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from monitor.media.types import AudioPCM
 
-__all__ = ["VoiceFeatures", "pitch_track"]
+__all__ = ["VoiceFeatures", "VoiceFeaturesBuilder", "pitch_track"]
 
 POWER_RATE = 100.0
 """Power frames per second."""
@@ -84,3 +84,41 @@ class VoiceFeatures:
         hi = np.clip(np.ceil((times + window / 2 - self.start) * POWER_RATE).astype(int), 0, len(power))
         count = np.maximum(hi - lo, 1)
         return np.where(hi > lo, np.sqrt((cumulative[hi] - cumulative[lo]) / count), 0.0)
+
+
+class VoiceFeaturesBuilder:
+    """:class:`VoiceFeatures` of audio fed in order, chunk by chunk, without holding it all.
+
+    Gives exactly what :meth:`VoiceFeatures.from_audio` gives for the joined audio.
+    """
+
+    def __init__(self, sample_rate: int = 16_000) -> None:
+        self.sample_rate = sample_rate
+        self.step = int(sample_rate / POWER_RATE)
+        self.start: float | None = None
+        self.samples = 0
+        self._power: list[np.ndarray] = []
+        self._carry = np.zeros(0, np.float32)
+        self._head: list[np.ndarray] = []
+        self._head_samples = 0
+
+    def feed(self, pcm: AudioPCM) -> None:
+        if self.start is None:
+            self.start = pcm.start
+        self.samples += len(pcm.samples)
+        if self._head_samples < PITCH_SECONDS * self.sample_rate:
+            self._head.append(pcm.samples)
+            self._head_samples += len(pcm.samples)
+        joined = np.concatenate([self._carry, pcm.samples])
+        usable = len(joined) // self.step * self.step
+        if usable:
+            self._power.append(np.mean(np.square(joined[:usable].reshape(-1, self.step), dtype=np.float64), axis=1))
+        self._carry = joined[usable:]
+
+    def result(self) -> VoiceFeatures:
+        if self.start is None:
+            return VoiceFeatures.empty()
+        head = AudioPCM(np.concatenate(self._head) if self._head else np.zeros(0, np.float32), self.sample_rate)
+        power = np.concatenate(self._power) if self._power else np.zeros(0)
+        duration = self.samples / self.sample_rate
+        return VoiceFeatures(round(self.start, 6), round(duration, 6), _pack(power), _pack(pitch_track(head)))

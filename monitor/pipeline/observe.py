@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import av.container
 
@@ -73,6 +74,7 @@ def observe_stream(
     faces: FaceEngine | None,
     crop_interval: float | None,
     hook: ProgressHook,
+    spill: Path | None = None,
 ) -> StreamObservations:
     """Decode once; OCR sampled frames, track faces on dense frames, collect 16 kHz audio."""
     timer = StageTimer()
@@ -83,7 +85,7 @@ def observe_stream(
     gate = TextChangeGate(text_gate_options(options))
     chunks: list[AudioPCM] = []
     texts: list[FrameText] = []
-    snapshots = SnapshotStore()
+    snapshots = SnapshotStore(spill=spill)
     sampled = 0
     total = info.duration if options.max_duration is None else min(info.duration or 1e12, options.max_duration)
     for item in iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total)):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
@@ -92,17 +93,9 @@ def _observe_missing(
     snapshots: dict[str, str] = {}
     parts: dict[str, StreamRecord] = {}
     if missing:
-        observed = observe(spec, options, engines.for_stages(missing), hook, stages=missing)
-        for stage in missing:
-            part = StreamRecord(
-                observed.record.info,
-                screen=observed.record.screen if stage == "screen" else None,
-                speech=observed.record.speech if stage == "speech" else None,
-            )
-            images = observed.snapshots.images if stage == "screen" else {}
-            saved = store.save_stage(key, stage, keys[stage], part, images)
-            parts[stage] = part
-            snapshots.update(saved.snapshots)
+        with tempfile.TemporaryDirectory(prefix="livemon-snapshots-") as spill:
+            observed = observe(spec, options, engines.for_stages(missing), hook, stages=missing, spill=Path(spill))
+            parts, snapshots = _store_made(store, key, keys, missing, observed)
     for stage, found in stored.items():
         if found is not None:
             parts[stage] = found.record
@@ -110,6 +103,24 @@ def _observe_missing(
     if not parts:
         raise LivemonError("nothing to observe: speech, screen and faces are all off")
     return _merge(next(iter(parts.values())), parts), snapshots, missing
+
+
+def _store_made(
+    store: Store, key: str, keys: Mapping[str, str], made: tuple[str, ...], observed: Observed
+) -> tuple[dict[str, StreamRecord], dict[str, str]]:
+    """Store each stage just observed (the screen stage with every sampled frame's snapshot)."""
+    parts: dict[str, StreamRecord] = {}
+    snapshots: dict[str, str] = {}
+    for stage in made:
+        part = StreamRecord(
+            observed.record.info,
+            screen=observed.record.screen if stage == "screen" else None,
+            speech=observed.record.speech if stage == "speech" else None,
+        )
+        saved = store.save_stage(key, stage, keys[stage], part, observed.snapshots.images if stage == "screen" else {})
+        parts[stage] = part
+        snapshots.update(saved.snapshots)
+    return parts, snapshots
 
 
 def _detect(

@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from monitor import __version__
 from monitor.config import ScanOptions
@@ -23,17 +26,19 @@ from monitor.detectors.digital_human import (
 from monitor.detectors.stream import DetectorOptions, detect_stream
 from monitor.errors import UnreadableMedia
 from monitor.findings import with_provenance
-from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
+from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM
 from monitor.observations.asr import AsrEngine
+from monitor.observations.chunked_asr import ChunkedTranscriber
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.types import TranscriptSegment
-from monitor.observations.voice import VoiceFeatures
+from monitor.observations.voice import VoiceFeatures, VoiceFeaturesBuilder
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.observe import StageTimer, StreamObservations, observe_stream
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.provenance import finding_provenance
+from monitor.pipeline.stage_options import decode_options
 from monitor.results import ScanResult
 from monitor.sources.open import is_url, open_source, probe
 
@@ -75,17 +80,31 @@ def _speech_record(
 def _transcribe_file(
     spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook
 ) -> tuple[SpeechRecord, float]:
-    """Decode a local file's audio on its own and transcribe it (runs beside the video pass)."""
+    """Decode a local file's audio on its own and transcribe it as it is decoded, in bounded chunks
+    (runs beside the video pass)."""
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout)
     try:
+        length = float(container.duration or 0) / 1_000_000 or None
+        total = min(length or 1e12, options.max_duration or 1e12) if length or options.max_duration else None
         report = DecodeReport()
-        decode = DecodeOptions(video=False, max_duration=options.max_duration)
-        audio = join_audio([c for c in iter_media(container, decode, report) if isinstance(c, AudioPCM)])
+        voice = VoiceFeaturesBuilder()
+        transcriber = ChunkedTranscriber(asr, on_progress=lambda t: hook("asr", t, total))
+        for chunk in iter_media(container, decode_options(options, audio=True, video=False), report):
+            if isinstance(chunk, AudioPCM):
+                transcriber.feed(chunk)
+                voice.feed(chunk)
     finally:
         container.close()
-    transcript = asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration)) if audio.duration else []
-    return _speech_record(audio, transcript, report, asr), time.perf_counter() - started
+    features = voice.result()
+    record = SpeechRecord(
+        transcript=tuple(transcriber.finish()),
+        voice=features,
+        audio_seconds=round(features.duration, 3),
+        decode=_summary(report, features.start + features.duration),
+        asr=asr.name,
+    )
+    return record, time.perf_counter() - started
 
 
 def _screen_record(seen: StreamObservations, options: ScanOptions, engines: Engines) -> ScreenRecord:
@@ -109,12 +128,15 @@ def observe(
     hook: ProgressHook = silent,
     *,
     stages: tuple[str, ...] = STAGES,
+    spill: Path | None = None,
 ) -> Observed:
     """Run the observation ``stages`` ('screen', 'speech') on one source.
 
     For a local file with both tracks, speech is transcribed in a worker thread from
     its own audio-only pass while the main pass reads the screen and tracks faces
-    (CTranslate2, onnxruntime and MediaPipe release the GIL). A URL is read once.
+    (CTranslate2, onnxruntime and MediaPipe release the GIL). A URL is read once. Speech is
+    transcribed in bounded chunks as it is decoded; with ``spill`` (a folder) the snapshot of
+    every sampled frame goes to disk instead of memory.
     """
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout)
@@ -134,7 +156,7 @@ def observe(
                 container, info, options,
                 want_audio=asr is not None and early is None,
                 ocr=engines.ocr if want_screen else None, faces=face_engine,
-                crop_interval=1.0 if engines.forgery is not None else None, hook=hook,
+                crop_interval=1.0 if engines.forgery is not None else None, hook=hook, spill=spill,
             )
         finally:
             container.close()
@@ -238,8 +260,12 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
     """Scan one recording or stream URL and return its findings with evidence."""
     started = time.perf_counter()
     room = load_room_meta(options.room_meta) if options.room_meta is not None else None
-    observed = observe(spec, options, engines, hook)
-    result = findings_of(spec, observed, options, engines.claims, room=room)
+    spill = Path(tempfile.mkdtemp(prefix="livemon-snapshots-"))
+    try:
+        observed = observe(spec, options, engines, hook, spill=spill)
+        result = findings_of(spec, observed, options, engines.claims, room=room)  # keeps the findings' snapshots
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
     result.stats["wall_seconds"] = round(time.perf_counter() - started, 3)
     hook("detect", 1, 1)
     return result

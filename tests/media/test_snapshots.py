@@ -28,3 +28,17 @@ def test_a_limited_store_keeps_only_the_newest() -> None:
     names = [store.add(_frame(i)) for i in range(10)]
     assert [n for _, n in store.index] == names[-3:]
     assert set(store.images) == set(names[-3:])
+
+
+def test_a_spilled_store_keeps_pictures_on_disk_until_the_findings_pick_theirs(tmp_path: Path) -> None:
+    spill = tmp_path / "spill"
+    store = SnapshotStore(spill=spill)
+    names = [store.add(_frame(i)) for i in range(5)]
+    assert sorted(p.name for p in spill.iterdir()) == sorted(names)
+    in_memory = SnapshotStore()
+    for i in range(5):
+        in_memory.add(_frame(i))
+    assert dict(store.images) == dict(in_memory.images)  # the same JPEGs, read back from disk
+    store.keep_only({names[1], names[3]})
+    assert not spill.exists() and set(store.images) == {names[1], names[3]}
+    assert store.images[names[3]] == in_memory.images[names[3]]

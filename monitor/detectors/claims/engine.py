@@ -32,6 +32,8 @@ WINDOW_OVERLAP = 64
 MAX_CHARS = 200_000
 """Text beyond this many characters is not checked (a transcript line is far shorter)."""
 _CACHE_SIZE = 4_096
+CLASSIFIER_BATCH = 256
+"""Texts the classifier sees at once."""
 TextSource = Literal["text", "speech"]
 """Where a text came from: written (captions, ``check-text``) or an ASR transcript."""
 TEXT_SOURCES: tuple[TextSource, ...] = ("text", "speech")
@@ -158,13 +160,9 @@ class ClaimEngine:
         results = [self._rule_hits(t) for t in texts]
         if self.classifier is None or not texts:
             return results
-        probs = np.asarray(self.classifier.predict_proba(list(texts)), dtype=float)
-        if probs.shape != (len(texts), len(CLAIM_CATEGORIES)):
-            raise ValueError(
-                f"classifier returned shape {probs.shape}, expected ({len(texts)}, {len(CLAIM_CATEGORIES)})"
-            )
+        probs = _probabilities(self.classifier, texts)
         fusion = self.speech_fusion if source == "speech" else self.fusion
-        return [fuse(t, hits, row, self._basis, fusion) for t, hits, row in zip(texts, results, probs, strict=True)]
+        return [fuse(t, hits, probs[t], self._basis, fusion) for t, hits in zip(texts, results, strict=True)]
 
     def self_test(self) -> list[ExampleFailure]:
         """Run every rule's examples: ``match`` must fire the rule, ``no_match`` no rule of its category."""
@@ -255,6 +253,22 @@ class ClaimEngine:
         if needs_context and rule.pinyin_context is not None and not rule.pinyin_context.found(text, start, end):
             return False
         return not (rule.negatable and pack.negated(text, start, end))
+
+
+def _probabilities(classifier: ClaimClassifier, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    """The classifier's probabilities of each distinct text, in batches of :data:`CLASSIFIER_BATCH`
+    (a three-hour recording has some 10,000 captions, most of them repeats: memory stays flat)."""
+    distinct = list(dict.fromkeys(texts))
+    probs: dict[str, np.ndarray] = {}
+    for i in range(0, len(distinct), CLASSIFIER_BATCH):
+        batch = distinct[i : i + CLASSIFIER_BATCH]
+        rows = np.asarray(classifier.predict_proba(batch), dtype=float)
+        if rows.shape != (len(batch), len(CLAIM_CATEGORIES)):
+            raise ValueError(
+                f"classifier returned shape {rows.shape}, expected ({len(batch)}, {len(CLAIM_CATEGORIES)})"
+            )
+        probs.update(zip(batch, rows, strict=True))
+    return probs
 
 
 def _dedupe(hits: Sequence[ClaimHit], text: str) -> list[ClaimHit]:
