@@ -22,6 +22,17 @@ console = Console(stderr=True)
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML or TOML file of scan options")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="write findings as JSON Lines")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", help="write an HTML report with snapshots")]
+FrameIntervalOpt = Annotated[float | None, typer.Option(help="seconds between sampled frames [1.0]")]
+AsrModelOpt = Annotated[str | None, typer.Option(help="'embedded:base', a size name or a folder")]
+AsrEngineOpt = Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")]
+DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda")]
+RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")]
+AllowListOpt = Annotated[Path | None, typer.Option(help="file of phrases never to flag")]
+ClassifierOpt = Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")]
+NoSpeechOpt = Annotated[bool, typer.Option("--no-speech", help="skip transcription")]
+NoScreenOpt = Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")]
+NoFacesOpt = Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")]
+DhGapOpt = Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")]
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -64,19 +75,19 @@ def scan(
     out: OutOpt = None,
     report: ReportOpt = None,
     config: ConfigOpt = None,
-    frame_interval: Annotated[float | None, typer.Option(help="seconds between sampled frames [1.0]")] = None,
-    asr_model: Annotated[str | None, typer.Option(help="'embedded:base', a size name or a folder")] = None,
-    asr_engine: Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
+    frame_interval: FrameIntervalOpt = None,
+    asr_model: AsrModelOpt = None,
+    asr_engine: AsrEngineOpt = None,
+    device: DeviceOpt = None,
     max_duration: Annotated[float | None, typer.Option(help="stop after N seconds (live URLs)")] = None,
-    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
-    classifier: Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
-    no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
-    no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
-    no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
+    rule_packs: RulesOpt = None,
+    allow_list: AllowListOpt = None,
+    classifier: ClassifierOpt = None,
+    no_speech: NoSpeechOpt = False,
+    no_screen: NoScreenOpt = False,
+    no_faces: NoFacesOpt = False,
     room_meta: Annotated[Path | None, typer.Option(help="room metadata JSON (title, declared host type)")] = None,
-    dh_gap: Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
+    dh_gap: DhGapOpt = None,
     forgery_model: Annotated[Path | None, typer.Option(help="ONNX face-forgery model")] = None,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
@@ -128,13 +139,13 @@ def watch(
     config: ConfigOpt = None,
     realtime: Annotated[bool, typer.Option("--realtime", help="play files at their own speed, as if live")] = False,
     max_duration: Annotated[float | None, typer.Option(help="stop each room after N stream seconds")] = None,
-    asr_engine: Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
-    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
-    classifier: Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
-    no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
-    no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
+    asr_engine: AsrEngineOpt = None,
+    device: DeviceOpt = None,
+    rule_packs: RulesOpt = None,
+    allow_list: AllowListOpt = None,
+    classifier: ClassifierOpt = None,
+    no_speech: NoSpeechOpt = False,
+    no_screen: NoScreenOpt = False,
 ) -> None:
     """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
 
@@ -187,18 +198,18 @@ def rescan(
         "livemon-rescan.jsonl"
     ),
     config: ConfigOpt = None,
-    frame_interval: Annotated[float | None, typer.Option(help="seconds between sampled frames [1.0]")] = None,
-    asr_model: Annotated[str | None, typer.Option(help="'embedded:base', a size name or a folder")] = None,
-    asr_engine: Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda")] = None,
-    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
-    classifier: Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")] = None,
+    frame_interval: FrameIntervalOpt = None,
+    asr_model: AsrModelOpt = None,
+    asr_engine: AsrEngineOpt = None,
+    device: DeviceOpt = None,
+    rule_packs: RulesOpt = None,
+    allow_list: AllowListOpt = None,
+    classifier: ClassifierOpt = None,
     min_confidence: Annotated[float | None, typer.Option(help="drop findings below this confidence")] = None,
-    dh_gap: Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")] = None,
-    no_speech: Annotated[bool, typer.Option("--no-speech", help="skip transcription")] = False,
-    no_screen: Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")] = False,
-    no_faces: Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")] = False,
+    dh_gap: DhGapOpt = None,
+    no_speech: NoSpeechOpt = False,
+    no_screen: NoScreenOpt = False,
+    no_faces: NoFacesOpt = False,
     backend: Annotated[str, typer.Option(help="'local' (this process) or 'ray' (a Ray cluster)")] = "local",
     ray_address: Annotated[
         str | None, typer.Option(help="Ray cluster to join, e.g. ray://head:10001 [a new local one]")
@@ -331,8 +342,8 @@ def check_text(
     files: Annotated[
         list[Path] | None, typer.Argument(help="text files, one utterance per line; stdin when none")
     ] = None,
-    rule_packs: Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")] = None,
-    allow_list: Annotated[Path | None, typer.Option(help="file of phrases never to flag")] = None,
+    rule_packs: RulesOpt = None,
+    allow_list: AllowListOpt = None,
     classifier: Annotated[
         str, typer.Option(help="'embedded', 'none' (rules alone: fastest) or a transformers classifier folder")
     ] = "embedded",

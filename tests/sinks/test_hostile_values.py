@@ -15,6 +15,7 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from rich.console import Console
@@ -25,7 +26,7 @@ from monitor.demo.bad_inputs import BadInputs
 from monitor.detectors.digital_human import RoomMeta, detect_digital_human
 from monitor.findings import Evidence, Finding
 from monitor.media.snapshots import SnapshotStore
-from monitor.media.types import MediaInfo
+from monitor.media.types import MediaInfo, SampledFrame
 from monitor.observations.faces import FaceTrack
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
 from monitor.results import RoomState, ScanResult
@@ -47,10 +48,6 @@ HOSTILE = {
     "label": f"数字人直播{TAG}",
     "warning": f"the source has no audio track {LINK}",
 }
-JPEG = base64.b64decode(  # a 1x1 JPEG
-    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0aHBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/"
-    "wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q=="
-)
 ALLOWED_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "small", "p", "span", "b", "table", "tr", "th", "td",
     "code", "div", "img", "mark",
@@ -85,7 +82,8 @@ def _hostile_result(source: str) -> ScanResult:
                     declared_label=HOSTILE["label"])
     info = MediaInfo(source, 12.0, True, True, 320, 240, 25.0)
     dh = detect_digital_human(FaceTrack((), 320, 240, 12.0, "fake"), texts, (), info, room)
-    snapshots = SnapshotStore(images={"frame_000001_000001.00s.jpg": JPEG})
+    snapshots = SnapshotStore()
+    snapshots.add(SampledFrame(1.0, 1, np.zeros((8, 8, 3), np.uint8)))  # frame_000001_000001.00s.jpg
     speech = Finding(
         "price_fraud", "block", 1.0, 3.0, "speech", HOSTILE["transcript"], 0.8, HOSTILE["basis"],
         rule="price.inflated_reference", span=(0, 12), stream=source,
