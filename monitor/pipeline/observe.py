@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ from pathlib import Path
 import av.container
 
 from monitor.config import ScanOptions
-from monitor.media.decode import DecodeReport, iter_media, join_audio
+from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
 from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
@@ -44,7 +44,6 @@ class StageTimer:
 class StreamObservations:
     """What the decode pass saw, before speech recognition and detectors."""
 
-    audio: AudioPCM
     frame_texts: list[FrameText]
     snapshots: SnapshotStore
     report: DecodeReport
@@ -69,28 +68,29 @@ def observe_stream(
     info: MediaInfo,
     options: ScanOptions,
     *,
-    want_audio: bool,
+    on_audio: Callable[[AudioPCM], None] | None,
     ocr: OcrEngine | None,
     faces: FaceEngine | None,
     crop_interval: float | None,
     hook: ProgressHook,
     spill: Path | None = None,
 ) -> StreamObservations:
-    """Decode once; OCR sampled frames, track faces on dense frames, collect 16 kHz audio."""
+    """Decode once; OCR sampled frames, track faces on dense frames, hand 16 kHz audio to ``on_audio``
+    as it is decoded (none is kept)."""
     timer = StageTimer()
     report = DecodeReport()
-    decode = decode_options(options, audio=want_audio, video=ocr is not None or faces is not None,
+    decode = decode_options(options, audio=on_audio is not None, video=ocr is not None or faces is not None,
                             faces=faces is not None)
     tracker = FaceTracker(faces, FaceOptions(fps=options.face_fps, crop_interval=crop_interval)) if faces else None
     gate = TextChangeGate(text_gate_options(options))
-    chunks: list[AudioPCM] = []
     texts: list[FrameText] = []
     snapshots = SnapshotStore(spill=spill)
     sampled = 0
     total = info.duration if options.max_duration is None else min(info.duration or 1e12, options.max_duration)
     for item in iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total)):
         if isinstance(item, AudioPCM):
-            chunks.append(item)
+            if on_audio is not None:
+                on_audio(item)
         elif item.reason == "dense" and tracker is not None:
             with timer("faces"):
                 tracker.add(item)
@@ -101,4 +101,4 @@ def observe_stream(
                 with timer("ocr"):
                     texts.append(read_screen(item, ocr, gate, texts[-1] if texts else None))
     track, crops = tracker.finish() if tracker is not None else (None, ())
-    return StreamObservations(join_audio(chunks), texts, snapshots, report, track, crops, sampled, timer)
+    return StreamObservations(texts, snapshots, report, track, crops, sampled, timer)

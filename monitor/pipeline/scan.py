@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import av.container
+
 from monitor import __version__
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
@@ -32,8 +34,7 @@ from monitor.media.types import AudioPCM
 from monitor.observations.asr import AsrEngine
 from monitor.observations.chunked_asr import ChunkedTranscriber
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
-from monitor.observations.types import TranscriptSegment
-from monitor.observations.voice import VoiceFeatures, VoiceFeaturesBuilder
+from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.observe import StageTimer, StreamObservations, observe_stream
 from monitor.pipeline.progress import ProgressHook, silent
@@ -65,16 +66,38 @@ def _summary(report: DecodeReport, stream_seconds: float | None = None) -> Decod
     )
 
 
-def _speech_record(
-    audio: AudioPCM, transcript: list[TranscriptSegment], report: DecodeReport, asr: AsrEngine
-) -> SpeechRecord:
-    return SpeechRecord(
-        transcript=tuple(transcript),
-        voice=VoiceFeatures.from_audio(audio),
-        audio_seconds=round(audio.duration, 3),
-        decode=_summary(report, audio.start + audio.duration),
-        asr=asr.name,
-    )
+class _SpeechPass:
+    """Speech observed as audio is decoded: bounded-chunk transcription and the voice features."""
+
+    def __init__(self, asr: AsrEngine, hook: ProgressHook, total: float | None) -> None:
+        self.asr = asr
+        self.voice = VoiceFeaturesBuilder()
+        self.transcriber = ChunkedTranscriber(asr, on_progress=lambda t: hook("asr", t, total))
+        self.seconds = 0.0
+
+    def feed(self, chunk: AudioPCM) -> None:
+        started = time.perf_counter()
+        self.transcriber.feed(chunk)
+        self.voice.feed(chunk)
+        self.seconds += time.perf_counter() - started
+
+    def record(self, report: DecodeReport) -> SpeechRecord:
+        started = time.perf_counter()
+        transcript = tuple(self.transcriber.finish())
+        self.seconds += time.perf_counter() - started
+        features = self.voice.result()
+        return SpeechRecord(
+            transcript=transcript,
+            voice=features,
+            audio_seconds=round(features.duration, 3),
+            decode=_summary(report, features.start + features.duration),
+            asr=self.asr.name,
+        )
+
+
+def _stream_length(container: av.container.InputContainer, options: ScanOptions) -> float | None:
+    length = float(container.duration or 0) / 1_000_000 or None
+    return min(length or 1e12, options.max_duration or 1e12) if length or options.max_duration else None
 
 
 def _transcribe_file(
@@ -85,26 +108,14 @@ def _transcribe_file(
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout)
     try:
-        length = float(container.duration or 0) / 1_000_000 or None
-        total = min(length or 1e12, options.max_duration or 1e12) if length or options.max_duration else None
+        speech = _SpeechPass(asr, hook, _stream_length(container, options))
         report = DecodeReport()
-        voice = VoiceFeaturesBuilder()
-        transcriber = ChunkedTranscriber(asr, on_progress=lambda t: hook("asr", t, total))
         for chunk in iter_media(container, decode_options(options, audio=True, video=False), report):
             if isinstance(chunk, AudioPCM):
-                transcriber.feed(chunk)
-                voice.feed(chunk)
+                speech.feed(chunk)
     finally:
         container.close()
-    features = voice.result()
-    record = SpeechRecord(
-        transcript=tuple(transcriber.finish()),
-        voice=features,
-        audio_seconds=round(features.duration, 3),
-        decode=_summary(report, features.start + features.duration),
-        asr=asr.name,
-    )
-    return record, time.perf_counter() - started
+    return speech.record(report), time.perf_counter() - started
 
 
 def _screen_record(seen: StreamObservations, options: ScanOptions, engines: Engines) -> ScreenRecord:
@@ -152,9 +163,10 @@ def observe(
                 else None
             )
             face_engine = engines.faces() if want_screen and options.faces and engines.faces else None
+            single = _SpeechPass(asr, hook, _stream_length(container, options)) if asr and early is None else None
             seen = observe_stream(
                 container, info, options,
-                want_audio=asr is not None and early is None,
+                on_audio=single.feed if single is not None else None,
                 ocr=engines.ocr if want_screen else None, faces=face_engine,
                 crop_interval=1.0 if engines.forgery is not None else None, hook=hook, spill=spill,
             )
@@ -163,18 +175,14 @@ def observe(
             if face_engine is not None:
                 face_engine.close()
         timer = seen.timer
-        timer.seconds["decode"] = time.perf_counter() - started - timer.seconds["ocr"] - timer.seconds["faces"]
         speech: SpeechRecord | None = None
+        if single is not None:
+            speech = single.record(seen.report if not want_screen else DecodeReport())
+            timer.seconds["asr"] = single.seconds
+        elapsed = time.perf_counter() - started
+        timer.seconds["decode"] = elapsed - sum(timer.seconds[k] for k in ("ocr", "faces", "asr"))
         if early is not None:
             speech, timer.seconds["asr"] = early.result()
-    if asr is not None and speech is None:
-        audio = seen.audio
-        with timer("asr"):
-            transcript = asr.transcribe(audio, on_progress=lambda t: hook("asr", t, audio.duration)) if (
-                audio.duration
-            ) else []
-        report = DecodeReport(last_time=audio.start + audio.duration) if want_screen else seen.report
-        speech = _speech_record(audio, transcript, report, asr)
     if not seen.sampled_frames and not (speech is not None and speech.audio_seconds):
         reason = seen.report.stopped_early or "no audio or video frame could be decoded"
         raise UnreadableMedia(f"nothing could be decoded from this source: {reason}", source=info.source)
