@@ -64,10 +64,9 @@ class VoiceFeatures:
 
     @classmethod
     def from_audio(cls, audio: AudioPCM) -> VoiceFeatures:
-        step = int(audio.sample_rate / POWER_RATE)
-        usable = len(audio.samples) // step * step
-        power = np.mean(np.square(audio.samples[:usable].reshape(-1, step), dtype=np.float64), axis=1)
-        return cls(round(audio.start, 6), round(audio.duration, 6), _pack(power), _pack(pitch_track(audio)))
+        builder = VoiceFeaturesBuilder(audio.sample_rate)
+        builder.feed(audio)
+        return builder.result()
 
     @classmethod
     def empty(cls) -> VoiceFeatures:

@@ -77,17 +77,18 @@ def _wanted_stages(options: ScanOptions) -> tuple[str, ...]:
     return tuple(stage for stage in STAGES if wanted[stage])
 
 
-def _merge(info_from: StreamRecord, parts: Mapping[str, StreamRecord]) -> StreamRecord:
+def _merge(parts: Mapping[str, StreamRecord]) -> StreamRecord:
+    """One record from the stages' records (each holds the same media info)."""
     screen = parts["screen"].screen if "screen" in parts else None
     speech = parts["speech"].speech if "speech" in parts else None
-    return StreamRecord(info=info_from.info, screen=screen, speech=speech)
+    return StreamRecord(info=next(iter(parts.values())).info, screen=screen, speech=speech)
 
 
 def _observe_missing(
-    store: Store, key: str, spec: str, options: ScanOptions, engines: _LazyEngines, hook: ProgressHook
+    store: Store, key: str, spec: str, options: ScanOptions, keys: Mapping[str, str], engines: _LazyEngines,
+    hook: ProgressHook,
 ) -> tuple[StreamRecord, dict[str, str], tuple[str, ...]]:
-    """The source's record: stored stages loaded, missing ones observed and stored."""
-    keys = {stage: stage_key(stage, options) for stage in _wanted_stages(options)}
+    """The source's record: stages stored under ``keys`` loaded, missing ones observed and stored."""
     stored = {stage: store.load_stage(key, stage, k) for stage, k in keys.items()}
     missing = tuple(stage for stage, found in stored.items() if found is None)
     snapshots: dict[str, str] = {}
@@ -102,7 +103,7 @@ def _observe_missing(
             snapshots.update(found.snapshots)
     if not parts:
         raise LivemonError("nothing to observe: speech, screen and faces are all off")
-    return _merge(next(iter(parts.values())), parts), snapshots, missing
+    return _merge(parts), snapshots, missing
 
 
 def _store_made(
@@ -156,13 +157,14 @@ class RescanWorker:
         except LivemonError as e:
             return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
         store.remember_source(key, item.spec, size)
-        run_key, settings = _run_key(item_options, self.claims, room)
+        keys = {stage: stage_key(stage, item_options) for stage in _wanted_stages(item_options)}
+        run_key, settings = _run_key(keys, item_options, self.claims, room)
         store.remember_run(run_key, settings)
         try:
             if store.status(key, run_key) == "done":
                 found = len(store.current_findings(key))
                 return RescanItem(item.spec, "skipped", found, source_key=key, seconds=time.perf_counter() - started)
-            record, snapshots, made = _observe_missing(store, key, item.spec, item_options, self.engines, hook)
+            record, snapshots, made = _observe_missing(store, key, item.spec, item_options, keys, self.engines, hook)
             findings = _detect(item.spec, record, item_options, self.claims, room)
         except LivemonError as e:
             store.mark_failed(key, run_key, str(e))
@@ -216,10 +218,12 @@ class Backend(Protocol):
     def run(self, items: Sequence[BatchSource], options: ScanOptions) -> Iterator[RescanItem]: ...
 
 
-def _run_key(options: ScanOptions, claims: ClaimEngine, room: Path | None) -> tuple[str, dict[str, Any]]:
+def _run_key(
+    keys: Mapping[str, str], options: ScanOptions, claims: ClaimEngine, room: Path | None
+) -> tuple[str, dict[str, Any]]:
     """The key a source's status is kept under: every stage key and the detector key."""
     settings = {
-        "stages": {stage: stage_key(stage, options) for stage in _wanted_stages(options)},
+        "stages": dict(keys),
         "detectors": detector_key(options, claims, room),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(), settings

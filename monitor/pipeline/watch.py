@@ -17,6 +17,7 @@ Digital-human judgement needs a face window over the whole stream and is left to
 
 from __future__ import annotations
 
+import json
 import logging
 import queue
 import threading
@@ -47,6 +48,9 @@ from monitor.sources.open import is_url, open_source, probe
 __all__ = ["FindingSink", "WatchOptions", "watch"]
 
 log = logging.getLogger(__name__)
+
+SINK_RETRY_WAITS = (0.5, 2.0, 5.0)
+"""Seconds to wait before each new try of a failing finding sink."""
 
 FindingSink = Callable[[Finding, "bytes | None"], None]
 """Receives each finding with the JPEG bytes of its snapshot (when it has one)."""
@@ -118,7 +122,7 @@ class _Shared:
         self.claims: BatchScheduler[Any, Any] = BatchScheduler(
             ClaimCheck(engines.claims), SchedulerOptions(options.claims_batch, wait), name="watch-claims"
         )
-        self._outbox: queue.Queue[tuple[Finding, bytes | None] | None] = queue.Queue()
+        self._outbox: queue.Queue[tuple[_Room, Finding, bytes | None] | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write, name="livemon-sink", daemon=True)
         self._writer.start()
 
@@ -132,16 +136,29 @@ class _Shared:
         findings = with_provenance((f for f in findings if f.confidence >= self.min_confidence), self.provenance)
         for finding in findings:
             name = finding.evidence.snapshot
-            self._outbox.put((finding, room.snapshots.images.get(name) if name else None))
+            self._outbox.put((room, finding, room.snapshots.images.get(name) if name else None))
         with self.lock:
             room.state.findings += len(findings)
 
     def _write(self) -> None:
+        """Hand each queued finding to the sink, retrying a failing sink with backoff.
+
+        A finding the sink still refuses is logged whole (so it can be recovered from the log)
+        and its room says so in the live table.
+        """
         while (item := self._outbox.get()) is not None:
-            try:
-                self.sink(*item)
-            except Exception:  # a failing sink must not stop the watch; the error is logged
-                log.exception("the finding sink failed on %s", item[0].id)
+            room, finding, snapshot = item
+            for wait in (*SINK_RETRY_WAITS, None):
+                try:
+                    self.sink(finding, snapshot)
+                    break
+                except Exception as e:  # the sink's own error (disk, network): try again, then report
+                    if wait is not None:
+                        time.sleep(wait)
+                        continue
+                    log.error("the finding sink failed, finding not written: %s", json.dumps(finding.to_dict(),
+                              ensure_ascii=False))
+                    room.state.warnings.append(f"a finding could not be written ({e}); it is in the log")
 
     def shutdown(self) -> None:
         """Finish queued work, then write every finding still in the outbox."""
