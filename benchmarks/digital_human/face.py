@@ -12,7 +12,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-__all__ = ["FacePose", "astronaut", "draw_face"]
+__all__ = ["FACE_CENTER", "FacePose", "astronaut", "draw_face", "posed_astronaut"]
 
 FACE_CENTER = (225.0, 125.0)
 EYES = ((204.0, 101.0), (246.0, 104.0))
@@ -84,9 +84,14 @@ def _close_eyes(image: np.ndarray, closure: float) -> np.ndarray:
     return out
 
 
+def posed_astronaut(pose: FacePose) -> np.ndarray:
+    """The astronaut photo with the mouth and eyelids of ``pose`` (not moved)."""
+    return _close_eyes(_open_mouth(astronaut(), pose.mouth), pose.eyes_closed)
+
+
 def draw_face(pose: FacePose, size: tuple[int, int] = (320, 240), face_px: float = 150.0) -> np.ndarray:
     """An RGB ``size`` (w, h) frame with the face ``face_px`` tall, posed as ``pose``."""
-    image = _close_eyes(_open_mouth(astronaut(), pose.mouth), pose.eyes_closed)
+    image = posed_astronaut(pose)
     w, h = size
     scale = pose.scale * face_px / 105.0
     matrix = cv2.getRotationMatrix2D(FACE_CENTER, pose.roll, scale)

@@ -48,7 +48,8 @@ class DecodeOptions:
     rescans whose keyframe interval is at most ``frame_interval``."""
     dense_interval: float | None = None
     """Also yield small ``dense`` frames this often (face analysis needs ~10 fps); ``None`` for none."""
-    dense_width: int = 320
+    dense_width: int = 1920
+    """Dense frames wider than this are scaled down (a host's face may be 60 px in a 1080p frame)."""
     dense_window: float = 60.0
     """Dense frames are taken during the first ``dense_window`` seconds of every ``dense_period``."""
     dense_period: float = 600.0

@@ -60,7 +60,7 @@ class FaceObservation:
 
 @dataclass(frozen=True, slots=True)
 class FaceFrame:
-    """The main (largest) face of one sampled frame, or ``face=None`` when none was found."""
+    """The main face (the host's) of one sampled frame, or ``face=None`` when none was found."""
 
     time: float
     n_faces: int
@@ -130,8 +130,8 @@ class FaceOptions:
 
     fps: float = 12.0
     """Frames per second handed to the face engine (blinks need >= 10)."""
-    max_width: int = 320
-    """Frames are scaled down to this width before landmarking."""
+    max_width: int = 1920
+    """Frames wider than this are scaled down before the face search (small hosts need the pixels)."""
     max_duration: float | None = None
     """Stop after this many seconds of stream."""
     crop_interval: float | None = None
@@ -147,7 +147,7 @@ class FaceEngine(Protocol):
     name: str
 
     def detect(self, image: np.ndarray, time: float) -> list[FaceObservation]:
-        """Faces in one BGR image taken at stream time ``time`` (seconds)."""
+        """Faces in one BGR image taken at stream time ``time`` (seconds), the host's (main) face first."""
         ...
 
     def close(self) -> None:
@@ -190,13 +190,16 @@ def _native_stderr_muted() -> Iterator[None]:
 
 
 class MediaPipeFaceEngine:
-    """MediaPipe FaceLandmarker in VIDEO mode (478 landmarks, 52 blendshapes), on CPU.
+    """MediaPipe FaceLandmarker (478 landmarks, 52 blendshapes) on whole images, on CPU, largest face first.
 
-    Use as a context manager, or call :meth:`close`; one instance serves one stream
-    because VIDEO mode needs increasing timestamps.
+    It finds faces that fill a good part of the image (close-ups); for whole
+    live-room frames use :class:`monitor.observations.host_face.HostFaceEngine`.
+    In VIDEO mode (the default) it follows faces between calls, so one instance
+    serves one stream; ``video=False`` judges each image on its own.
+    Use as a context manager, or call :meth:`close`.
     """
 
-    def __init__(self, model_path: Path | None = None, max_faces: int = 3) -> None:
+    def __init__(self, model_path: Path | None = None, max_faces: int = 3, video: bool = True) -> None:
         try:
             import mediapipe as mp
             from mediapipe.tasks.python import BaseOptions, vision
@@ -205,7 +208,7 @@ class MediaPipeFaceEngine:
         path = model_path or face_landmarker_path()
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
-            running_mode=vision.RunningMode.VIDEO,
+            running_mode=vision.RunningMode.VIDEO if video else vision.RunningMode.IMAGE,
             num_faces=max_faces,
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
@@ -216,6 +219,7 @@ class MediaPipeFaceEngine:
         except (RuntimeError, ValueError) as e:
             raise ModelError(f"cannot load the face landmark model {path}: {e}") from e
         self._mp = mp
+        self._video = video
         self._last_ms = -1
         self.name = f"mediapipe:{mp.__version__}:face_landmarker"
 
@@ -225,18 +229,16 @@ class MediaPipeFaceEngine:
         self._last_ms = ms
         rgb = np.ascontiguousarray(image[:, :, ::-1])
         frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        if first:  # the graph logs its set-up on the first frame
-            with _native_stderr_muted():
-                result = self._landmarker.detect_for_video(frame, ms)
-        else:
-            result = self._landmarker.detect_for_video(frame, ms)
+        with _native_stderr_muted() if first else contextlib.nullcontext():  # set-up chatter on the first frame
+            result = self._landmarker.detect_for_video(frame, ms) if self._video else self._landmarker.detect(frame)
         h, w = image.shape[:2]
-        return [
+        faces = [
             _observation(landmarks, blendshapes, matrix, w, h)
             for landmarks, blendshapes, matrix in zip(
                 result.face_landmarks, result.face_blendshapes, result.facial_transformation_matrixes, strict=True
             )
         ]
+        return sorted(faces, key=_area, reverse=True)
 
     def close(self) -> None:
         self._landmarker.close()
@@ -291,8 +293,14 @@ def _area(o: FaceObservation) -> float:
     return (o.box[2] - o.box[0]) * (o.box[3] - o.box[1])
 
 
+def _brightness(image: np.ndarray) -> float:
+    """Mean grey level (0..255) of a BGR image, from every fourth pixel of every fourth row."""
+    b, g, r = image[::4, ::4].reshape(-1, 3).mean(axis=0)
+    return float(0.114 * b + 0.587 * g + 0.299 * r)
+
+
 class FaceTracker:
-    """Feeds frames to a face engine one at a time; keeps the largest face, its hash and periodic crops."""
+    """Feeds frames to a face engine one at a time; keeps the main face, its hash and periodic crops."""
 
     def __init__(self, engine: FaceEngine, options: FaceOptions = FaceOptions()) -> None:
         self.engine, self.options = engine, options
@@ -305,10 +313,9 @@ class FaceTracker:
         height, width = frame.image.shape[:2]
         self._size = (width, height)
         faces = self.engine.detect(frame.image, frame.time)
-        brightness = float(cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY).mean())
-        main = max(faces, key=_area) if faces else None
+        main = faces[0] if faces else None
         phash = crop_hash(frame.image, main.box) if main is not None else 0
-        self._frames.append(FaceFrame(frame.time, len(faces), brightness, main, phash))
+        self._frames.append(FaceFrame(frame.time, len(faces), _brightness(frame.image), main, phash))
         if main is not None and self.options.crop_interval is not None and frame.time >= self._next_crop:
             crop = _square_crop(frame.image[:, :, ::-1], main.box, self.options.crop_size)
             if crop is not None:
