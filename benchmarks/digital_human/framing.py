@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 from benchmarks.digital_human.face import FACE_CENTER, FacePose, astronaut, posed_astronaut
 from monitor.demo.paths import font_path
 
-__all__ = ["FRAMINGS", "Framing", "face_sizes", "room_background", "room_frame"]
+__all__ = ["FRAMINGS", "Framing", "face_sizes", "framing_named", "room_background", "room_frame"]
 
 FACE_SOURCE_PX = 105.0
 """Height of the astronaut's face in the source photo, as ``draw_face`` measures it."""
@@ -29,6 +29,8 @@ class Framing:
     name: str
     size: tuple[int, int]
     host_at: tuple[float, float]
+    host_face_px: int
+    """A typical host's face height in this framing (the digital-human clips use it)."""
 
     @property
     def kind(self) -> str:
@@ -37,12 +39,20 @@ class Framing:
 
 
 FRAMINGS: tuple[Framing, ...] = (
-    Framing("vertical-720x1280", (720, 1280), (0.5, 0.33)),
-    Framing("vertical-1080x1920", (1080, 1920), (0.5, 0.33)),
-    Framing("landscape-1280x720", (1280, 720), (0.42, 0.38)),
-    Framing("landscape-1920x1080", (1920, 1080), (0.42, 0.38)),
-    Framing("landscape-640x360", (640, 360), (0.42, 0.38)),
+    Framing("vertical-720x1280", (720, 1280), (0.5, 0.33), 150),
+    Framing("vertical-1080x1920", (1080, 1920), (0.5, 0.33), 200),
+    Framing("landscape-1280x720", (1280, 720), (0.42, 0.38), 160),
+    Framing("landscape-1920x1080", (1920, 1080), (0.42, 0.38), 240),
+    Framing("landscape-640x360", (640, 360), (0.42, 0.38), 80),
 )
+
+
+def framing_named(name: str) -> Framing:
+    """The framing called ``name``."""
+    for framing in FRAMINGS:
+        if framing.name == name:
+            return framing
+    raise KeyError(f"no framing {name!r}; known: {', '.join(f.name for f in FRAMINGS)}")
 
 
 def face_sizes(framing: Framing, smallest: int = 60, steps: int = 5) -> list[int]:

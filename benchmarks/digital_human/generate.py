@@ -12,14 +12,15 @@ import av
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from benchmarks.digital_human.face import draw_face
+from benchmarks.digital_human.face import FacePose, draw_face
+from benchmarks.digital_human.framing import framing_named, room_frame
 from benchmarks.digital_human.scenario import SR, Scenario, timeline
 from monitor.demo.audio import resample
 from monitor.demo.cache import cached_folder
 from monitor.demo.mux import video_codec
 from monitor.demo.paths import font_path
 
-__all__ = ["AIGC_TAG", "GENERATOR_VERSION", "SIZE", "clip_path", "label_visible", "render_clip"]
+__all__ = ["AIGC_TAG", "GENERATOR_VERSION", "SIZE", "clip_path", "frame_size", "label_visible", "render_clip"]
 
 GENERATOR_VERSION = "dh-1"
 SIZE = (320, 240)
@@ -43,16 +44,31 @@ def label_visible(scenario: Scenario, t: float) -> bool:
     return False
 
 
+def frame_size(scenario: Scenario) -> tuple[int, int]:
+    """Width and height of the clip's frames."""
+    return SIZE if scenario.framing == "closeup" else framing_named(scenario.framing).size
+
+
+def _draw_frame(scenario: Scenario, pose: FacePose) -> np.ndarray:
+    if scenario.framing == "closeup":
+        return draw_face(pose, SIZE)
+    framing = framing_named(scenario.framing)
+    return room_frame(framing, framing.host_face_px, pose, seed=scenario.seed)
+
+
 def _draw_label(frame: np.ndarray, scenario: Scenario, t: float) -> np.ndarray:
+    """The label of the close-up clips, scaled with the frame's short side."""
     if not label_visible(scenario, t):
         return frame
+    w, h = frame.shape[1], frame.shape[0]
+    k = min(w, h) / SIZE[1]
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
     if scenario.condition == "small_corner":
-        draw.text((SIZE[0] - 30, SIZE[1] - 11), "AI生成", font=_font(7), fill=(235, 235, 235))
+        draw.text((w - 30 * k, h - 11 * k), "AI生成", font=_font(max(7, round(7 * k))), fill=(235, 235, 235))
     else:
-        draw.rectangle((4, 4, 118, 30), fill=(0, 0, 0))
-        draw.text((9, 6), "数字人直播", font=_font(19), fill=(255, 255, 255))
+        draw.rectangle((4 * k, 4 * k, 118 * k, 30 * k), fill=(0, 0, 0))
+        draw.text((9 * k, 6 * k), "数字人直播", font=_font(round(19 * k)), fill=(255, 255, 255))
     return np.asarray(image)
 
 
@@ -64,7 +80,7 @@ def render_clip(scenario: Scenario, path: Path) -> None:
         if scenario.condition == "metadata_only":
             out.metadata["AIGC"] = AIGC_TAG
         video = out.add_stream(video_codec(), rate=scenario.fps)
-        video.width, video.height = SIZE
+        video.width, video.height = frame_size(scenario)
         video.pix_fmt = "yuv420p"
         video.time_base = Fraction(1, scenario.fps)
         audio = out.add_stream("aac", rate=AUDIO_RATE)
@@ -72,7 +88,7 @@ def render_clip(scenario: Scenario, path: Path) -> None:
         sent = 0
         for i, pose in enumerate(line.poses):
             t = i / scenario.fps
-            frame = av.VideoFrame.from_ndarray(_draw_label(draw_face(pose, SIZE), scenario, t), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(_draw_label(_draw_frame(scenario, pose), scenario, t), format="rgb24")
             frame.pts = i
             out.mux(video.encode(frame))
             stop = min(len(pcm), int((i + 1) * AUDIO_RATE / scenario.fps))

@@ -1,6 +1,10 @@
 """Run the digital-human detector on every benchmark clip; write JSON and Markdown results.
 
-Faces: MediaPipe at 12 fps. OCR: RapidOCR on one frame per second (as the scan does).
+    python -m benchmarks.digital_human [--framings all] [--seeds 0,1]
+
+Faces: :class:`HostFaceEngine` (the scan's) at 12 fps. OCR: RapidOCR on one frame per
+second (as the scan does). Clips come in close-up and in live-room framings
+(``benchmarks.digital_human.framing``); figures are given per framing.
 """
 
 from __future__ import annotations
@@ -10,19 +14,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.progress import track
+
 from benchmarks import RESULTS_DIR
 from benchmarks.digital_human.generate import clip_path
+from benchmarks.digital_human.framing import FRAMINGS
 from benchmarks.digital_human.scenario import CONDITIONS, Scenario, all_scenarios
 from monitor.detectors.digital_human import DigitalHumanOptions, detect_digital_human
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media
 from monitor.media.types import SampledFrame
-from monitor.observations.faces import FaceOptions, MediaPipeFaceEngine, observe_faces
+from monitor.observations.faces import FaceOptions, observe_faces
+from monitor.observations.host_face import HostFaceEngine
 from monitor.observations.ocr import OcrEngine, RapidOcrEngine
 from monitor.observations.types import FrameText
 from monitor.observations.voice import VoiceFeatures
 from monitor.sources.open import open_source, probe
 
-__all__ = ["Outcome", "evaluate", "main", "markdown"]
+__all__ = ["ALL_FRAMINGS", "Outcome", "evaluate", "main", "markdown"]
+
+ALL_FRAMINGS = ("closeup", *(f.name for f in FRAMINGS))
 
 SIGNALS = ("blink", "loop", "pose_jitter", "mouth_sync", "voice")
 
@@ -35,6 +45,9 @@ class Outcome:
     likelihood: float | None
     signals: dict[str, float | None]
     label_coverage: float
+    judged: bool
+    face_px: float | None
+    """Median height of the host's face as the face pass saw it."""
 
     @property
     def correct(self) -> bool:
@@ -53,7 +66,7 @@ def _frame_texts(path: str, ocr: OcrEngine) -> list[FrameText]:
 
 def evaluate(scenario: Scenario, ocr: OcrEngine, options: DigitalHumanOptions) -> Outcome:
     path = str(clip_path(scenario))
-    with open_source(path) as container, MediaPipeFaceEngine() as engine:
+    with open_source(path) as container, HostFaceEngine() as engine:
         info = probe(container, path)
         faces = observe_faces(container, engine, FaceOptions(fps=scenario.fps, with_audio=True))
     voice = VoiceFeatures.from_audio(faces.audio)
@@ -65,6 +78,8 @@ def evaluate(scenario: Scenario, ocr: OcrEngine, options: DigitalHumanOptions) -
         result.likelihood,
         {s.name: s.score for s in result.signals},
         result.label.coverage,
+        result.judgement.judged,
+        result.view.face_px,
     )
 
 
@@ -88,21 +103,33 @@ def summarise(outcomes: list[Outcome], threshold: float) -> dict[str, Any]:
         name: _balanced_accuracy(outcomes, lambda o, n=name: o.signals.get(n), 0.5) for name in SIGNALS
     }
     per_signal["fused"] = _balanced_accuracy(outcomes, lambda o: o.likelihood, threshold)
+    per_framing = {}
+    for framing in dict.fromkeys(o.scenario.framing for o in outcomes):
+        rows = [o for o in outcomes if o.scenario.framing == framing]
+        sizes = [o.face_px for o in rows if o.face_px is not None]
+        per_framing[framing] = {
+            "correct": sum(o.correct for o in rows), "total": len(rows),
+            "judged": sum(o.judged for o in rows),
+            "fused_balanced_accuracy": _balanced_accuracy(rows, lambda o: o.likelihood, threshold),
+            "median_face_px": round(sorted(sizes)[len(sizes) // 2], 1) if sizes else None,
+        }
     return {
         "threshold": threshold,
         "accuracy": sum(o.correct for o in outcomes) / len(outcomes),
+        "per_framing": per_framing,
         "per_condition": per_condition,
         "per_signal_balanced_accuracy": per_signal,
         "clips": [
-            {"name": o.scenario.name, "expected": o.expected, "found": [list(f) for f in o.found],
-             "likelihood": o.likelihood, "label_coverage": round(o.label_coverage, 3), "signals": o.signals}
+            {"name": o.scenario.name, "framing": o.scenario.framing, "expected": o.expected,
+             "found": [list(f) for f in o.found], "likelihood": o.likelihood, "judged": o.judged,
+             "face_px": o.face_px, "label_coverage": round(o.label_coverage, 3), "signals": o.signals}
             for o in outcomes
         ],
     }
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.2f}"
+def _fmt(x: float | None, spec: str = ".2f") -> str:
+    return "n/a" if x is None else format(x, spec)
 
 
 def markdown(summary: dict[str, Any]) -> str:
@@ -110,8 +137,17 @@ def markdown(summary: dict[str, Any]) -> str:
         "# Digital-human benchmark (synthetic clips)",
         "",
         "Generated from the scikit-image astronaut photo with a synthetic voice; see docs/digital_human.md.",
+        "Command: `python -m benchmarks.digital_human --framings all`.",
         "",
         f"Overall finding accuracy: **{summary['accuracy']:.0%}** (threshold {summary['threshold']}).",
+        "",
+        "| framing | host face (median px) | judged | findings correct | fused balanced accuracy |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {name} | {_fmt(v['median_face_px'], '.0f')} | {v['judged']}/{v['total']} "
+            f"| {v['correct']}/{v['total']} | {_fmt(v['fused_balanced_accuracy'])} |"
+            for name, v in summary["per_framing"].items()
+        ),
         "",
         "| condition | correct |",
         "|---|---|",
@@ -133,10 +169,12 @@ def markdown(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(out: Path = RESULTS_DIR, seeds: tuple[int, ...] = (0, 1)) -> dict[str, Any]:
+def main(
+    out: Path = RESULTS_DIR, seeds: tuple[int, ...] = (0, 1), framings: tuple[str, ...] = ALL_FRAMINGS
+) -> dict[str, Any]:
     options = DigitalHumanOptions()
     ocr = RapidOcrEngine()
-    outcomes = [evaluate(s, ocr, options) for s in all_scenarios(seeds)]
+    outcomes = [evaluate(s, ocr, options) for s in track(all_scenarios(seeds, framings), description="clips")]
     summary = summarise(outcomes, options.threshold)
     out.mkdir(parents=True, exist_ok=True)
     (out / "digital_human.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")

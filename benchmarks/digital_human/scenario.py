@@ -35,10 +35,13 @@ class Scenario:
     seed: int
     seconds: float = 12.0
     fps: int = 12
+    framing: str = "closeup"
+    """``closeup`` (320x240, the face fills the frame) or a name in ``benchmarks.digital_human.framing.FRAMINGS``."""
 
     @property
     def name(self) -> str:
-        return f"{self.host}-{self.condition}-s{self.seed}"
+        prefix = "" if self.framing == "closeup" else f"{self.framing}-"
+        return f"{prefix}{self.host}-{self.condition}-s{self.seed}"
 
     @property
     def expected(self) -> str | None:
@@ -52,8 +55,8 @@ class Scenario:
         return "dh_undisclosed"
 
 
-def all_scenarios(seeds: tuple[int, ...] = (0, 1)) -> list[Scenario]:
-    return [Scenario(h, c, s) for h in HOSTS for c in CONDITIONS for s in seeds]
+def all_scenarios(seeds: tuple[int, ...] = (0, 1), framings: tuple[str, ...] = ("closeup",)) -> list[Scenario]:
+    return [Scenario(h, c, s, framing=f) for f in framings for h in HOSTS for c in CONDITIONS for s in seeds]
 
 
 @dataclass(frozen=True, slots=True)

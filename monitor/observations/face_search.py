@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from monitor.errors import ModelError
+from monitor.observations.faces import native_stderr_muted
 
 __all__ = ["FaceBox", "TiledFaceSearch", "Tile", "merge_boxes", "tile_plan"]
 
@@ -139,7 +140,8 @@ class TiledFaceSearch:
             min_detection_confidence=min_score,
         )
         try:
-            self._detector = vision.FaceDetector.create_from_options(options)
+            with native_stderr_muted():
+                self._detector = vision.FaceDetector.create_from_options(options)
         except (RuntimeError, ValueError) as e:
             raise ModelError(f"cannot load the face detector of {task_path}: {e}") from e
         self._mp = mp
@@ -170,4 +172,5 @@ class TiledFaceSearch:
         return merge_boxes(found)
 
     def close(self) -> None:
-        self._detector.close()
+        with native_stderr_muted():
+            self._detector.close()

@@ -38,6 +38,7 @@ __all__ = [
     "MediaPipeFaceEngine",
     "crop_hash",
     "face_landmarker_path",
+    "native_stderr_muted",
     "observe_faces",
     "track_faces",
 ]
@@ -176,7 +177,7 @@ def _euler_degrees(matrix: np.ndarray) -> tuple[float, float, float]:
 
 
 @contextlib.contextmanager
-def _native_stderr_muted() -> Iterator[None]:
+def native_stderr_muted() -> Iterator[None]:
     """Silence the C++ set-up chatter MediaPipe writes straight to file descriptor 2."""
     sys.stderr.flush()
     saved = os.dup(2)
@@ -214,7 +215,7 @@ class MediaPipeFaceEngine:
             output_facial_transformation_matrixes=True,
         )
         try:
-            with _native_stderr_muted():
+            with native_stderr_muted():
                 self._landmarker = vision.FaceLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as e:
             raise ModelError(f"cannot load the face landmark model {path}: {e}") from e
@@ -229,7 +230,7 @@ class MediaPipeFaceEngine:
         self._last_ms = ms
         rgb = np.ascontiguousarray(image[:, :, ::-1])
         frame = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
-        with _native_stderr_muted() if first else contextlib.nullcontext():  # set-up chatter on the first frame
+        with native_stderr_muted() if first else contextlib.nullcontext():  # set-up chatter on the first frame
             result = self._landmarker.detect_for_video(frame, ms) if self._video else self._landmarker.detect(frame)
         h, w = image.shape[:2]
         faces = [
@@ -241,7 +242,8 @@ class MediaPipeFaceEngine:
         return sorted(faces, key=_area, reverse=True)
 
     def close(self) -> None:
-        self._landmarker.close()
+        with native_stderr_muted():
+            self._landmarker.close()
 
     def __enter__(self) -> MediaPipeFaceEngine:
         return self

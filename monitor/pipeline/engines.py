@@ -13,7 +13,8 @@ from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.digital_human import ForgeryModel, OnnxForgeryModel
 from monitor.errors import ConfigError
 from monitor.observations.asr import AsrEngine, AsrOptions, FasterWhisperAsr
-from monitor.observations.faces import FaceEngine, MediaPipeFaceEngine
+from monitor.observations.faces import FaceEngine
+from monitor.observations.host_face import HostFaceEngine
 from monitor.observations.ocr import OcrEngine, OcrOptions, RapidOcrEngine
 
 __all__ = ["Engines", "build_claim_engine", "build_engines", "cuda_available", "ocr_on_cuda", "resolve_device"]
@@ -114,7 +115,7 @@ def build_engines(options: ScanOptions, claims: ClaimEngine | None = None) -> En
         if options.screen
         else None
     )
-    faces = MediaPipeFaceEngine if options.faces else None
+    faces = HostFaceEngine if options.faces else None
     if faces is not None:
         faces().close()  # fail now, with a clear error, if the model cannot load
     forgery = OnnxForgeryModel(options.forgery_model) if options.forgery_model else None

@@ -60,6 +60,11 @@ def print_summary(result: ScanResult, console: Console) -> None:
             Text(f"{RISK_ZH[f.risk]} {f.risk}", style=RISK_STYLES[f.risk]), f"{f.confidence:.2f}", plain(f.text[:60]),
         )
     console.print(table)
+    dh = result.digital_human
+    if dh is not None:
+        verdict = "已判断 judged" if dh.judgement.judged else f"未判断 not judged: {dh.judgement.reason}"
+        likelihood = f" · AI 可能性 {dh.likelihood:.2f}" if dh.likelihood is not None else ""
+        console.print(f"数字人 digital human: {verdict}{likelihood} · {dh.view.describe()}", markup=False)
     stats = result.stats
     if stats.get("wall_seconds"):
         speed = stats["stream_seconds"] / stats["wall_seconds"]

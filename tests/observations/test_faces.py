@@ -39,8 +39,8 @@ def frames(n: int, fps: float = 10.0) -> list[SampledFrame]:
     return [SampledFrame(i / fps, i, rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)) for i in range(n)]
 
 
-def test_keeps_the_largest_face_and_counts_faces():
-    engine = FakeFaceEngine([[face(10, 30), face(60, 80, jaw=0.4)], [], [face(5, 50)]])
+def test_keeps_the_main_face_the_engine_lists_first_and_counts_faces():
+    engine = FakeFaceEngine([[face(60, 80, jaw=0.4), face(10, 30)], [], [face(5, 50)]])
     track, _ = track_faces(frames(3), engine, FaceOptions(fps=10.0))
     assert [f.n_faces for f in track.frames] == [2, 0, 1]
     assert track.frames[0].face is not None and track.frames[0].face.jaw_open == 0.4

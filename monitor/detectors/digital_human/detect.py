@@ -17,7 +17,7 @@ from monitor.detectors.digital_human.disclosure import (
 )
 from monitor.detectors.digital_human.face_signals import blink_signal, loop_signal, pose_jitter_signal
 from monitor.detectors.digital_human.fusion import DEFAULT_WEIGHTS, fuse
-from monitor.detectors.digital_human.quality import Judgement, QualityOptions, judge_track
+from monitor.detectors.digital_human.quality import FaceView, Judgement, QualityOptions, face_view, judge_track
 from monitor.detectors.digital_human.room import RoomMeta
 from monitor.detectors.digital_human.signal import Signal
 from monitor.detectors.evidence import nearest_snapshot
@@ -54,6 +54,7 @@ class DigitalHumanResult:
     """Everything the detector measured, whether or not it led to a finding."""
 
     judgement: Judgement
+    view: FaceView
     likelihood: float | None
     ai_likely: bool
     signals: tuple[Signal, ...]
@@ -73,6 +74,7 @@ class DigitalHumanResult:
         return {
             "judgement": self.judgement.status,
             "not_judged_reason": self.judgement.reason,
+            "face_view": {**asdict(self.view), "text": self.view.describe()},
             "likelihood": None if self.likelihood is None else round(self.likelihood, 3),
             "ai_likely": self.ai_likely,
             "signals": {s.name: s.to_dict() for s in self.signals},
@@ -124,6 +126,7 @@ def detect_digital_human(
     likelihood = fusion.likelihood if fusion is not None else None
     partial = DigitalHumanResult(
         judgement=judgement,
+        view=face_view(faces, options.quality),
         likelihood=likelihood,
         ai_likely=likelihood is not None and likelihood >= options.threshold,
         signals=signals,

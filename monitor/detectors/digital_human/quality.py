@@ -9,7 +9,7 @@ import numpy as np
 
 from monitor.observations.faces import FaceTrack
 
-__all__ = ["Judgement", "QualityOptions", "judge_track"]
+__all__ = ["FaceView", "Judgement", "QualityOptions", "face_view", "judge_track"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +23,9 @@ class QualityOptions:
     min_brightness: float = 35.0
     """Median grey level (0..255) below which the video is too dark."""
     min_face_px: float = 48.0
-    """Median face height in pixels (of the analysed, downscaled frames)."""
+    """Median face height in pixels of the analysed frames (full size up to 1920 px wide)."""
+    small_face_px: float = 100.0
+    """Median face height below which a judgement is flagged as resting on a small face."""
     min_seconds: float = 6.0
     """Face time needed for blink and motion statistics."""
 
@@ -40,6 +42,44 @@ class Judgement:
     @property
     def judged(self) -> bool:
         return self.status == "judged"
+
+
+@dataclass(frozen=True, slots=True)
+class FaceView:
+    """How the host's face was seen: the frame's size and framing, and the face's median size in it."""
+
+    width: int
+    height: int
+    framing: Literal["vertical", "landscape", "square", "unknown"]
+    face_px: float | None
+    """Median height of the host's face box, in pixels of the analysed frames."""
+    face_share_of_height: float | None
+    small: bool
+    """The face is below ``QualityOptions.small_face_px``: blinks and lip movement are read less surely."""
+
+    def describe(self) -> str:
+        """One line for a reviewer, Chinese first."""
+        frame = f"{self.width}x{self.height}"
+        framing = {"vertical": "竖屏 vertical", "landscape": "横屏 landscape", "square": "方屏 square"}.get(
+            self.framing, "未知 unknown"
+        )
+        if self.face_px is None:
+            return f"画面 {framing} {frame} · 未见人脸 no face seen"
+        size = f"人脸高 face {self.face_px:.0f} px ({self.face_share_of_height:.0%} of frame height)"
+        return f"画面 {framing} {frame} · {size}" + (" · 小脸，判断把握较低 small face: weaker evidence" if self.small else "")
+
+
+def face_view(track: FaceTrack, options: QualityOptions = QualityOptions()) -> FaceView:
+    """The framing and the median face size of ``track``."""
+    w, h = track.width, track.height
+    framing: Literal["vertical", "landscape", "square", "unknown"] = (
+        "unknown" if not w or not h else "vertical" if h > w * 1.05 else "landscape" if w > h * 1.05 else "square"
+    )
+    heights = [f.face.box[3] - f.face.box[1] for f in track.frames if f.face is not None]
+    if not heights:
+        return FaceView(w, h, framing, None, None, False)
+    px = float(np.median(heights))
+    return FaceView(w, h, framing, round(px, 1), round(px / h, 4) if h else None, px < options.small_face_px)
 
 
 def judge_track(track: FaceTrack, options: QualityOptions = QualityOptions()) -> Judgement:
