@@ -321,6 +321,109 @@ def store_stats(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> No
 
 
 @app.command()
+def serve(
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Serve the moderation queue over the store: findings in, cases leased to reviewers, decisions audited.
+
+    Every request needs `Authorization: Bearer TOKEN` (`livemon tokens create`); API under /api/v1,
+    OpenAPI at /openapi.json, Prometheus text at /metrics.
+    """
+    import uvicorn
+
+    from monitor.service import create_app
+    from monitor.store import Store
+
+    try:
+        opened = Store.open(store, db)
+    except LivemonError as e:
+        _fail(e)
+    try:
+        uvicorn.run(create_app(opened), host=host, port=port)
+    finally:
+        opened.close()
+
+
+users_app = typer.Typer(help="People who review cases.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+tokens_app = typer.Typer(help="Bearer tokens for the service's API.", no_args_is_help=True)
+app.add_typer(tokens_app, name="tokens")
+audit_app = typer.Typer(help="The tamper-evident record of every action.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="login name (letters, digits, . _ @ -)")],
+    role: Annotated[str, typer.Option(help="reviewer, lead or admin")] = "reviewer",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
+    ] = False,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Add a user; the password is kept only as an Argon2 hash."""
+    from monitor.service.auth import add_user
+    from monitor.service.db import system_clock
+    from monitor.store import Store
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            add_user(s, name, role, password, system_clock(), actor="cli")
+    except LivemonError as e:
+        _fail(e)
+    console.print(Text.assemble("added ", plain(name), f" ({role})"))
+
+
+@tokens_app.command("create")
+def tokens_create(
+    role: Annotated[str, typer.Option(help="ingest, reviewer, lead or admin")],
+    user: Annotated[str | None, typer.Option(help="the user the token acts for")] = None,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Create a bearer token; it is printed once, alone on the last line, and stored only as its sha256."""
+    from monitor.service.auth import create_token
+    from monitor.service.db import system_clock
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            token, token_id = create_token(s, role, user, system_clock(), actor="cli")
+    except LivemonError as e:
+        _fail(e)
+    console.print(f"token {token_id} ({role}); it is shown only now:")
+    print(token)
+
+
+@audit_app.command("verify")
+def audit_verify(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
+    """Check the audit chain; exit 1 naming the first event that was altered, removed or added."""
+    from monitor.service.audit import verify_chain
+    from monitor.store import Store
+
+    try:
+        if db is None and not store.is_dir():
+            raise ConfigError(f"no store at {store}")
+        with Store.open(store, db) as opened, opened.session() as s:
+            check = verify_chain(s)
+    except LivemonError as e:
+        _fail(e)
+    if not check.ok:
+        console.print(Text.assemble(("broken:", "bold red"), f" first broken entry: {check.broken}: ",
+                                    plain(check.problem or "")), soft_wrap=True)
+        raise typer.Exit(code=1)
+    print(f"audit chain intact: {check.events} events")
+
+
+@app.command()
 def demo(
     out: Annotated[Path, typer.Option(help="folder for the demo's outputs")] = Path("livemon-demo"),
 ) -> None:

@@ -1,0 +1,11 @@
+"""The moderation-queue service (``livemon serve``): findings become cases, reviewers lease and decide them.
+
+It sits on the store (:mod:`monitor.store`, tables in ``queue_schema``); every state change
+appends an audit event in the same transaction. One job per module: ``auth`` (users, tokens,
+roles), ``cases`` (ingest, grouping, listing), ``leases`` (claim, heartbeat, skip, hold),
+``decisions``, ``audit`` (the hash chain and its check), ``metrics`` and ``app`` (the HTTP API).
+"""
+
+from monitor.service.app import ServiceOptions, create_app
+
+__all__ = ["ServiceOptions", "create_app"]

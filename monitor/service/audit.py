@@ -1,0 +1,99 @@
+"""The audit chain: every state change appends one event hashed onto the one before; ``verify`` rechecks it.
+
+``hash = sha256(prev_hash + canonical JSON of {seq, actor, action, payload, at})``, the first
+``prev_hash`` being 64 zeros. The one-row ``audit_head`` holds the newest ``seq`` and ``hash``:
+an append locks it (so appends are serial and gap-free) and verify compares the chain's end with it,
+so a deleted last event is found too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from monitor.service.db import aware
+from monitor.store.queue_schema import AuditEventRow, AuditHeadRow
+
+__all__ = ["GENESIS", "AuditCheck", "append_event", "canonical_json", "event_hash", "verify_chain"]
+
+GENESIS = "0" * 64
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no spaces, UTF-8 kept: the same value always gives the same text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def event_hash(prev_hash: str, seq: int, actor: str, action: str, payload: Any, at: datetime) -> str:
+    event = {"seq": seq, "actor": actor, "action": action, "payload": payload,
+             "at": aware(at).isoformat(timespec="microseconds")}
+    return hashlib.sha256((prev_hash + canonical_json(event)).encode("utf-8")).hexdigest()
+
+
+def append_event(session: Session, actor: str, action: str, payload: dict[str, Any], at: datetime) -> int:
+    """Append one event in ``session``'s transaction (call it last: it holds the chain's lock); its seq."""
+    seq, prev_hash = session.execute(
+        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq + 1)
+        .returning(AuditHeadRow.seq, AuditHeadRow.hash).execution_options(synchronize_session=False)
+    ).one()
+    digest = event_hash(prev_hash, seq, actor, action, payload, at)
+    session.add(AuditEventRow(seq=seq, prev_hash=prev_hash, hash=digest, actor=actor, action=action,
+                              payload=canonical_json(payload), at=at))
+    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=digest)
+                    .execution_options(synchronize_session=False))
+    return int(seq)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCheck:
+    """What verify found: ``broken`` is the seq of the first bad entry, ``problem`` says what is wrong."""
+
+    events: int
+    broken: int | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def _content_hash(row: AuditEventRow) -> str | None:
+    try:
+        payload = json.loads(row.payload)
+    except ValueError:
+        return None
+    return event_hash(row.prev_hash, row.seq, row.actor, row.action, payload, row.at)
+
+
+def verify_chain(session: Session) -> AuditCheck:
+    """Walk the chain from its start; stop at the first missing, altered or unlinked event."""
+    expected, prev_hash = 1, GENESIS
+    rows = session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq).execution_options(yield_per=1000))
+    for row in rows:
+        if row.seq != expected:
+            return AuditCheck(expected - 1, expected,
+                              f"audit event {expected} is missing (the chain jumps to {row.seq})")
+        if row.prev_hash != prev_hash:
+            return AuditCheck(expected - 1, row.seq,
+                              f"audit event {row.seq} does not link to event {row.seq - 1} (one of them was rewritten)")
+        if _content_hash(row) != row.hash:
+            return AuditCheck(expected - 1, row.seq, f"audit event {row.seq} was altered: its content no longer "
+                                                     "matches its hash")
+        expected, prev_hash = expected + 1, row.hash
+    last = expected - 1
+    head = session.scalars(select(AuditHeadRow).where(AuditHeadRow.id == 1)).one()
+    if head.seq > last:
+        return AuditCheck(last, last + 1, f"audit event {last + 1} is missing: the chain ends at {last}, "
+                                          f"its head at {head.seq}")
+    if head.seq < last:
+        return AuditCheck(last, head.seq + 1, f"audit event {head.seq + 1} lies past the chain's head "
+                                              "(it was added outside the service)")
+    if head.hash != prev_hash:
+        return AuditCheck(last, last, f"audit event {last} does not match the chain's head")
+    return AuditCheck(last)

@@ -1,0 +1,45 @@
+"""Decisions: append-only rows (a later one supersedes), taken only under the decider's live lease."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from monitor.service.audit import append_event
+from monitor.service.auth import Principal, require
+from monitor.service.leases import CLAIMERS, lease_fence, refuse_lease
+from monitor.service.models import DecisionIn, DecisionOut
+from monitor.store.queue_schema import CaseRow, DecisionRow
+
+__all__ = ["decide"]
+
+
+def decide(session: Session, principal: Principal, case_id: int, decision: DecisionIn, now: datetime) -> DecisionOut:
+    """Record ``decision`` and end the lease: confirm and dismiss close the case, escalate hands it to a lead."""
+    require(principal, *CLAIMERS)
+    escalate = decision.action == "escalate"
+    status = "escalated" if escalate else "decided"
+    values: dict[str, Any] = {"status": status, "lease_token": None, "lease_owner": None, "lease_expires": None,
+                              "updated_at": now}
+    if escalate:
+        values["escalated"] = True
+    changed = session.execute(
+        update(CaseRow).where(lease_fence(principal, case_id, decision.lease_token, now)).values(**values)
+        .returning(CaseRow.id).execution_options(synchronize_session=False)
+    ).first()
+    if changed is None:
+        raise refuse_lease(session, case_id)
+    previous = session.scalar(select(func.max(DecisionRow.id)).where(DecisionRow.case_id == case_id))
+    row = DecisionRow(case_id=case_id, action=decision.action, reason=decision.reason,
+                      policies=json.dumps(decision.policies, ensure_ascii=False), sanction=decision.sanction,
+                      decided_by=principal.name, decided_at=now, supersedes_id=previous)
+    session.add(row)
+    session.flush()
+    append_event(session, principal.name, "case.decided",
+                 {"case": case_id, "decision": row.id, "action": decision.action, "reason": decision.reason,
+                  "policies": decision.policies, "sanction": decision.sanction, "supersedes": previous}, now)
+    return DecisionOut(id=row.id, case=case_id, action=decision.action, status=status, supersedes=previous)

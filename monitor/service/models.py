@@ -1,0 +1,145 @@
+"""The API's request and response bodies (pydantic, at the edge only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from monitor.findings import CATEGORIES, Risk, Source
+
+__all__ = [
+    "SANCTIONS",
+    "Sanction",
+    "CaseList",
+    "CaseSummary",
+    "Claim",
+    "DecisionIn",
+    "DecisionOut",
+    "FindingIn",
+    "HoldIn",
+    "IngestResult",
+    "LeaseIn",
+    "LeaseOut",
+]
+
+Sanction = Literal["警示", "限流", "暂停直播", "关闭账号", "黑名单"]
+"""The sanction steps of the 直播电商监督管理办法, mildest first."""
+SANCTIONS: tuple[str, ...] = get_args(Sanction)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Policy = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LeaseToken = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class FindingIn(BaseModel):
+    """One finding as ``livemon scan|watch|rescan`` writes it (a JSONL line); unknown fields are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    category: str
+    risk: Risk
+    source: Source
+    start: float = Field(ge=0, allow_inf_nan=False)
+    end: float = Field(ge=0, allow_inf_nan=False)
+    stream: str = Field(min_length=1, max_length=4000)
+    text: str = Field(default="", max_length=20000)
+    confidence: float = Field(default=1.0, ge=0, le=1)
+    basis: str = Field(default="", max_length=4000)
+    rule: str = Field(default="", max_length=200)
+    span: list[int] | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    provenance: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, value: str) -> str:
+        if value not in CATEGORIES:
+            raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CATEGORIES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered_times(self) -> FindingIn:
+        if self.end < self.start:
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+class IngestResult(BaseModel):
+    received: int
+    new: int
+    duplicates: int
+    cases: list[int]
+    """The cases the new findings went to (opened or grown)."""
+
+
+class LeaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lease_token: LeaseToken
+
+
+class HoldIn(LeaseIn):
+    reason: Text
+
+
+class DecisionIn(LeaseIn):
+    """A decision on a leased case: a reason and at least one policy; a sanction only with a confirm."""
+
+    action: Literal["confirm", "dismiss", "escalate"]
+    reason: Text
+    policies: list[Policy] = Field(min_length=1, max_length=20)
+    sanction: Sanction | None = None
+
+    @model_validator(mode="after")
+    def _sanction_with_confirm(self) -> DecisionIn:
+        if self.sanction is not None and self.action != "confirm":
+            raise ValueError(f"a sanction goes with a confirm, not with {self.action}")
+        return self
+
+
+class Claim(BaseModel):
+    id: int
+    lease_token: str
+    lease_expires: datetime
+
+
+class LeaseOut(BaseModel):
+    id: int
+    lease_expires: datetime
+
+
+class DecisionOut(BaseModel):
+    id: int
+    case: int
+    action: str
+    status: str
+    supersedes: int | None
+
+
+class CaseSummary(BaseModel):
+    id: int
+    stream: str
+    category: str
+    risk: str
+    priority: int
+    status: str
+    start: float
+    end: float
+    due_at: datetime
+    finding_count: int
+    sources: list[str]
+    lease_owner: str | None
+    lease_expires: datetime | None
+    decision: str | None
+    """The action of the case's current decision, if any."""
+
+
+class CaseList(BaseModel):
+    cases: list[CaseSummary]
+    total: int
+    """Cases that match the filters (all pages)."""
+    counts: dict[str, int]
+    """Cases per status under the category and source filters."""
