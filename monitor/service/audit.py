@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,8 +74,15 @@ def _content_hash(row: AuditEventRow) -> str | None:
 
 def verify_chain(session: Session) -> AuditCheck:
     """Walk the chain from its start; stop at the first missing, altered or unlinked event."""
-    expected, prev_hash = 1, GENESIS
     rows = session.scalars(select(AuditEventRow).order_by(AuditEventRow.seq).execution_options(yield_per=1000))
+    try:
+        return _walk(session, rows)
+    finally:
+        rows.close()  # a server-side cursor on PostgreSQL, left early at a broken entry
+
+
+def _walk(session: Session, rows: Iterable[AuditEventRow]) -> AuditCheck:
+    expected, prev_hash = 1, GENESIS
     for row in rows:
         if row.seq != expected:
             return AuditCheck(expected - 1, expected,

@@ -102,7 +102,7 @@ def create_token(session: Session, role: str, user_name: str | None, now: dateti
         if user is None:
             raise NotFound(f"no user named {user_name!r}")
         if role != "ingest" and _RANK[role] > _RANK[user.role]:
-            raise Invalid(f"{user_name} is a {user.role}: their token cannot be a {role} token")
+            raise Invalid(f"{user_name} is a {user.role}: their token cannot carry the {role} role")
         user_id = user.id
     token = "lm_" + secrets.token_urlsafe(32)
     row = ApiTokenRow(token_sha256=token_digest(token), role=role, user_id=user_id, created_at=now)
