@@ -1,0 +1,1 @@
+"""Benchmarks of the moderation queue (``livemon serve``)."""
