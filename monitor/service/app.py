@@ -54,7 +54,7 @@ class ServiceOptions:
 
 
 class _BodyLimit:
-    """Refuse a body over the limit (413) or of unknown length (411) before the app reads it."""
+    """Refuse a body over the limit (413), of unknown length (411) or bad length (400) before the app reads it."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app, self.limit = app, limit
@@ -67,7 +67,9 @@ class _BodyLimit:
             if length is None:
                 if headers.get(b"transfer-encoding"):
                     refusal = JSONResponse({"detail": "send the body with a Content-Length"}, status_code=411)
-            elif not length.isdigit() or int(length) > self.limit:
+            elif not length.isdigit():
+                refusal = JSONResponse({"detail": "the Content-Length is not a number"}, status_code=400)
+            elif int(length) > self.limit:
                 refusal = JSONResponse({"detail": f"the body is larger than {self.limit} bytes"}, status_code=413)
             if refusal is not None:
                 await refusal(scope, receive, send)
