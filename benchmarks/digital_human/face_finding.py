@@ -125,6 +125,10 @@ def _rate(rows: list[dict[str, Any]], key: str) -> float:
     return sum(r[key] for r in rows) / frames if frames else 0.0
 
 
+def _ms_per_frame(rows: list[dict[str, Any]]) -> float:
+    return 1000 * sum(r["seconds"] for r in rows) / max(1, sum(r["frames"] for r in rows))
+
+
 def summarise(results: list[tuple[FaceCase, str, dict[str, Any]]]) -> dict[str, Any]:
     table: dict[str, Any] = {}
     for framing in FRAMINGS:
@@ -134,14 +138,13 @@ def summarise(results: list[tuple[FaceCase, str, dict[str, Any]]]) -> dict[str, 
             faces = [r for c, r in mine if c.face_px > 0]
             empty = [r for c, r in mine if c.face_px == 0]
             sizes = {str(s): _rate([r for c, r in mine if c.face_px == s], "found") for s in face_sizes(framing)}
-            frames = sum(r["frames"] for _, r in mine)
             per_engine[name] = {
                 "found_rate": _rate(faces, "found"),
                 "found_by_face_px": sizes,
                 "false_face_rate": _rate(empty, "reported"),
-                "ms_per_frame": 1000 * sum(r["seconds"] for _, r in mine) / frames if frames else 0.0,
-                "ms_per_frame_with_face": 1000 * sum(r["seconds"] for r in faces) / max(1, sum(r["frames"] for r in faces)),
-                "ms_per_frame_empty": 1000 * sum(r["seconds"] for r in empty) / max(1, sum(r["frames"] for r in empty)),
+                "ms_per_frame": _ms_per_frame([r for _, r in mine]),
+                "ms_per_frame_with_face": _ms_per_frame(faces),
+                "ms_per_frame_empty": _ms_per_frame(empty),
             }
         table[framing.name] = per_engine
     return table

@@ -113,7 +113,7 @@ def _body_mask() -> np.ndarray:
 
 
 def room_frame(
-    framing: Framing, face_px: float, pose: FacePose = FacePose(), centre: tuple[float, float] | None = None,
+    framing: Framing, face_px: float, pose: FacePose | None = None, centre: tuple[float, float] | None = None,
     seed: int = 0, host: bool = True,
 ) -> np.ndarray:
     """One RGB frame of ``framing``: the room, and the host's face ``face_px`` tall centred at ``centre``
@@ -121,6 +121,7 @@ def room_frame(
     background = room_background(framing.size, seed)
     if not host:
         return background.copy()
+    pose = pose or FacePose()
     w, h = framing.size
     cx, cy = centre or (framing.host_at[0] * w, framing.host_at[1] * h)
     scale = pose.scale * face_px / FACE_SOURCE_PX

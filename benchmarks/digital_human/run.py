@@ -17,8 +17,8 @@ from typing import Any
 from rich.progress import track
 
 from benchmarks import RESULTS_DIR
-from benchmarks.digital_human.generate import clip_path
 from benchmarks.digital_human.framing import FRAMINGS
+from benchmarks.digital_human.generate import clip_path
 from benchmarks.digital_human.scenario import CONDITIONS, Scenario, all_scenarios
 from monitor.detectors.digital_human import DigitalHumanOptions, detect_digital_human
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media

@@ -37,8 +37,9 @@ STAGE_OPTIONS: Mapping[str, tuple[str, ...]] = {
 DETECTOR_OPTIONS = ("classifier", "rule_packs", "allow_list", "min_confidence", "dh_gap", "dh_threshold", "room_meta")
 RUNTIME_OPTIONS = ("open_timeout", "device")
 """Options that change how a scan runs, not what it finds."""
-STAGE_VERSIONS: Mapping[str, int] = {"screen": 1, "speech": 1}
-"""Bump when a stage's code changes what it records: stored records of the old version are then made again."""
+STAGE_VERSIONS: Mapping[str, int] = {"screen": 2, "speech": 1}
+"""Bump when a stage's code changes what it records: stored records of the old version are then made again.
+screen 2: faces are searched in full-size frames (boxes in frame pixels, not 320 px ones)."""
 
 
 def _hash(data: Any) -> str:

@@ -66,7 +66,8 @@ class FaceView:
         if self.face_px is None:
             return f"画面 {framing} {frame} · 未见人脸 no face seen"
         size = f"人脸高 face {self.face_px:.0f} px ({self.face_share_of_height:.0%} of frame height)"
-        return f"画面 {framing} {frame} · {size}" + (" · 小脸，判断把握较低 small face: weaker evidence" if self.small else "")
+        small = " · 小脸，判断把握较低 small face: weaker evidence" if self.small else ""
+        return f"画面 {framing} {frame} · {size}{small}"
 
 
 def face_view(track: FaceTrack, options: QualityOptions = QualityOptions()) -> FaceView:
