@@ -22,7 +22,7 @@ from monitor.demo.paths import font_path
 
 __all__ = ["AIGC_TAG", "GENERATOR_VERSION", "SIZE", "clip_path", "frame_size", "label_visible", "render_clip"]
 
-GENERATOR_VERSION = "dh-1"
+GENERATOR_VERSION = "dh-2"
 SIZE = (320, 240)
 AIGC_TAG = json.dumps({"Label": "1", "ContentProducer": "livemon-benchmark", "ProduceID": "dh"})
 LABEL_ON, LABEL_OFF = 4.0, 6.0
@@ -64,8 +64,9 @@ def _draw_label(frame: np.ndarray, scenario: Scenario, t: float) -> np.ndarray:
     k = min(w, h) / SIZE[1]
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
-    if scenario.condition == "small_corner":
-        draw.text((w - 30 * k, h - 11 * k), "AI生成", font=_font(max(7, round(7 * k))), fill=(235, 235, 235))
+    if scenario.condition == "small_corner":  # about 1.5% of the frame height: not prominent in any framing
+        size = max(7, round(0.015 * h))
+        draw.text((w - 4.3 * size, h - 1.6 * size), "AI生成", font=_font(size), fill=(235, 235, 235))
     else:
         draw.rectangle((4 * k, 4 * k, 118 * k, 30 * k), fill=(0, 0, 0))
         draw.text((9 * k, 6 * k), "数字人直播", font=_font(round(19 * k)), fill=(255, 255, 255))
