@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from monitor.errors import ModelError
-from monitor.observations.faces import native_stderr_muted
+from monitor.observations.faces import create_task, mediapipe_modules, native_stderr_muted
 
 __all__ = ["FaceBox", "TiledFaceSearch", "Tile", "merge_boxes", "tile_plan"]
 
@@ -129,21 +129,14 @@ class TiledFaceSearch:
     """MediaPipe's BlazeFace (from the landmarker bundle) over :func:`tile_plan` tiles, on CPU."""
 
     def __init__(self, task_path: Path, min_face: float = 56.0, min_score: float = 0.6) -> None:
-        try:
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions, vision
-        except ImportError as e:
-            raise ModelError("face analysis needs mediapipe (pip install --no-deps mediapipe==1.2.3)") from e
+        mp, BaseOptions, vision = mediapipe_modules()
         options = vision.FaceDetectorOptions(
             base_options=BaseOptions(model_asset_buffer=_detector_model(task_path)),
             running_mode=vision.RunningMode.IMAGE,
             min_detection_confidence=min_score,
         )
-        try:
-            with native_stderr_muted():
-                self._detector = vision.FaceDetector.create_from_options(options)
-        except (RuntimeError, ValueError) as e:
-            raise ModelError(f"cannot load the face detector of {task_path}: {e}") from e
+        what = f"the face detector of {task_path}"
+        self._detector = create_task(vision.FaceDetector.create_from_options, options, what)
         self._mp = mp
         self.min_face = min_face
         self.tiles_run = 0

@@ -13,10 +13,10 @@ import importlib.util
 import math
 import os
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import av.container
 import cv2
@@ -36,14 +36,17 @@ __all__ = [
     "FaceTrack",
     "FaceTracker",
     "MediaPipeFaceEngine",
+    "create_task",
     "crop_hash",
     "face_landmarker_path",
+    "mediapipe_modules",
     "native_stderr_muted",
     "observe_faces",
     "track_faces",
 ]
 
 Box = tuple[float, float, float, float]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,25 @@ def native_stderr_muted() -> Iterator[None]:
         os.close(saved)
 
 
+def mediapipe_modules() -> tuple[Any, Any, Any]:
+    """``mediapipe``, its ``BaseOptions`` and its ``vision`` tasks; a :class:`ModelError` says how to install it."""
+    try:
+        import mediapipe as mp
+        from mediapipe.tasks.python import BaseOptions, vision
+    except ImportError as e:
+        raise ModelError("face analysis needs mediapipe (pip install --no-deps mediapipe==1.2.3)") from e
+    return mp, BaseOptions, vision
+
+
+def create_task(create: Callable[[Any], T], options: Any, what: str) -> T:
+    """``create(options)`` with MediaPipe's set-up chatter muted; a load failure becomes a :class:`ModelError`."""
+    try:
+        with native_stderr_muted():
+            return create(options)
+    except (RuntimeError, ValueError) as e:
+        raise ModelError(f"cannot load {what}: {e}") from e
+
+
 class MediaPipeFaceEngine:
     """MediaPipe FaceLandmarker (478 landmarks, 52 blendshapes) on whole images, on CPU, largest face first.
 
@@ -201,11 +223,7 @@ class MediaPipeFaceEngine:
     """
 
     def __init__(self, model_path: Path | None = None, max_faces: int = 3, video: bool = True) -> None:
-        try:
-            import mediapipe as mp
-            from mediapipe.tasks.python import BaseOptions, vision
-        except ImportError as e:
-            raise ModelError("face analysis needs mediapipe (pip install --no-deps mediapipe==1.2.3)") from e
+        mp, BaseOptions, vision = mediapipe_modules()
         path = model_path or face_landmarker_path()
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
@@ -214,11 +232,8 @@ class MediaPipeFaceEngine:
             output_face_blendshapes=True,
             output_facial_transformation_matrixes=True,
         )
-        try:
-            with native_stderr_muted():
-                self._landmarker = vision.FaceLandmarker.create_from_options(options)
-        except (RuntimeError, ValueError) as e:
-            raise ModelError(f"cannot load the face landmark model {path}: {e}") from e
+        what = f"the face landmark model {path}"
+        self._landmarker = create_task(vision.FaceLandmarker.create_from_options, options, what)
         self._mp = mp
         self._video = video
         self._last_ms = -1
