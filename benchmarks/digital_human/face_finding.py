@@ -30,7 +30,7 @@ from benchmarks import RESULTS_DIR
 from benchmarks.digital_human.framing import FRAMINGS, POSE_FACE_PX, Framing, face_sizes, room_frame
 from benchmarks.digital_human.scenario import Scenario, timeline
 from benchmarks.suite.machine import describe_machine
-from monitor.observations.faces import FaceEngine, FaceObservation, MediaPipeFaceEngine
+from monitor.observations.faces import FaceEngine, MediaPipeFaceEngine
 from monitor.observations.host_face import HostFaceEngine
 
 __all__ = ["FaceCase", "cases", "main", "run_case"]
@@ -77,8 +77,7 @@ def _frames(case: FaceCase, seconds: float) -> Iterator[tuple[float, np.ndarray,
         yield i / FPS, np.ascontiguousarray(rgb[:, :, ::-1]), _centre(case, pose.dx, pose.dy)
 
 
-def _hit(face: FaceObservation, truth: tuple[float, float], face_px: float) -> bool:
-    b = face.box
+def _hit(b: tuple[float, ...], truth: tuple[float, float], face_px: float) -> bool:
     return float(np.hypot((b[0] + b[2]) / 2 - truth[0], (b[1] + b[3]) / 2 - truth[1])) <= face_px / 2
 
 
@@ -112,9 +111,8 @@ def run_case(case: FaceCase, engine_name: str, seconds: float) -> dict[str, Any]
             spent += time.perf_counter() - start
             if faces:
                 reported += 1
-                main = faces[0]
-                scaled = FaceObservation(tuple(v * k for v in main.box), 0.0, 0.0, 0.0)  # type: ignore[arg-type]
-                found += case.face_px > 0 and _hit(scaled, truth, case.face_px)
+                box = tuple(v * k for v in faces[0].box)
+                found += case.face_px > 0 and _hit(box, truth, case.face_px)
     finally:
         engine.close()
     return {"frames": len(frames), "reported": reported, "found": found, "seconds": spent}

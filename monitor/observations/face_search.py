@@ -22,7 +22,7 @@ import numpy as np
 from monitor.errors import ModelError
 from monitor.observations.faces import create_task, mediapipe_modules, native_stderr_muted
 
-__all__ = ["FaceBox", "TiledFaceSearch", "Tile", "merge_boxes", "tile_plan"]
+__all__ = ["FaceBox", "TiledFaceSearch", "Tile", "merge_boxes", "same_face", "tile_plan"]
 
 Box = tuple[float, float, float, float]
 Tile = tuple[int, int, int, int]
@@ -44,10 +44,6 @@ class FaceBox:
     @property
     def size(self) -> float:
         return max(self.box[2] - self.box[0], self.box[3] - self.box[1])
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
 
 
 def _positions(length: int, side: int, stride: float) -> list[int]:
@@ -104,14 +100,16 @@ def _covers(big: Box, small: Box) -> float:
     return w * h / area if w > 0 and h > 0 and area > 0 else 0.0
 
 
+def same_face(a: Box, b: Box, overlap: float = 0.3) -> bool:
+    """Two boxes of one face: they overlap (IoU) or one lies mostly inside the other."""
+    return _iou(a, b) >= overlap or _covers(a, b) >= 0.6 or _covers(b, a) >= 0.6
+
+
 def merge_boxes(boxes: Sequence[FaceBox], overlap: float = 0.3) -> list[FaceBox]:
-    """One box per face: the best-scoring of boxes that overlap (IoU) or lie mostly inside each other."""
+    """One box per face (see :func:`same_face`): the best-scoring one, largest face first."""
     kept: list[FaceBox] = []
     for face in sorted(boxes, key=lambda f: (f.score, f.size), reverse=True):
-        if all(
-            _iou(face.box, k.box) < overlap and _covers(face.box, k.box) < 0.6 and _covers(k.box, face.box) < 0.6
-            for k in kept
-        ):
+        if not any(same_face(face.box, k.box, overlap) for k in kept):
             kept.append(face)
     return sorted(kept, key=lambda f: f.size, reverse=True)
 
@@ -139,13 +137,11 @@ class TiledFaceSearch:
         self._detector = create_task(vision.FaceDetector.create_from_options, options, what)
         self._mp = mp
         self.min_face = min_face
-        self.tiles_run = 0
 
     def _detect_tile(self, image: np.ndarray, tile: Tile) -> list[FaceBox]:
         x0, y0, x1, y1 = tile
         rgb = np.ascontiguousarray(image[y0:y1, x0:x1, ::-1])
         result = self._detector.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
-        self.tiles_run += 1
         found = []
         for d in result.detections:
             b = d.bounding_box

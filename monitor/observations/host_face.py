@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.observations.face_search import Box, FaceBox, TiledFaceSearch, merge_boxes
+from monitor.observations.face_search import FaceBox, TiledFaceSearch, same_face
 from monitor.observations.faces import FaceObservation, MediaPipeFaceEngine, face_landmarker_path
 
 __all__ = ["HostFaceEngine", "HostFaceOptions", "Window", "crop_window"]
@@ -101,12 +101,8 @@ def _size(face: FaceObservation) -> float:
     return max(face.box[2] - face.box[0], face.box[3] - face.box[1])
 
 
-def _same_box(a: Box, b: Box) -> bool:
-    return len(merge_boxes([FaceBox(a, 1.0), FaceBox(b, 0.5)])) == 1
-
-
 def _same_face(a: FaceObservation, b: FaceObservation) -> bool:
-    return _same_box(a.box, b.box)
+    return same_face(a.box, b.box)
 
 
 class HostFaceEngine:
@@ -132,12 +128,6 @@ class HostFaceEngine:
         self._others: list[FaceObservation] = []
         self._next_search = 0.0
         self._misses = 0
-        self.searches = 0
-
-    @property
-    def tiles_run(self) -> int:
-        """Detector runs so far, over all searches (for cost figures)."""
-        return self._search.tiles_run
 
     def _landmarks(self, image: np.ndarray, window: Window, time: float) -> FaceObservation | None:
         found = self._landmarker.detect(crop_window(image, window, self.options.crop_px), time)
@@ -149,13 +139,12 @@ class HostFaceEngine:
         faces: list[FaceObservation] = []
         for hit in best:
             face = self._landmarks(image, Window.around(hit.box, self.options.face_share), time)
-            if face is not None and _same_box(face.box, hit.box) and not any(_same_face(face, f) for f in faces):
+            if face is not None and same_face(face.box, hit.box) and not any(_same_face(face, f) for f in faces):
                 faces.append(face)
         return sorted(faces, key=_size, reverse=True)
 
     def _run_search(self, image: np.ndarray, time: float, host: FaceObservation | None) -> FaceObservation | None:
         """Search the whole frame; return the host's face if the search chose a (new) one."""
-        self.searches += 1
         smallest = _size(host) / 2 if host is not None else None
         faces = self._confirmed(image, self._search.search(image, smallest), time)
         others = [f for f in faces if host is None or not _same_face(f, host)]
