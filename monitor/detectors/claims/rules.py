@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.detectors.basis import citation
 from monitor.detectors.claims.price import PriceMatcher
 from monitor.detectors.claims.schema import Nearby, PackSpec, RuleSpec, read_pack
 from monitor.errors import ConfigError
@@ -159,6 +160,15 @@ def compile_pack(spec: PackSpec, path: Path) -> CompiledPack:
             raise ConfigError(f"rule pack {path}: key {where}: needs words or regex")
         return Near(re.compile("|".join(f"(?:{p})" for p in parts)), nearby.window)
 
+    def cited(basis: str | tuple[str, ...], where: str) -> str:
+        if isinstance(basis, str):
+            return basis
+        try:
+            return citation(basis)
+        except ConfigError as e:
+            raise ConfigError(f"rule pack {path}: key {where}: {e}") from e
+
+    pack_basis = cited(spec.basis, "basis")
     rules = []
     sources: list[str] = []
     for i, rule in enumerate(spec.rules):
@@ -178,7 +188,7 @@ def compile_pack(spec: PackSpec, path: Path) -> CompiledPack:
                 category=spec.category,
                 risk=rule.risk,
                 confidence=rule.confidence,
-                basis=rule.basis or spec.basis,
+                basis=cited(rule.basis, f"{where}.basis") if rule.basis else pack_basis,
                 pattern=pattern,
                 pinyin_keywords=rule.keywords if rule.pinyin else (),
                 price=PriceMatcher(
@@ -203,7 +213,7 @@ def compile_pack(spec: PackSpec, path: Path) -> CompiledPack:
         path=path,
         version=spec.version,
         category=spec.category,
-        basis=spec.basis,
+        basis=pack_basis,
         rules=tuple(rules),
         prefilter=re.compile("|".join(f"(?:{s})" for s in sources)),
         exclude=near(spec.exclude, "exclude"),

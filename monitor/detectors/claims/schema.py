@@ -4,7 +4,8 @@ A pack file holds the rules of one claim category::
 
     version: "2026.02.1"
     category: absolute_terms        # one of CLAIM_CATEGORIES
-    basis: 广告法 Art. 9(3)           # default legal basis of its rules
+    basis: [ad_law_2021.art9:三]     # default legal basis of its rules: ids in the legal
+                                    # basis table (basis.py), or free text for a user pack
     vocab: {disease: [高血压, 糖尿病]} # named regex alternatives, used in regex as {disease}
     exclude: {regex: [...], window: 8}  # drops any hit of the pack nearby
     negations: [不能治]              # extra negation cues before a hit
@@ -81,14 +82,14 @@ class RuleSpec(_Strict):
     negatable: bool = True
     risk: Literal["block", "review", "pass"]
     confidence: float = Field(ge=0.0, le=1.0)
-    basis: str | None = None
+    basis: str | tuple[str, ...] | None = None
     examples: Examples = Examples()
 
 
 class PackSpec(_Strict):
     version: str = Field(min_length=1)
     category: str
-    basis: str = Field(min_length=1)
+    basis: str | tuple[str, ...] = Field(min_length=1)
     description: str = ""
     vocab: dict[str, tuple[str, ...]] = {}
     exclude: Nearby | None = None

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from monitor.detectors.basis import citation
 from monitor.detectors.digital_human.audio_signals import mouth_sync_signal, voice_signal
 from monitor.detectors.digital_human.disclosure import (
     LabelCoverage,
@@ -29,7 +30,8 @@ from monitor.observations.voice import VoiceFeatures
 
 __all__ = ["BASIS", "DigitalHumanOptions", "DigitalHumanResult", "detect_digital_human"]
 
-BASIS = "直播电商监督管理办法; 人工智能生成合成内容标识办法 Art. 4(4) (explicit label), Art. 5 (implicit label)"
+BASIS = citation(["live_ecommerce_2026.art37", "aigc_label_2025.art4:四", "aigc_label_2025.art5"])
+"""The continuous label for AI-generated hosts; the explicit label on video; the implicit label in metadata."""
 
 
 @dataclass(frozen=True, slots=True)

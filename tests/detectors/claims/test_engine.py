@@ -274,7 +274,7 @@ def test_check_many_matches_check(engine: ClaimEngine) -> None:
 
 def test_hits_carry_basis_and_rule(engine: ClaimEngine) -> None:
     (hit,) = engine.check("全网最低价")
-    assert hit.basis == "广告法 Art. 9(3)"
+    assert hit.basis == "《广告法》（2021-04-29 修正）第九条第（三）项"
     assert hit.rule == "abs.lowest_price"
     assert 0 < hit.confidence <= 1
 
