@@ -26,7 +26,10 @@ FrameIntervalOpt = Annotated[float | None, typer.Option(help="seconds between sa
 AsrModelOpt = Annotated[str | None, typer.Option(help="'embedded:base', a size name or a folder")]
 AsrEngineOpt = Annotated[str | None, typer.Option(help="faster-whisper (default) or torch")]
 DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda")]
-RulesOpt = Annotated[list[Path] | None, typer.Option("--rules", help="folder of extra rule packs")]
+RulesOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--rules", help="folder of extra rule packs, or platform:NAME for a platform's banned-word packs"),
+]
 AllowListOpt = Annotated[Path | None, typer.Option(help="file of phrases never to flag")]
 ClassifierOpt = Annotated[str | None, typer.Option(help="'embedded', 'none' or a transformers folder")]
 NoSpeechOpt = Annotated[bool, typer.Option("--no-speech", help="skip transcription")]

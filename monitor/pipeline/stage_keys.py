@@ -16,6 +16,7 @@ from typing import Any
 from monitor import __version__
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
+from monitor.detectors.claims.engine import pack_folder
 
 __all__ = [
     "DETECTOR_OPTIONS",
@@ -78,7 +79,7 @@ def detector_key(options: ScanOptions, claims: ClaimEngine, room_meta: Path | No
         "livemon": __version__,
         "options": chosen,
         "claims": claims.provenance(),
-        "packs": _files_digest(list(options.rule_packs)),
+        "packs": _files_digest([pack_folder(p) for p in options.rule_packs]),
         "allow_list": _files_digest([options.allow_list]) if options.allow_list else {},
         "room_meta": _files_digest([room_meta]) if room_meta else {},
     })

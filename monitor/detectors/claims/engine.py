@@ -25,6 +25,25 @@ from monitor.text import NormalisedText, normalise, pinyin_sequence
 __all__ = ["BUILTIN_PACKS", "TEXT_SOURCES", "ClaimEngine", "ClaimHit", "ExampleFailure", "TextSource"]
 
 BUILTIN_PACKS = Path(__file__).with_name("packs")
+PLATFORM_PACKS = Path(__file__).with_name("platforms")
+"""Platforms' public banned-word lists as rule packs, one folder each, chosen as ``platform:<name>``."""
+PLATFORM_PREFIX = "platform:"
+
+
+def platform_names() -> list[str]:
+    """The platforms whose word lists ship as rule packs."""
+    return sorted(p.name for p in PLATFORM_PACKS.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
+
+
+def pack_folder(entry: Path | str) -> Path:
+    """A rule-pack folder, or a shipped platform's folder for ``platform:<name>``."""
+    text = str(entry)
+    if not text.startswith(PLATFORM_PREFIX):
+        return Path(entry)
+    name = text.removeprefix(PLATFORM_PREFIX)
+    if name not in platform_names():
+        raise ConfigError(f"unknown platform rule pack {text!r}; known: {', '.join(platform_names())}")
+    return PLATFORM_PACKS / name
 PINYIN_CONFIDENCE = 0.7
 """A sound-only hit keeps this fraction of its rule's confidence, and at most ``review`` risk."""
 WINDOW_CHARS = 1_000
@@ -107,12 +126,15 @@ class ClaimEngine:
     ) -> ClaimEngine:
         """Built-in packs plus every ``*.yaml``/``*.yml`` in ``pack_dirs``, and an optional allow-list.
 
+        A ``pack_dirs`` entry ``platform:<name>`` (``platform:douyin``) adds that platform's
+        banned-word packs (:data:`PLATFORM_PACKS`).
+
         The allow-list is a text file with one phrase per line (``#`` starts a
         comment) or a YAML list; hits overlapping an allowed phrase are dropped.
         ``fusion`` is the classifier's operating point for written text (captions,
         ``check-text``); ``speech_fusion`` the one for transcripts (default: ``fusion``).
         """
-        dirs = ([BUILTIN_PACKS] if builtin else []) + [Path(d) for d in pack_dirs]
+        dirs = ([BUILTIN_PACKS] if builtin else []) + [pack_folder(d) for d in pack_dirs]
         packs: list[CompiledPack] = []
         seen: dict[str, Path] = {}
         for d in dirs:

@@ -1,0 +1,162 @@
+"""Build the real-language claims corpus and score the claims engine on it.
+
+``python -m benchmarks.claims.real build`` merges the gathered shards into ``corpus.jsonl``;
+``python -m benchmarks.claims.real evaluate [--split test] [--rules DIR]`` scores the rules alone
+and the rules fused with the classifier (as ``livemon check-text`` runs) and writes
+``benchmarks/results/claims_real[_<split>].json`` and ``.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import RESULTS_DIR
+from benchmarks.claims.corpus import CATEGORIES, load_corpus
+from benchmarks.claims.evaluate import SCORING, companion_pairs, flagged, score
+from benchmarks.claims.real.corpus import SPLITS, Line, build, load_real, unique
+from monitor.detectors.claims import ClaimEngine, ClaimHit
+
+TRUE_ONLY = frozenset({"fake_data", "fake_scarcity"})
+"""Categories whose claims (a stock count, a sales figure) are lawful when true: never ``block``."""
+_EXAMPLES = 8
+
+
+def _engines(rule_dirs: Sequence[Path]) -> dict[str, ClaimEngine]:
+    from monitor.detectors.claims.classifier import EmbeddingClaimClassifier
+
+    classifier = EmbeddingClaimClassifier.load()
+    return {
+        "rules": ClaimEngine.load(rule_dirs),
+        "rules+classifier": ClaimEngine.load(rule_dirs, classifier=classifier, fusion=classifier.fusion_config("text")),
+    }
+
+
+def _blocked_true_only(hits: Sequence[ClaimHit]) -> bool:
+    return any(h.risk == "block" and h.category in TRUE_ONLY for h in hits)
+
+
+def evaluate(lines: Sequence[Line], rule_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+    """Scores of each system on ``lines``: micro P/R/F1, line recall, clean flags, per category and kind."""
+    companions = companion_pairs(
+        [r for r in load_corpus() if r.split != "test"]  # type: ignore[arg-type]
+    ) | frozenset(frozenset(line.categories) for line in load_real("train") if len(line.categories) == 2)
+    truth = [line.categories for line in lines]
+    texts = [line.text for line in lines]
+    systems: dict[str, Any] = {}
+    for name, engine in _engines(rule_dirs).items():
+        hits = engine.check_many(texts, "text")
+        predicted = [flagged(h) for h in hits]
+        s = score(truth, predicted, companions)
+        violating = [i for i, line in enumerate(lines) if line.label == "violating"]
+        found = [i for i in violating if predicted[i]]
+        per_category = {
+            c: {"lines": n, "found": sum(1 for i in violating if c in lines[i].categories and c in predicted[i])}
+            for c in CATEGORIES
+            if (n := sum(1 for i in violating if c in lines[i].categories))
+        }
+        kinds = sorted({line.source_kind for line in lines})
+        by_kind = {}
+        for kind in kinds:
+            rows = [i for i, line in enumerate(lines) if line.source_kind == kind]
+            k = score([truth[i] for i in rows], [predicted[i] for i in rows], companions)
+            by_kind[kind] = {"lines": len(rows), "micro_f1": round(k.micro.f1, 4), "clean_flag_rate": round(k.clean_flag_rate, 4)}
+        missed = [i for i in violating if not predicted[i]]
+        false_flags = [i for i, line in enumerate(lines) if line.label == "compliant" and predicted[i]]
+        systems[name] = {
+            "micro": s.micro.as_dict(),
+            "strict_micro": s.strict_micro.as_dict(),
+            "violating_recall": round(len(found) / len(violating), 4) if violating else 0.0,
+            "violating": len(violating),
+            "compliant_flag_rate": round(s.clean_flag_rate, 4),
+            "compliant_flagged": s.clean_flagged,
+            "compliant": s.clean_total,
+            "blocked_true_only": sum(_blocked_true_only(h) for h in hits),
+            "per_category": per_category,
+            "per_category_scores": {c: v.as_dict() for c, v in s.per_category.items()},
+            "by_source_kind": by_kind,
+            "missed": [_example(lines[i], predicted[i]) for i in missed[:_EXAMPLES]],
+            "false_flags": [_example(lines[i], predicted[i]) for i in false_flags[:_EXAMPLES]],
+        }
+    return systems
+
+
+def _example(line: Line, predicted: set[str]) -> dict[str, object]:
+    return {"id": line.id, "text": line.text, "labels": list(line.categories), "predicted": sorted(predicted), "url": line.url}
+
+
+def _markdown(result: dict[str, Any]) -> str:
+    out = [
+        f"# Claims on real language: {result['split']} split",
+        "",
+        f"{result['lines']} lines ({result['violating']} violating, {result['compliant']} compliant) from "
+        f"{result['sources']} pages on {result['sites']} sites; engine `{result['engine_version']}`.",
+        f"Command: `{result['command']}`.",
+        "",
+        "| system | micro P | micro R | micro F1 | violating lines found | compliant flagged | count claims blocked |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, s in result["systems"].items():
+        m = s["micro"]
+        out.append(
+            f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+            f"{s['violating_recall']:.1%} | {s['compliant_flag_rate']:.1%} ({s['compliant_flagged']}/{s['compliant']}) | "
+            f"{s['blocked_true_only']} |"
+        )
+    for name, s in result["systems"].items():
+        out += ["", f"## {name}: found per category", "", "| category | found | lines | recall |", "|---|---:|---:|---:|"]
+        for c, v in s["per_category"].items():
+            out.append(f"| {c} | {v['found']} | {v['lines']} | {v['found'] / v['lines']:.1%} |")
+        out += ["", "| source kind | lines | micro F1 | compliant flagged |", "|---|---:|---:|---:|"]
+        for kind, v in s["by_source_kind"].items():
+            out.append(f"| {kind} | {v['lines']} | {v['micro_f1']:.3f} | {v['clean_flag_rate']:.1%} |")
+    out += ["", "## Scoring", "", " ".join(SCORING.split()),
+            "`violating lines found`: share of violating lines with any flag. `count claims blocked`: lines where a "
+            f"{' or '.join(sorted(TRUE_ONLY))} hit was `block` (must be 0: such claims are lawful when true).", ""]
+    return "\n".join(out)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", help="merge raw/*.jsonl into corpus.jsonl")
+    ev = sub.add_parser("evaluate", help="score the engine on one split")
+    ev.add_argument("--split", default="test", choices=SPLITS)
+    ev.add_argument("--rules", type=Path, action="append", default=[], help="folder of extra rule packs")
+    ev.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        lines = build()
+        counts = Counter((line.split, line.label) for line in lines)
+        for (split, label), n in sorted(counts.items()):
+            print(f"{split:5} {label:9} {n}")
+        return None
+    lines = unique(load_real(args.split))
+    systems = evaluate(lines, args.rules)
+    result = {
+        "split": args.split,
+        "command": "python -m benchmarks.claims.real evaluate"
+        + ("" if args.split == "test" else f" --split {args.split}")
+        + "".join(f" --rules {d}" for d in args.rules),
+        "lines": len(lines),
+        "violating": sum(line.label == "violating" for line in lines),
+        "compliant": sum(line.label == "compliant" for line in lines),
+        "sources": len({line.url for line in lines}),
+        "sites": len({line.site for line in lines}),
+        "engine_version": ClaimEngine.load(args.rules).version,
+        "systems": systems,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / ("claims_real" if args.split == "test" else f"claims_real_{args.split}")
+    stem.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
+    print(_markdown(result).split("\n## ", 1)[0])
+    return result
+
+
+if __name__ == "__main__":
+    main()
