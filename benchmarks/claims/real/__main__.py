@@ -20,9 +20,8 @@ from benchmarks.claims.corpus import CATEGORIES, load_corpus
 from benchmarks.claims.evaluate import SCORING, companion_pairs, flagged, score
 from benchmarks.claims.real.corpus import SPLITS, Line, build, load_real, unique
 from monitor.detectors.claims import ClaimEngine, ClaimHit
+from monitor.detectors.claims.schema import TRUE_WHEN_PROVEN as TRUE_ONLY
 
-TRUE_ONLY = frozenset({"fake_data", "fake_scarcity"})
-"""Categories whose claims (a stock count, a sales figure) are lawful when true: never ``block``."""
 _EXAMPLES = 8
 
 

@@ -9,6 +9,8 @@ A pack file holds the rules of one claim category::
     vocab: {disease: [高血压, 糖尿病]} # named regex alternatives, used in regex as {disease}
     exclude: {regex: [...], window: 8}  # drops any hit of the pack nearby
     negations: [不能治]              # extra negation cues before a hit
+    platform: douyin                # platform word-list packs: whose list, and
+    sources: [{url: ..., title: ..., list: 抖音极限词}]   # the pages its words come from
     rules:
       - id: abs.lowest_price
         keywords: [全网最低价]       # literal, normalised like the text
@@ -33,13 +35,17 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from monitor.errors import ConfigError, describe_validation_error
 from monitor.findings import CLAIM_CATEGORIES
 
-__all__ = ["CLAIM_CATEGORIES", "Examples", "Nearby", "PackSpec", "PriceSpec", "RuleSpec", "read_pack"]
+__all__ = ["CLAIM_CATEGORIES", "TRUE_WHEN_PROVEN", "Examples", "ListSource", "Nearby", "PackSpec", "PriceSpec", "RuleSpec", "read_pack"]
 
+
+
+TRUE_WHEN_PROVEN = frozenset({"fake_data", "fake_scarcity"})
+"""Categories whose claims are lawful when true (a stock count, a sales figure): a person checks them."""
 
 
 class _Strict(BaseModel):
@@ -86,9 +92,21 @@ class RuleSpec(_Strict):
     examples: Examples = Examples()
 
 
+class ListSource(_Strict):
+    """A public page a pack's words were copied from (platform word-list packs)."""
+
+    url: str = Field(pattern=r"^https?://")
+    title: str = ""
+    list: str = ""
+    """The list's own heading on that page (抖音极限词, 引流词...)."""
+
+
 class PackSpec(_Strict):
     version: str = Field(min_length=1)
     category: str
+    platform: str = ""
+    """The platform whose published word list this pack carries (``douyin``...); empty for built-in packs."""
+    sources: tuple[ListSource, ...] = ()
     basis: str | tuple[str, ...] = Field(min_length=1)
     description: str = ""
     vocab: dict[str, tuple[str, ...]] = {}
@@ -102,6 +120,17 @@ class PackSpec(_Strict):
         if value not in CLAIM_CATEGORIES:
             raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CLAIM_CATEGORIES)}")
         return value
+
+    @model_validator(mode="after")
+    def _true_only_claims_are_reviewed(self) -> PackSpec:
+        if self.category in TRUE_WHEN_PROVEN:
+            blocked = [r.id for r in self.rules if r.risk == "block"]
+            if blocked:
+                raise ValueError(
+                    f"rules {', '.join(blocked)}: {self.category} claims (counts, stock, sales) are lawful "
+                    "when true, so they go to review, never block"
+                )
+        return self
 
 
 def read_pack(path: Path) -> PackSpec:

@@ -145,3 +145,9 @@ def test_classifier_with_wrong_shape_is_rejected() -> None:
 @pytest.mark.parametrize(("c", "p", "expected"), [(0.8, 0.2, 0.8), (0.8, 1.0, 0.9), (0.0, 0.5, 0.25), (1.0, 0.9, 1.0)])
 def test_fuse_confidence_formula(c: float, p: float, expected: float) -> None:
     assert fuse_confidence(c, p, FusionConfig()) == pytest.approx(expected)
+
+
+def test_a_pack_may_not_block_claims_that_are_lawful_when_true(tmp_path: Path) -> None:
+    write(tmp_path, "stock.yaml", GOOD_PACK.replace("counterfeit", "fake_scarcity").replace("risk: review", "risk: block"))
+    with pytest.raises(ConfigError, match="user.brand_knockoff: fake_scarcity claims .* go to review, never block"):
+        ClaimEngine.load(pack_dirs=[tmp_path])
