@@ -34,6 +34,7 @@ __all__ = [
     "flagged",
     "main",
     "score",
+    "write_result",
 ]
 
 _EXAMPLES = 5
@@ -286,12 +287,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
         "systems": {name: _report(s, records, texts) for name, s in systems.items()},
         "by_batch": by_batch,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / (f"claims_{args.condition}" if args.split == "test" else f"claims_{args.condition}_{args.split}")
-    stem.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
-    print(_markdown(result).split("\n## ", 1)[0])
+    write_result(stem, result, _markdown(result))
     return result
+
+
+def write_result(stem: Path, result: dict[str, Any], markdown: str) -> None:
+    """Write ``stem``.json and ``stem``.md and print the Markdown up to its first section."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    print(markdown.split("\n## ", 1)[0])
 
 
 if __name__ == "__main__":

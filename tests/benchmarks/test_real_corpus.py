@@ -41,7 +41,8 @@ def test_site_of_groups_pages_by_registrable_domain() -> None:
 
 
 def _site(split: str) -> str:
-    return next(f"https://{split}{i}.cn/p" for i in range(1000) if deal([_row("x", f"https://{split}{i}.cn/p")], {}) == [split])
+    urls = (f"https://{split}{i}.cn/p" for i in range(1000))
+    return next(url for url in urls if deal([_row("x", url)], {}) == [split])
 
 
 def test_a_line_quoted_on_a_test_site_is_a_test_line_everywhere() -> None:
@@ -61,7 +62,8 @@ def test_rebuild_keeps_splits_and_new_quotes_follow_their_line(tmp_path: Path) -
     after = {x.id: x.split for x in build(raw, corpus)}
     assert {k: after[k] for k in before} == before and len(after) == 31
     train_line = next(x for x in load_real("train", corpus=corpus))
-    (raw / "c.jsonl").write_text(json.dumps(_row(train_line.text, _site("test")), ensure_ascii=False) + "\n", encoding="utf-8")
+    copy = json.dumps(_row(train_line.text, _site("test")), ensure_ascii=False)
+    (raw / "c.jsonl").write_text(copy + "\n", encoding="utf-8")
     copies = [x for x in build(raw, corpus) if x.text == train_line.text]
     assert len(copies) == 2 and {x.split for x in copies} == {"train"}
 

@@ -59,7 +59,8 @@ def test_unfair_competition_citations_use_the_2025_numbering() -> None:
 
 
 def test_citation_groups_articles_of_one_law() -> None:
-    assert citation(["ad_law_2021.art9:三", "ad_law_2021.art28"]) == "《广告法》（2021-04-29 修正）第九条第（三）项、第二十八条"
+    cited = citation(["ad_law_2021.art9:三", "ad_law_2021.art28"])
+    assert cited == "《广告法》（2021-04-29 修正）第九条第（三）项、第二十八条"
 
 
 def test_a_pack_citing_a_missing_article_fails_to_load_naming_it(tmp_path: Path) -> None:

@@ -22,7 +22,9 @@ def torch_segments(mandarin_clip: np.ndarray) -> list[list[TranscriptSegment]]:
 def test_transcribes_a_real_mandarin_clip(torch_segments: list[list[TranscriptSegment]]) -> None:
     shifted, plain = torch_segments
     text = "".join(s.text for s in shifted)
-    assert "面霜" in text and "链接" in text  # Simplified, the product and the call to action
+    # Simplified script and the call to action; whisper base may hear 面霜 as its homophone 面床,
+    # depending on the CPU's float paths, so the product word is not asserted
+    assert "家人们" in text and "今天只要" in text and "链接" in text and "這" not in text
     assert shifted[0].start >= 10.0 and shifted[-1].end <= 10.0 + 6.0
     assert [s.text for s in shifted] == [s.text for s in plain]
     assert all(0.0 < s.confidence <= 1.0 for s in shifted)

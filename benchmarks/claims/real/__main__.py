@@ -9,7 +9,6 @@ and the rules fused with the classifier (as ``livemon check-text`` runs) and wri
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 
 from benchmarks import RESULTS_DIR
 from benchmarks.claims.corpus import CATEGORIES, load_corpus
-from benchmarks.claims.evaluate import SCORING, companion_pairs, flagged, score
+from benchmarks.claims.evaluate import SCORING, companion_pairs, flagged, score, write_result
 from benchmarks.claims.real.corpus import SPLITS, Line, build, load_real, unique
 from monitor.detectors.claims import ClaimEngine, ClaimHit
 from monitor.detectors.claims.schema import TRUE_WHEN_PROVEN as TRUE_ONLY
@@ -63,7 +62,11 @@ def evaluate(lines: Sequence[Line], rule_dirs: Sequence[Path] = ()) -> dict[str,
         for kind in kinds:
             rows = [i for i, line in enumerate(lines) if line.source_kind == kind]
             k = score([truth[i] for i in rows], [predicted[i] for i in rows], companions)
-            by_kind[kind] = {"lines": len(rows), "micro_f1": round(k.micro.f1, 4), "clean_flag_rate": round(k.clean_flag_rate, 4)}
+            by_kind[kind] = {
+                "lines": len(rows),
+                "micro_f1": round(k.micro.f1, 4),
+                "clean_flag_rate": round(k.clean_flag_rate, 4),
+            }
         missed = [i for i in violating if not predicted[i]]
         false_flags = [i for i, line in enumerate(lines) if line.label == "compliant" and predicted[i]]
         systems[name] = {
@@ -85,7 +88,13 @@ def evaluate(lines: Sequence[Line], rule_dirs: Sequence[Path] = ()) -> dict[str,
 
 
 def _example(line: Line, predicted: set[str]) -> dict[str, object]:
-    return {"id": line.id, "text": line.text, "labels": list(line.categories), "predicted": sorted(predicted), "url": line.url}
+    return {
+        "id": line.id,
+        "text": line.text,
+        "labels": list(line.categories),
+        "predicted": sorted(predicted),
+        "url": line.url,
+    }
 
 
 def _markdown(result: dict[str, Any]) -> str:
@@ -103,11 +112,13 @@ def _markdown(result: dict[str, Any]) -> str:
         m = s["micro"]
         out.append(
             f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
-            f"{s['violating_recall']:.1%} | {s['compliant_flag_rate']:.1%} ({s['compliant_flagged']}/{s['compliant']}) | "
+            f"{s['violating_recall']:.1%} | "
+            f"{s['compliant_flag_rate']:.1%} ({s['compliant_flagged']}/{s['compliant']}) | "
             f"{s['blocked_true_only']} |"
         )
     for name, s in result["systems"].items():
-        out += ["", f"## {name}: found per category", "", "| category | found | lines | recall |", "|---|---:|---:|---:|"]
+        out += ["", f"## {name}: found per category", "", "| category | found | lines | recall |"]
+        out.append("|---|---:|---:|---:|")
         for c, v in s["per_category"].items():
             out.append(f"| {c} | {v['found']} | {v['lines']} | {v['found'] / v['lines']:.1%} |")
         out += ["", "| source kind | lines | micro F1 | compliant flagged |", "|---|---:|---:|---:|"]
@@ -149,11 +160,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
         "engine_version": ClaimEngine.load(args.rules).version,
         "systems": systems,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / ("claims_real" if args.split == "test" else f"claims_real_{args.split}")
-    stem.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
-    print(_markdown(result).split("\n## ", 1)[0])
+    write_result(stem, result, _markdown(result))
     return result
 
 

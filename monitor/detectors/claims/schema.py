@@ -40,7 +40,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from monitor.errors import ConfigError, describe_validation_error
 from monitor.findings import CLAIM_CATEGORIES
 
-__all__ = ["CLAIM_CATEGORIES", "TRUE_WHEN_PROVEN", "Examples", "ListSource", "Nearby", "PackSpec", "PriceSpec", "RuleSpec", "read_pack"]
+__all__ = [
+    "CLAIM_CATEGORIES",
+    "TRUE_WHEN_PROVEN",
+    "Examples",
+    "ListSource",
+    "Nearby",
+    "PackSpec",
+    "PriceSpec",
+    "RuleSpec",
+    "read_pack",
+]
 
 
 

@@ -148,6 +148,7 @@ def test_fuse_confidence_formula(c: float, p: float, expected: float) -> None:
 
 
 def test_a_pack_may_not_block_claims_that_are_lawful_when_true(tmp_path: Path) -> None:
-    write(tmp_path, "stock.yaml", GOOD_PACK.replace("counterfeit", "fake_scarcity").replace("risk: review", "risk: block"))
+    blocking = GOOD_PACK.replace("counterfeit", "fake_scarcity").replace("risk: review", "risk: block")
+    write(tmp_path, "stock.yaml", blocking)
     with pytest.raises(ConfigError, match="user.brand_knockoff: fake_scarcity claims .* go to review, never block"):
         ClaimEngine.load(pack_dirs=[tmp_path])
