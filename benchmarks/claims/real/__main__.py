@@ -19,34 +19,33 @@ from benchmarks.claims.corpus import CATEGORIES, load_corpus
 from benchmarks.claims.evaluate import SCORING, companion_pairs, flagged, score, write_result
 from benchmarks.claims.real.corpus import SPLITS, Line, build, load_real, unique
 from monitor.detectors.claims import ClaimEngine, ClaimHit
-from monitor.detectors.claims.schema import TRUE_WHEN_PROVEN as TRUE_ONLY
+from monitor.detectors.claims.schema import TRUE_WHEN_PROVEN
+from monitor.pipeline.engines import build_claim_engine
 
 _EXAMPLES = 8
 
 
-def _engines(rule_dirs: Sequence[Path]) -> dict[str, ClaimEngine]:
-    from monitor.detectors.claims.classifier import EmbeddingClaimClassifier
-
-    classifier = EmbeddingClaimClassifier.load()
+def engines(rule_dirs: Sequence[Path]) -> dict[str, ClaimEngine]:
+    """The rules alone, and the rules fused with the embedded classifier as ``livemon check-text`` runs them."""
     return {
-        "rules": ClaimEngine.load(rule_dirs),
-        "rules+classifier": ClaimEngine.load(rule_dirs, classifier=classifier, fusion=classifier.fusion_config("text")),
+        "rules": build_claim_engine(rule_dirs, classifier="none"),
+        "rules+classifier": build_claim_engine(rule_dirs, classifier="embedded"),
     }
 
 
 def _blocked_true_only(hits: Sequence[ClaimHit]) -> bool:
-    return any(h.risk == "block" and h.category in TRUE_ONLY for h in hits)
+    return any(h.risk == "block" and h.category in TRUE_WHEN_PROVEN for h in hits)
 
 
-def evaluate(lines: Sequence[Line], rule_dirs: Sequence[Path] = ()) -> dict[str, Any]:
+def evaluate(lines: Sequence[Line], systems_to_score: dict[str, ClaimEngine]) -> dict[str, Any]:
     """Scores of each system on ``lines``: micro P/R/F1, line recall, clean flags, per category and kind."""
     companions = companion_pairs(
-        [r for r in load_corpus() if r.split != "test"]  # type: ignore[arg-type]
+        r for r in load_corpus() if r.split != "test"
     ) | frozenset(frozenset(line.categories) for line in load_real("train") if len(line.categories) == 2)
     truth = [line.categories for line in lines]
     texts = [line.text for line in lines]
     systems: dict[str, Any] = {}
-    for name, engine in _engines(rule_dirs).items():
+    for name, engine in systems_to_score.items():
         hits = engine.check_many(texts, "text")
         predicted = [flagged(h) for h in hits]
         s = score(truth, predicted, companions)
@@ -124,9 +123,10 @@ def _markdown(result: dict[str, Any]) -> str:
         out += ["", "| source kind | lines | micro F1 | compliant flagged |", "|---|---:|---:|---:|"]
         for kind, v in s["by_source_kind"].items():
             out.append(f"| {kind} | {v['lines']} | {v['micro_f1']:.3f} | {v['clean_flag_rate']:.1%} |")
+    true_only = " or ".join(sorted(TRUE_WHEN_PROVEN))
     out += ["", "## Scoring", "", " ".join(SCORING.split()),
             "`violating lines found`: share of violating lines with any flag. `count claims blocked`: lines where a "
-            f"{' or '.join(sorted(TRUE_ONLY))} hit was `block` (must be 0: such claims are lawful when true).", ""]
+            f"{true_only} hit was `block` (must be 0: such claims are lawful when true).", ""]
     return "\n".join(out)
 
 
@@ -146,7 +146,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
             print(f"{split:5} {label:9} {n}")
         return None
     lines = unique(load_real(args.split))
-    systems = evaluate(lines, args.rules)
+    chosen = engines(args.rules)
+    systems = evaluate(lines, chosen)
     result = {
         "split": args.split,
         "command": "python -m benchmarks.claims.real evaluate"
@@ -157,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
         "compliant": sum(line.label == "compliant" for line in lines),
         "sources": len({line.url for line in lines}),
         "sites": len({line.site for line in lines}),
-        "engine_version": ClaimEngine.load(args.rules).version,
+        "engine_version": chosen["rules"].version,
         "systems": systems,
     }
     stem = args.out / ("claims_real" if args.split == "test" else f"claims_real_{args.split}")

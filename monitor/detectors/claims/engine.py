@@ -28,6 +28,18 @@ BUILTIN_PACKS = Path(__file__).with_name("packs")
 PLATFORM_PACKS = Path(__file__).with_name("platforms")
 """Platforms' public banned-word lists as rule packs, one folder each, chosen as ``platform:<name>``."""
 PLATFORM_PREFIX = "platform:"
+PINYIN_CONFIDENCE = 0.7
+"""A sound-only hit keeps this fraction of its rule's confidence, and at most ``review`` risk."""
+WINDOW_CHARS = 1_000
+WINDOW_OVERLAP = 64
+MAX_CHARS = 200_000
+"""Text beyond this many characters is not checked (a transcript line is far shorter)."""
+_CACHE_SIZE = 4_096
+CLASSIFIER_BATCH = 256
+"""Texts the classifier sees at once."""
+TextSource = Literal["text", "speech"]
+"""Where a text came from: written (captions, ``check-text``) or an ASR transcript."""
+TEXT_SOURCES: tuple[TextSource, ...] = ("text", "speech")
 
 
 def platform_names() -> list[str]:
@@ -44,18 +56,6 @@ def pack_folder(entry: Path | str) -> Path:
     if name not in platform_names():
         raise ConfigError(f"unknown platform rule pack {text!r}; known: {', '.join(platform_names())}")
     return PLATFORM_PACKS / name
-PINYIN_CONFIDENCE = 0.7
-"""A sound-only hit keeps this fraction of its rule's confidence, and at most ``review`` risk."""
-WINDOW_CHARS = 1_000
-WINDOW_OVERLAP = 64
-MAX_CHARS = 200_000
-"""Text beyond this many characters is not checked (a transcript line is far shorter)."""
-_CACHE_SIZE = 4_096
-CLASSIFIER_BATCH = 256
-"""Texts the classifier sees at once."""
-TextSource = Literal["text", "speech"]
-"""Where a text came from: written (captions, ``check-text``) or an ASR transcript."""
-TEXT_SOURCES: tuple[TextSource, ...] = ("text", "speech")
 
 
 @dataclass(frozen=True, slots=True)
