@@ -2,6 +2,12 @@
 # Create .venv and install livemon with everything the demo and the tests need (offline models included).
 set -euo pipefail
 cd "$(dirname "$0")"
+# The console's browser test drives Debian's chromium through Playwright (Playwright's own download
+# cannot run here); install it once, quietly, when it is missing.
+if [ ! -x /usr/bin/chromium ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi
 PYTHON=${PYTHON:-python3.11}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -14,7 +15,7 @@ from rich.text import Text
 
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
-from monitor.sinks.terminal_text import SafeLogFormatter, plain
+from monitor.sinks.terminal_text import SafeLogFormatter, plain, visible_controls
 
 app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
 console = Console(stderr=True)
@@ -36,6 +37,18 @@ NoSpeechOpt = Annotated[bool, typer.Option("--no-speech", help="skip transcripti
 NoScreenOpt = Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")]
 NoFacesOpt = Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")]
 DhGapOpt = Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")]
+ToOpt = Annotated[
+    str | None, typer.Option("--to", help="post findings with their evidence to this livemon service (http/https URL)")
+]
+TokenOpt = Annotated[
+    str | None,
+    typer.Option("--token", envvar="LIVEMON_TOKEN", help="the service's ingest token (better: the LIVEMON_TOKEN "
+                 "variable, which stays out of the shell history)"),
+]
+ClipsOpt = Annotated[
+    bool | None,
+    typer.Option("--clips/--no-clips", help="cut an MP4 clip of the stream around each finding (on with --to)"),
+]
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -43,32 +56,62 @@ def _fail(error: Exception) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _run_scan(source: str, options: ScanOptions, out: Path | None, report: Path | None) -> int:
+def _send_report(sink: Any) -> bool:
+    """Say what went to the service, and name the spool when findings wait in it (then True)."""
+    console.print(f"{sink.sent} finding(s) sent → {sink.target.url} ({sink.new} new, {sink.duplicates} already there)")
+    if sink.pending:
+        console.print(Text.assemble(
+            ("not sent:", "bold red"), f" {sink.pending} finding(s) wait in ", plain(sink.spool),
+            " (", plain(sink.last_error or "the service could not be reached"), "); the next run with --to sends "
+            "them, or `livemon push ", plain(sink.spool), " --to URL`"), soft_wrap=True)
+    return bool(sink.pending)
+
+
+def _run_scan(
+    source: str, options: ScanOptions, out: Path | None, report: Path | None, to: Any = None,
+    clips: bool | None = None,
+) -> int:
+    import tempfile
+
     from monitor.pipeline.engines import build_engines
     from monitor.pipeline.scan import scan
     from monitor.sinks.console import RichProgress, print_summary
     from monitor.sinks.html_report import write_report
-    from monitor.sinks.jsonl import write_jsonl
+    from monitor.sinks.jsonl import finding_record, write_jsonl
+    from monitor.sinks.queue_service import QueueSink, spool_path
     from monitor.sources.open import is_url, open_source, probe
 
+    beside = out or report
+    if clips and beside is None and to is None:
+        raise ConfigError("--clips needs --out, --report or --to: the clips are written beside them")
     if not is_url(source):  # a bad file is reported before minutes of model loading
         with open_source(source) as container:
             probe(container, source)
     with console.status("loading models…"):
         engines = build_engines(options)
-    with RichProgress(console) as progress:
-        result = scan(source, options, engines, hook=progress)
-    paths = {}
-    if out is not None:
-        paths = result.snapshots.write(out.with_name(out.stem + "_evidence"))
-        write_jsonl(result.findings, out, paths)
-    if report is not None:
-        write_report(result, report)
-    print_summary(result, console)
-    if out is not None:
-        console.print(Text.assemble("findings → ", plain(out)))
-    if report is not None:
-        console.print(Text.assemble("report → ", plain(report)))
+    with tempfile.TemporaryDirectory(prefix="livemon-clips-") as scratch:
+        evidence = beside.with_name(beside.stem + "_evidence") if beside is not None else Path(scratch)
+        with RichProgress(console) as progress:
+            result = scan(source, options, engines, hook=progress,
+                          clips=evidence if (clips if clips is not None else to is not None) else None)
+        paths = {}
+        if out is not None:
+            paths = result.snapshots.write(evidence)
+            write_jsonl(result.findings, out, paths)
+        if report is not None:
+            write_report(result, report)
+        print_summary(result, console)
+        if out is not None:
+            console.print(Text.assemble("findings → ", plain(out)))
+        if report is not None:
+            console.print(Text.assemble("report → ", plain(report)))
+        if to is not None:
+            with QueueSink(to, spool_path(out or Path("livemon-scan.jsonl"))) as sink:
+                for finding in result.findings:
+                    snapshot = result.snapshots.images.get(finding.evidence.snapshot or "")
+                    sink.add(finding_record(finding, paths), snapshot)
+            if _send_report(sink):
+                raise typer.Exit(code=1)
     return len(result.findings)
 
 
@@ -92,8 +135,13 @@ def scan(
     room_meta: Annotated[Path | None, typer.Option(help="room metadata JSON (title, declared host type)")] = None,
     dh_gap: DhGapOpt = None,
     forgery_model: Annotated[Path | None, typer.Option(help="ONNX face-forgery model")] = None,
+    to: ToOpt = None,
+    token: TokenOpt = None,
+    clips: ClipsOpt = None,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
+    from monitor.sinks.queue_service import queue_target
+
     try:
         options = load_options(
             config,
@@ -112,7 +160,7 @@ def scan(
             dh_gap=dh_gap,
             forgery_model=forgery_model,
         )
-        _run_scan(source, options, out, report)
+        _run_scan(source, options, out, report, queue_target(to, token), clips)
     except LivemonError as e:
         _fail(e)
 
@@ -149,6 +197,9 @@ def watch(
     classifier: ClassifierOpt = None,
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
+    to: ToOpt = None,
+    token: TokenOpt = None,
+    clips: ClipsOpt = None,
 ) -> None:
     """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
 
@@ -162,8 +213,10 @@ def watch(
     from monitor.pipeline.watch import watch as watch_rooms
     from monitor.sinks.console import rooms_table
     from monitor.sinks.jsonl import FindingAppender
+    from monitor.sinks.queue_service import QueueSink, queue_target, spool_path
 
     try:
+        target = queue_target(to, token)
         specs = _room_specs(sources or [], rooms_file)
         options = load_options(
             config, max_duration=max_duration, asr_engine=asr_engine, device=device,
@@ -172,16 +225,25 @@ def watch(
         )
         with console.status("loading models…"):
             engines = build_engines(options)
-        with FindingAppender(out) as sink, Live(console=console, auto_refresh=False) as live:
+        evidence = out.with_name(f"{out.stem}_evidence") if (clips if clips is not None else target) else None
+        queue = QueueSink(target, spool_path(out), background=True) if target is not None else None
+        with FindingAppender(out) as sink, queue or nullcontext(), Live(console=console, auto_refresh=False) as live:
+
+            def found(finding: Any, snapshot: bytes | None) -> None:
+                sink(finding, snapshot)
+                if queue is not None:
+                    queue.add(finding.to_dict(), snapshot)
+
             rooms = watch_rooms(
-                specs, options, engines, sink, WatchOptions(realtime=realtime),
+                specs, options, engines, found, WatchOptions(realtime=realtime, clips=evidence),
                 on_tick=lambda states: live.update(rooms_table(states), refresh=True),
             )
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
         _fail(e)
     console.print(Text.assemble(f"\n{sink.written} finding(s) appended → ", plain(out)))
-    if any(r.error for r in rooms):
+    unsent = queue is not None and _send_report(queue)
+    if any(r.error for r in rooms) or unsent:
         raise typer.Exit(code=1)
 
 
@@ -218,6 +280,9 @@ def rescan(
         str | None, typer.Option(help="Ray cluster to join, e.g. ray://head:10001 [a new local one]")
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Ray workers, one model set each [one per CPU]")] = None,
+    to: ToOpt = None,
+    token: TokenOpt = None,
+    clips: ClipsOpt = None,
 ) -> None:
     """Rescan many recordings through the store: stages already stored are not made again.
 
@@ -228,10 +293,12 @@ def rescan(
     from monitor.pipeline.rescan import rescan as run_rescan
     from monitor.sinks.console import RichProgress, rescan_table
     from monitor.sinks.jsonl import BatchFindingsWriter
+    from monitor.sinks.queue_service import QueueSink, queue_target, spool_path
     from monitor.sources.batch import expand_sources
     from monitor.store import Store
 
     try:
+        target = queue_target(to, token)
         items = expand_sources(sources or [], manifest)
         options = load_options(
             config, frame_interval=frame_interval, asr_model=asr_model, asr_engine=asr_engine, device=device,
@@ -246,13 +313,25 @@ def rescan(
             from monitor.pipeline.ray_backend import RayBackend
 
             remote = RayBackend(store.resolve(), db, address=ray_address, workers=workers)
-        with Store.open(store, db) as opened, BatchFindingsWriter(out) as sink, RichProgress(console) as progress:
-            summary = run_rescan(items, options, opened, sink, hook=progress, backend=remote)
+        evidence = out.with_name(f"{out.stem}_evidence") if (clips if clips is not None else target) else None
+        queue = QueueSink(target, spool_path(out)) if target is not None else None
+        with Store.open(store, db) as opened, BatchFindingsWriter(out) as sink, queue or nullcontext(), \
+                RichProgress(console) as progress:
+
+            def done(spec: str, findings: Any) -> None:
+                sink(spec, findings)
+                if queue is not None:
+                    for record, snapshot in findings:
+                        queue.add(record, snapshot)
+                    queue.flush()
+
+            summary = run_rescan(items, options, opened, done, hook=progress, backend=remote, clips=evidence)
     except LivemonError as e:
         _fail(e)
     console.print(rescan_table(summary))
     console.print(Text.assemble(f"{sink.written} finding(s) → ", plain(out)))
-    if summary.failed:
+    unsent = queue is not None and _send_report(queue)
+    if summary.failed or unsent:
         raise typer.Exit(code=1)
 
 
@@ -329,15 +408,19 @@ def serve(
     db: DbOpt = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    no_webhooks: Annotated[
+        bool, typer.Option("--no-webhooks", help="deliver no webhooks here (run `livemon webhooks deliver`)")
+    ] = False,
 ) -> None:
     """Serve the moderation queue over the store: findings in, cases leased to reviewers, decisions audited.
 
-    Every request needs `Authorization: Bearer TOKEN` (`livemon tokens create`); API under /api/v1,
-    OpenAPI at /openapi.json, Prometheus text at /metrics.
+    Every API request needs `Authorization: Bearer TOKEN` (`livemon tokens create`); API under /api/v1,
+    OpenAPI at /openapi.json, Prometheus text at /metrics. Reviewers log in to the console at /console.
+    Webhooks (`livemon webhooks add`) are delivered from a background thread unless --no-webhooks.
     """
     import uvicorn
 
-    from monitor.service import create_app
+    from monitor.service import ServiceOptions, create_app
     from monitor.store import Store
 
     try:
@@ -345,7 +428,7 @@ def serve(
     except LivemonError as e:
         _fail(e)
     try:
-        uvicorn.run(create_app(opened), host=host, port=port)
+        uvicorn.run(create_app(opened, ServiceOptions(webhooks=not no_webhooks)), host=host, port=port)
     finally:
         opened.close()
 
@@ -356,6 +439,9 @@ tokens_app = typer.Typer(help="Bearer tokens for the service's API.", no_args_is
 app.add_typer(tokens_app, name="tokens")
 audit_app = typer.Typer(help="The tamper-evident record of every action.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+webhooks_app = typer.Typer(help="Signed event callbacks to the platform, through an outbox.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+EndpointArg = Annotated[int, typer.Argument(help="the endpoint's id (`livemon webhooks list`)")]
 
 
 @users_app.command("add")
@@ -408,8 +494,10 @@ def tokens_create(
 
 @audit_app.command("verify")
 def audit_verify(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
-    """Check the audit chain; exit 1 naming the first event that was altered, removed or added."""
+    """Check the audit chain, then every evidence blob an ingested finding names; exit 1 naming the first
+    event that was altered, removed or added, and each evidence file missing or altered."""
     from monitor.service.audit import verify_chain
+    from monitor.service.evidence import verify_evidence
     from monitor.store import Store
 
     try:
@@ -417,13 +505,196 @@ def audit_verify(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> N
             raise ConfigError(f"no store at {store}")
         with Store.open(store, db) as opened, opened.session() as s:
             check = verify_chain(s)
+            evidence = verify_evidence(s, opened.blobs)
     except LivemonError as e:
         _fail(e)
     if not check.ok:
         console.print(Text.assemble(("broken:", "bold red"), f" first broken entry: {check.broken}: ",
                                     plain(check.problem or "")), soft_wrap=True)
+    for problem in evidence.problems:
+        console.print(Text.assemble(("evidence:", "bold red"), " ", plain(problem)), soft_wrap=True)
+    if not check.ok or not evidence.ok:
         raise typer.Exit(code=1)
     print(f"audit chain intact: {check.events} events")
+    print(f"evidence intact: {evidence.blobs} blob(s) named by findings")
+
+
+@app.command()
+def push(
+    files: Annotated[
+        list[Path], typer.Argument(help="findings as JSON Lines (scan --out, watch, rescan) or a *.pending.jsonl spool")
+    ],
+    to: ToOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Post findings, with their snapshot and clip files, to a livemon service (what `--to` does while scanning).
+
+    A spool (`*.pending.jsonl`, left by a run that could not reach the service) is emptied as it
+    is sent. Sending twice is harmless. Exit 1 when some findings still wait in a spool.
+    """
+    from monitor.sinks.queue_service import QueueSink, is_spool, queue_target, read_findings, spool_path
+
+    unsent = False
+    try:
+        target = queue_target(to, token)
+        if target is None:
+            raise ConfigError("push needs --to URL, the livemon service to send to")
+        missing = [str(f) for f in files if not f.is_file()]
+        if missing:
+            raise ConfigError(f"no such file: {', '.join(missing)}")
+        for path in files:
+            with QueueSink(target, spool_path(path)) as sink:  # entering sends what the spool holds
+                if not is_spool(path):
+                    for record in read_findings(path):
+                        sink.add(record)
+            unsent = _send_report(sink) or unsent
+    except LivemonError as e:
+        _fail(e)
+    if unsent:
+        raise typer.Exit(code=1)
+
+
+def _json_lines(items: list[dict[str, Any]]) -> None:
+    for item in items:
+        print(visible_controls(json.dumps(item, ensure_ascii=False)))
+
+
+@webhooks_app.command("add")
+def webhooks_add(
+    url: Annotated[str, typer.Argument(help="the receiver's http:// or https:// URL")],
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Add a receiver; its signing secret is printed once, alone on the last line (the database keeps it to sign)."""
+    from monitor.service.db import system_clock
+    from monitor.service.webhooks import add_endpoint
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            endpoint_id, secret = add_endpoint(s, url, system_clock(), actor="cli")
+    except LivemonError as e:
+        _fail(e)
+    console.print(Text.assemble(f"webhook endpoint {endpoint_id} → ", plain(url), "; its secret is shown only now:"))
+    print(secret)
+
+
+@webhooks_app.command("list")
+def webhooks_list(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
+    """Endpoints, one JSON object a line: URL, enabled, live keys, events pending, delivered and dead."""
+    from monitor.service.db import system_clock
+    from monitor.service.webhooks import list_endpoints
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            endpoints = list_endpoints(s, system_clock())
+    except LivemonError as e:
+        _fail(e)
+    _json_lines(endpoints)
+
+
+@webhooks_app.command("rotate")
+def webhooks_rotate(
+    endpoint: EndpointArg,
+    grace_hours: Annotated[float, typer.Option(help="hours the older secret still signs alongside the new")] = 24.0,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Give an endpoint a new secret (printed once, on the last line); the old one stays valid for --grace-hours."""
+    from datetime import timedelta
+
+    from monitor.service.db import system_clock
+    from monitor.service.webhooks import rotate_key
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            secret = rotate_key(s, endpoint, system_clock(), actor="cli", grace=timedelta(hours=grace_hours))
+    except LivemonError as e:
+        _fail(e)
+    console.print(f"new secret for webhook endpoint {endpoint} (the old one signs too for {grace_hours:g} h); "
+                  "it is shown only now:")
+    print(secret)
+
+
+@webhooks_app.command("disable")
+def webhooks_disable(endpoint: EndpointArg, store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
+    """Stop sending to an endpoint; its pending events become dead letters."""
+    from monitor.service.db import system_clock
+    from monitor.service.webhooks import disable_endpoint
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            dropped = disable_endpoint(s, endpoint, system_clock(), actor="cli")
+    except LivemonError as e:
+        _fail(e)
+    print(f"webhook endpoint {endpoint} disabled; {dropped} pending event(s) dead-lettered")
+
+
+@webhooks_app.command("dead")
+def webhooks_dead(
+    limit: Annotated[int, typer.Option(help="show at most this many, newest first")] = 1000,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Dead letters (given up after 24 h), one JSON object a line: event, endpoint, kind, attempts, last error."""
+    from monitor.service.webhooks import dead_letters
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            dead = dead_letters(s, limit)
+    except LivemonError as e:
+        _fail(e)
+    _json_lines(dead)
+
+
+@webhooks_app.command("replay")
+def webhooks_replay(
+    event: Annotated[str | None, typer.Option("--event", help="queue this event again (dead or delivered)")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="queue every dead letter again")] = False,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Queue events again, each with a fresh 24 h of retries; receivers dedupe by webhook-id."""
+    from monitor.service.db import system_clock
+    from monitor.service.webhooks import replay
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            requeued = replay(s, system_clock(), "cli", event_id=event, all_dead=all_dead)
+    except LivemonError as e:
+        _fail(e)
+    print(f"{requeued} delivery(ies) queued again")
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(
+    once: Annotated[bool, typer.Option("--once", help="deliver what is due now, print the counts and exit")] = False,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Deliver the outbox from this process (next to `livemon serve --no-webhooks`); Ctrl-C stops."""
+    import threading
+    from dataclasses import asdict
+
+    from monitor.service.webhooks import Deliverer
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened:
+            if once:
+                print(json.dumps(asdict(Deliverer(opened).drain())))
+                return
+            try:
+                Deliverer(opened).run(threading.Event())
+            except KeyboardInterrupt:
+                return
+    except LivemonError as e:
+        _fail(e)
 
 
 @app.command()

@@ -43,6 +43,10 @@ class Evidence:
     """Transcript or on-screen text around the finding."""
     signals: dict[str, Any] = field(default_factory=dict)
     """Detector-specific measurements (scores, ratios, label coverage...)."""
+    clip: str | None = None
+    """Path of an MP4 clip of the stream around the finding (made only when asked for)."""
+    clip_start: float | None = None
+    """The stream time, in seconds, at which the clip begins (a player seeks to ``start - clip_start``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +83,13 @@ class Finding:
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
     def to_dict(self) -> dict[str, Any]:
+        """The finding as JSON-ready data; a finding without a clip has no clip fields (outputs without
+        clips stay as they were)."""
         data = {"id": self.id, **asdict(self)}
         data["span"] = list(self.span) if self.span else None
         data["provenance"] = dict(self.provenance)
+        if self.evidence.clip is None:
+            del data["evidence"]["clip"], data["evidence"]["clip_start"]
         return data
 
 

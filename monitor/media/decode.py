@@ -64,6 +64,8 @@ class DecodeReport:
     kept_frames: int = 0
     audio_seconds: float = 0.0
     last_time: float = 0.0
+    start_time: float | None = None
+    """The first decoded frame's own timestamp, in seconds: stream times count from it."""
     stopped_early: str | None = None
     warnings: list[str] = field(default_factory=list)
 
@@ -155,13 +157,22 @@ def iter_media(
     options: DecodeOptions,
     report: DecodeReport,
     on_time: Callable[[float], None] | None = None,
+    on_packet: Callable[[av.Packet], None] | None = None,
 ) -> Iterator[AudioPCM | SampledFrame]:
-    """Yield 16 kHz mono audio chunks and sampled frames, in stream order."""
-    audio_stream = next(iter(container.streams.audio), None) if options.audio else None
-    video_stream = next(iter(container.streams.video), None) if options.video else None
+    """Yield 16 kHz mono audio chunks and sampled frames, in stream order.
+
+    ``on_packet`` sees every demuxed packet of the first audio and video streams, decoded or not
+    (a watch keeps the newest in a ring for evidence clips).
+    """
+    first_audio = next(iter(container.streams.audio), None)
+    first_video = next(iter(container.streams.video), None)
+    audio_stream = first_audio if options.audio else None
+    video_stream = first_video if options.video else None
     streams = [s for s in (audio_stream, video_stream) if s is not None]
     if not streams:
         return
+    demuxed = [s for s in (first_audio, first_video) if s is not None] if on_packet is not None else streams
+    decoded = {s.index for s in streams}
     if video_stream is not None:
         video_stream.thread_type = "AUTO"
         if options.keyframes_only:
@@ -174,7 +185,7 @@ def iter_media(
     audio_clock: float | None = None
     errors_in_row = 0
 
-    packets = container.demux(*streams)
+    packets = container.demux(*demuxed)
     while True:
         try:
             packet = next(packets)
@@ -183,6 +194,10 @@ def iter_media(
         except (av.error.InvalidDataError, av.error.EOFError, OSError) as e:
             report.stopped_early = f"stream ended early at {report.last_time:.1f}s ({e.__class__.__name__})"
             break
+        if on_packet is not None:
+            on_packet(packet)
+            if packet.stream.index not in decoded:
+                continue
         try:
             frames = packet.decode()
             errors_in_row = 0
@@ -198,7 +213,7 @@ def iter_media(
                 continue  # only audio and video streams are demuxed
             t = _frame_time(frame, report.last_time)
             if start_time is None:
-                start_time = t
+                start_time = report.start_time = t
             t -= start_time
             if options.max_duration is not None and t > options.max_duration:
                 report.stopped_early = f"stopped at the requested maximum of {options.max_duration:g}s"

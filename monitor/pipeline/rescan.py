@@ -25,6 +25,7 @@ from monitor.detectors.digital_human import load_room_meta
 from monitor.errors import LivemonError, SourceNotFound
 from monitor.media.snapshots import SnapshotStore
 from monitor.observations.record import StreamRecord
+from monitor.pipeline.clip_evidence import clip_records
 from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.scan import STAGES, Observed, findings_of, observe
@@ -184,9 +185,13 @@ def rescan(
     hook: ProgressHook = silent,
     on_item: Callable[[RescanItem], None] | None = None,
     backend: Backend | None = None,
+    clips: Path | None = None,
 ) -> RescanSummary:
     """Rescan ``items`` into ``store``; ``sink`` gets each finished source's findings, including those
     of sources already done under these settings (so the output is whole after a resume).
+
+    With ``clips`` (a folder) each finding gets an evidence clip cut from its source when the
+    source is a readable file (clips are not stored: they are made for the output).
 
     ``backend`` runs the sources elsewhere (:class:`monitor.pipeline.ray_backend.RayBackend`);
     by default they run here, one after another, with ``claims`` and ``engines`` when already
@@ -203,7 +208,8 @@ def rescan(
     hook("files", 0, len(items))
     for done, one in enumerate(results, 1):
         if one.source_key is not None and one.status != "failed":
-            sink(one.spec, current_findings(store, one.source_key))
+            found = current_findings(store, one.source_key)
+            sink(one.spec, clip_records(one.spec, found, clips) if clips is not None else found)
         summary.items.append(one)
         hook("files", done, len(items))
         if on_item is not None:

@@ -35,6 +35,7 @@ from monitor.observations.asr import AsrEngine
 from monitor.observations.chunked_asr import ChunkedTranscriber
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.voice import VoiceFeaturesBuilder
+from monitor.pipeline.clip_evidence import clip_findings
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.observe import StageTimer, StreamObservations, observe_stream
 from monitor.pipeline.progress import ProgressHook, silent
@@ -264,8 +265,13 @@ def findings_of(
     )
 
 
-def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent) -> ScanResult:
-    """Scan one recording or stream URL and return its findings with evidence."""
+def scan(
+    spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent, *, clips: Path | None = None
+) -> ScanResult:
+    """Scan one recording or stream URL and return its findings with evidence.
+
+    With ``clips`` (a folder) each finding's evidence gets an MP4 clip of the file around it.
+    """
     started = time.perf_counter()
     room = load_room_meta(options.room_meta) if options.room_meta is not None else None
     spill = Path(tempfile.mkdtemp(prefix="livemon-snapshots-"))
@@ -274,6 +280,9 @@ def scan(spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook =
         result = findings_of(spec, observed, options, engines.claims, room=room)  # keeps the findings' snapshots
     finally:
         shutil.rmtree(spill, ignore_errors=True)
+    if clips is not None:
+        result.findings, clip_warnings = clip_findings(spec, result.findings, clips)
+        result.warnings += clip_warnings
     result.stats["wall_seconds"] = round(time.perf_counter() - started, 3)
     hook("detect", 1, 1)
     return result

@@ -25,18 +25,23 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+import av.container
 
 from monitor.config import ScanOptions
 from monitor.detectors.marketing import CaptionTracker, speech_findings
 from monitor.errors import LivemonError
 from monitor.findings import Finding, with_provenance
+from monitor.media.clips import PacketRing
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.text_gate import TextGateOptions
 from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.stage_options import decode_options, text_gate_options
@@ -70,6 +75,13 @@ class WatchOptions:
     """Sampled frames kept per room for evidence (the newest)."""
     banner_report_s: float = 30.0
     """A claim caption still on screen this long is reported without waiting for it to leave."""
+    clips: Path | None = None
+    """Folder for the findings' evidence clips (``None``: no clips). A finding then waits until the
+    seconds after it have been read, so its clip can hold them."""
+    ring_seconds: float = 60.0
+    """Stream seconds of recent packets a live room keeps for clips."""
+    ring_bytes: int = 64 * 1024 * 1024
+    """Bytes of recent packets a live room keeps for clips, at most."""
 
 
 @dataclass(slots=True)
@@ -84,6 +96,8 @@ class _Room:
     snapshots: SnapshotStore
     captions: CaptionTracker
     started: float = 0.0
+    clips: RoomClips | None = None
+    report: DecodeReport = field(default_factory=DecodeReport)
     last_segment: list[TranscriptSegment] = field(default_factory=list)
     outstanding: int = 0
     idle: threading.Condition = field(default_factory=threading.Condition)
@@ -136,9 +150,19 @@ class _Shared:
         findings = with_provenance((f for f in findings if f.confidence >= self.min_confidence), self.provenance)
         for finding in findings:
             name = finding.evidence.snapshot
-            self._outbox.put((room, finding, room.snapshots.images.get(name) if name else None))
+            snapshot = room.snapshots.images.get(name) if name else None
+            if room.clips is not None:
+                room.clips.hold(finding, snapshot)  # handed on by the room's reader, with its clip
+            else:
+                self._outbox.put((room, finding, snapshot))
         with self.lock:
             room.state.findings += len(findings)
+
+    def release(self, room: _Room, *, everything: bool = False) -> None:
+        """Hand on the room's held findings whose clip can be cut now (on the room's reader thread)."""
+        if room.clips is not None:
+            room.clips.release(lambda f, snapshot: self._outbox.put((room, f, snapshot)), room.report.start_time,
+                               everything=everything)
 
     def _write(self) -> None:
         """Hand each queued finding to the sink, retrying a failing sink with backoff.
@@ -245,47 +269,69 @@ def _play(
     shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, stop: threading.Event
 ) -> None:
     """Read one room until it ends, ``max_duration`` passes or ``stop`` is set; then drain its work."""
-    spec = room.state.spec
+    container = None
     try:
-        container = open_source(spec, timeout=options.open_timeout)
-        try:
-            info = probe(container, spec)
-            speech = shared.asr is not None and info.has_audio
-            screen = shared.ocr is not None and info.has_video
-            if not speech:
-                room.state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
-            decode = decode_options(options, audio=speech, video=screen)
-            pace = watch_options.realtime and not is_url(spec)
-            cutter = UtteranceCutter()
-            report = DecodeReport()
-            room.started = time.monotonic()
-            for item in iter_media(container, decode, report):
-                if stop.is_set():
-                    break
-                t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
-                if pace:
-                    time.sleep(max(0.0, room.started + t - time.monotonic()))
-                room.state.stream_seconds = max(room.state.stream_seconds, t)
-                if isinstance(item, AudioPCM):
-                    for clip in cutter.feed(item):
-                        _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
-                else:
-                    room.snapshots.add(item)
-                    _frame(shared, room, item, _due(room, item.time, pace))
-            for clip in cutter.flush() if speech else ():  # cut by the end of the stream: due when it ended
-                _utterance(shared, room, clip, time.monotonic())
-            if report.stopped_early:
-                room.state.warnings.append(report.stopped_early)
-        finally:
-            container.close()
+        container = open_source(room.state.spec, timeout=options.open_timeout)
+        _read(shared, room, container, options, watch_options, stop)
     except LivemonError as e:
         room.state.error = str(e)
     except Exception as e:  # noqa: BLE001 - one room's crash must not stop the others; it is reported
         room.state.error = f"unexpected error: {e!r}"
-    with room.idle:
-        room.idle.wait_for(lambda: room.outstanding == 0)
-    shared.emit(room, room.captions.finish(room.snapshots.index))
+    try:
+        while True:  # held findings are released while the room's last work finishes
+            with room.idle:
+                if room.idle.wait_for(lambda: room.outstanding == 0, timeout=0.25):
+                    break
+            shared.release(room)
+        shared.emit(room, room.captions.finish(room.snapshots.index))
+        shared.release(room, everything=True)  # clips are cut while the room's container is still open
+    finally:
+        if container is not None:
+            container.close()
+    if room.clips is not None:
+        room.state.warnings += room.clips.warnings
     room.state.finished = True
+
+
+def _read(
+    shared: _Shared, room: _Room, container: av.container.InputContainer, options: ScanOptions,
+    watch_options: WatchOptions, stop: threading.Event,
+) -> None:
+    """Decode the room and feed its work to the schedulers (and its packets to its ring, for clips)."""
+    spec = room.state.spec
+    info = probe(container, spec)
+    speech = shared.asr is not None and info.has_audio
+    screen = shared.ocr is not None and info.has_video
+    if not speech:
+        room.state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
+    decode = decode_options(options, audio=speech, video=screen)
+    pace = watch_options.realtime and not is_url(spec)
+    ring = None
+    if watch_options.clips is not None:
+        live = pace or is_url(spec)  # a room read faster than real time runs ahead of its findings: cut from the file
+        ring = PacketRing(container.streams, watch_options.ring_seconds, watch_options.ring_bytes) if live else None
+        room.clips = RoomClips(watch_options.clips, spec, ring)
+    cutter = UtteranceCutter()
+    report = room.report
+    room.started = time.monotonic()
+    for item in iter_media(container, decode, report, on_packet=ring.add if ring is not None else None):
+        if stop.is_set():
+            break
+        t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
+        if pace:
+            time.sleep(max(0.0, room.started + t - time.monotonic()))
+        room.state.stream_seconds = max(room.state.stream_seconds, t)
+        if isinstance(item, AudioPCM):
+            for clip in cutter.feed(item):
+                _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
+        else:
+            room.snapshots.add(item)
+            _frame(shared, room, item, _due(room, item.time, pace))
+        shared.release(room)
+    for clip in cutter.flush() if speech else ():  # cut by the end of the stream: due when it ended
+        _utterance(shared, room, clip, time.monotonic())
+    if report.stopped_early:
+        room.state.warnings.append(report.stopped_early)
 
 
 def _due(room: _Room, stream_time: float, paced: bool) -> float:

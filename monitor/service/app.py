@@ -1,26 +1,32 @@
-"""The FastAPI app of the moderation queue: every route needs a bearer token; errors are JSON 4xx."""
+"""The FastAPI app of the moderation queue: every API route needs a bearer token (errors are JSON 4xx);
+the reviewer console under ``/console`` needs a login session (:mod:`monitor.service.console`)."""
 
 # No "from __future__ import annotations": FastAPI reads the routes' annotations, which name local values.
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from monitor.findings import CATEGORIES, Source
 from monitor.service.auth import Principal, authenticate, require
 from monitor.service.cases import STATUSES, CaseFilter, case_detail, ingest_findings, list_cases
+from monitor.service.console import install_console
 from monitor.service.db import Clock, system_clock
 from monitor.service.decisions import decide
 from monitor.service.errors import Invalid, ServiceError
+from monitor.service.evidence import EVIDENCE_TYPES, UnsupportedMedia, store_evidence
 from monitor.service.leases import CLAIMERS, claim_next, heartbeat, hold, release
 from monitor.service.metrics import ServiceMetrics
 from monitor.service.models import (
@@ -34,11 +40,13 @@ from monitor.service.models import (
     LeaseIn,
     LeaseOut,
 )
+from monitor.service.webhooks import Deliverer, delivering
 from monitor.store import Store
 
 __all__ = ["ServiceOptions", "create_app"]
 
 INGESTERS = ("ingest", "admin")
+EVIDENCE = "/api/v1/evidence/"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,28 +57,37 @@ class ServiceOptions:
     """Stream seconds: a finding joins a waiting case of its room and category that comes this close."""
     max_body_bytes: int = 4 * 1024 * 1024
     """Larger request bodies are refused (413) before they are read."""
+    max_evidence_bytes: int = 64 * 1024 * 1024
+    """The same, for evidence uploads (``PUT /api/v1/evidence/{sha256}``)."""
     max_findings: int = 1000
     """Findings per POST."""
+    webhooks: bool = False
+    """Deliver the webhook outbox on a background thread while the app runs (``livemon serve`` turns it on)."""
 
 
 class _BodyLimit:
-    """Refuse a body over the limit (413), of unknown length (411) or bad length (400) before the app reads it."""
+    """Refuse a body over the limit (413), of unknown length (411) or bad length (400) before the app reads it.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    ``by_prefix`` gives the paths starting with a prefix their own limit (evidence uploads).
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, by_prefix: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.by_prefix = app, limit, by_prefix or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
             headers = dict(scope["headers"])
             length = headers.get(b"content-length")
+            limit = next((n for prefix, n in self.by_prefix.items() if scope["path"].startswith(prefix)),
+                         self.default)
             refusal = None
             if length is None:
                 if headers.get(b"transfer-encoding"):
                     refusal = JSONResponse({"detail": "send the body with a Content-Length"}, status_code=411)
             elif not length.isdigit():
                 refusal = JSONResponse({"detail": "the Content-Length is not a number"}, status_code=400)
-            elif int(length) > self.limit:
-                refusal = JSONResponse({"detail": f"the body is larger than {self.limit} bytes"}, status_code=413)
+            elif int(length) > limit:
+                refusal = JSONResponse({"detail": f"the body is larger than {limit} bytes"}, status_code=413)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
@@ -93,8 +110,16 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         return principal
 
     Caller = Annotated[Principal, Depends(caller)]
-    app = FastAPI(title="livemon moderation queue", version="1", openapi_url=None, docs_url=None, redoc_url=None)
-    app.add_middleware(_BodyLimit, limit=opts.max_body_bytes)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        """Deliver the webhook outbox on a background thread while the app runs, when asked to."""
+        with delivering(Deliverer(store, clock, counter=metrics.webhooks)) if opts.webhooks else nullcontext():
+            yield
+
+    app = FastAPI(title="livemon moderation queue", version="1", openapi_url=None, docs_url=None, redoc_url=None,
+                  lifespan=lifespan)
+    app.add_middleware(_BodyLimit, limit=opts.max_body_bytes, by_prefix={EVIDENCE: opts.max_evidence_bytes})
     api = APIRouter(dependencies=[Depends(caller)])
 
     @app.exception_handler(ServiceError)
@@ -141,6 +166,30 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
             result = ingest_findings(s, findings, who.name, clock(), opts.group_window)
         metrics.findings.inc(result.new)
         return result
+
+    Digest = Annotated[str, FastApiPath(pattern="^[0-9a-f]{64}$", description="hex sha256 of the body")]
+
+    @api.put(EVIDENCE + "{sha256}", status_code=201, responses={200: {"description": "already stored"}})
+    async def put_evidence(who: Caller, sha256: Digest, request: Request) -> JSONResponse:
+        """Store a snapshot (image/jpeg) or clip (video/mp4) under its sha256; a second PUT changes nothing."""
+        require(who, *INGESTERS)
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() not in EVIDENCE_TYPES:
+            raise UnsupportedMedia(f"evidence is image/jpeg or video/mp4, not {content_type or 'untyped'}")
+        data = await request.body()
+
+        def keep() -> bool:
+            with store.session() as s:
+                return store_evidence(s, store.blobs, sha256, data, content_type, who.name, clock())
+
+        new = await run_in_threadpool(keep)
+        return JSONResponse({"sha256": sha256, "bytes": len(data), "new": new}, status_code=201 if new else 200)
+
+    @api.head(EVIDENCE + "{sha256}", responses={404: {"description": "not stored"}})
+    def head_evidence(who: Caller, sha256: Digest) -> Response:
+        """200 when the evidence is stored (an uploader skips it), 404 when not."""
+        require(who, *INGESTERS)
+        return Response(status_code=200 if store.blobs.path(sha256).is_file() else 404)
 
     @api.get("/api/v1/cases")
     def get_cases(
@@ -207,5 +256,11 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         metrics.decisions.labels(body.action).inc()
         return out
 
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        """The reviewer console (which asks for a login)."""
+        return RedirectResponse("/console", status_code=303)
+
+    install_console(app, store, clock, opts.lease, metrics)
     app.include_router(api)
     return app

@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -79,14 +80,21 @@ def add_user(session: Session, name: str, role: str, password: str, now: datetim
 
 
 def check_password(session: Session, name: str, password: str) -> bool:
-    """Whether ``password`` is ``name``'s (Argon2 verify; a missing user is simply False)."""
+    """Whether ``password`` is ``name``'s (Argon2 verify).
+
+    A missing user is False after a verify against a stand-in hash, so the time taken does not tell
+    whether the name exists.
+    """
     user = session.scalars(select(UserRow).where(UserRow.name == name)).first()
-    if user is None:
-        return False
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(user.password_hash if user else _stand_in_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _stand_in_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def create_token(session: Session, role: str, user_name: str | None, now: datetime, actor: str) -> tuple[str, int]:

@@ -19,6 +19,7 @@ from monitor.service.audit import append_event, canonical_json
 from monitor.service.db import aware, lock_for_write
 from monitor.service.errors import NotFound
 from monitor.service.models import CaseSummary, FindingIn, IngestResult
+from monitor.service.webhooks.outbox import enqueue
 from monitor.store.queue_schema import CaseFindingRow, CaseRow, DecisionRow, IngestedFindingRow
 
 __all__ = [
@@ -81,12 +82,19 @@ def _case_for(session: Session, finding: FindingIn, window: float) -> CaseRow | 
     ).first()
 
 
+def _opened_event(case: CaseRow, findings: list[str]) -> dict[str, Any]:
+    return {"case": case.id, "stream": case.stream, "category": case.category, "risk": case.risk,
+            "priority": case.priority, "start": case.start, "end": case.end, "findings": findings,
+            "opened_at": aware(case.created_at).isoformat(), "due_at": aware(case.due_at).isoformat()}
+
+
 def ingest_findings(
     session: Session, findings: Sequence[FindingIn], actor: str, now: datetime, window: float
 ) -> IngestResult:
     """Store the findings not seen before (by id) and put each into a case; one audit event if any was new.
 
-    A finding of risk ``pass`` is kept on record but opens no case.
+    A finding of risk ``pass`` is kept on record but opens no case. Each case opened queues a
+    ``case.opened`` webhook in the same transaction.
     """
     unique = list({f.id: f for f in reversed(findings)}.values())[::-1]  # first occurrence of each id
     lock_for_write(session, (f"case:{stream_key(f.stream)}:{f.category}" for f in unique))
@@ -95,6 +103,7 @@ def ingest_findings(
     new = sorted((f for f in unique if f.id not in seen), key=lambda f: (f.stream, f.category, f.start, f.id))
     opened: list[int] = []
     grown: list[int] = []
+    members: dict[int, list[str]] = defaultdict(list)
     for finding in new:
         row = IngestedFindingRow(finding_id=finding.id, stream=finding.stream, category=finding.category,
                                  source=finding.source, risk=finding.risk, start=finding.start, end=finding.end,
@@ -112,8 +121,11 @@ def ingest_findings(
             if case.id not in opened and case.id not in grown:
                 grown.append(case.id)
         session.add(CaseFindingRow(case_id=case.id, finding_row_id=row.id))
+        members[case.id].append(finding.id)
     if new:
         session.flush()
+        for case in session.scalars(select(CaseRow).where(CaseRow.id.in_(opened)).order_by(CaseRow.id)).all():
+            enqueue(session, "case.opened", _opened_event(case, members[case.id]), now)
         append_event(session, actor, "findings.ingested",
                      {"findings": [f.id for f in new], "cases_opened": opened, "cases_grown": grown}, now)
     return IngestResult(received=len(findings), new=len(new), duplicates=len(findings) - len(new),

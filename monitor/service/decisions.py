@@ -13,13 +13,18 @@ from monitor.service.audit import append_event
 from monitor.service.auth import Principal, require
 from monitor.service.leases import CLAIMERS, lease_fence, refuse_lease
 from monitor.service.models import DecisionIn, DecisionOut
+from monitor.service.webhooks.outbox import enqueue
 from monitor.store.queue_schema import CaseRow, DecisionRow
 
 __all__ = ["decide"]
 
 
 def decide(session: Session, principal: Principal, case_id: int, decision: DecisionIn, now: datetime) -> DecisionOut:
-    """Record ``decision`` and end the lease: confirm and dismiss close the case, escalate hands it to a lead."""
+    """Record ``decision`` and end the lease: confirm and dismiss close the case, escalate hands it to a lead.
+
+    Queues a ``case.decided`` webhook (and ``case.sanctioned`` when the decision carries a sanction)
+    in the same transaction.
+    """
     require(principal, *CLAIMERS)
     escalate = decision.action == "escalate"
     status = "escalated" if escalate else "decided"
@@ -29,7 +34,7 @@ def decide(session: Session, principal: Principal, case_id: int, decision: Decis
         values["escalated"] = True
     changed = session.execute(
         update(CaseRow).where(lease_fence(principal, case_id, decision.lease_token, now)).values(**values)
-        .returning(CaseRow.id).execution_options(synchronize_session=False)
+        .returning(CaseRow.stream, CaseRow.category, CaseRow.risk).execution_options(synchronize_session=False)
     ).first()
     if changed is None:
         raise refuse_lease(session, case_id)
@@ -39,6 +44,12 @@ def decide(session: Session, principal: Principal, case_id: int, decision: Decis
                       decided_by=principal.name, decided_at=now, supersedes_id=previous)
     session.add(row)
     session.flush()
+    event = {"case": case_id, "decision": row.id, "stream": changed.stream, "category": changed.category,
+             "risk": changed.risk, "action": decision.action, "status": status, "policies": decision.policies,
+             "sanction": decision.sanction, "supersedes": previous, "decided_at": now.isoformat()}
+    enqueue(session, "case.decided", event, now)
+    if decision.sanction is not None:
+        enqueue(session, "case.sanctioned", event, now)
     append_event(session, principal.name, "case.decided",
                  {"case": case_id, "decision": row.id, "action": decision.action, "reason": decision.reason,
                   "policies": decision.policies, "sanction": decision.sanction, "supersedes": previous}, now)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from monitor.service.cases import STATUSES, waiting_status
 from monitor.service.db import Clock
+from monitor.service.webhooks.delivery import OUTCOMES
 from monitor.store import Store
 
 __all__ = ["ServiceMetrics"]
@@ -33,7 +34,7 @@ class _CaseGauge(Collector):
 
 
 class ServiceMetrics:
-    """Request latency, findings ingested, claims and decisions, and the queue's size."""
+    """Request latency, findings ingested, claims, decisions, webhook deliveries, and the queue's size."""
 
     def __init__(self, store: Store, clock: Clock) -> None:
         self.registry = CollectorRegistry()
@@ -42,6 +43,11 @@ class ServiceMetrics:
         self.findings = Counter("livemon_findings_ingested", "Findings stored (new ids only)", registry=self.registry)
         self.claims = Counter("livemon_cases_claimed", "Cases leased to a reviewer", registry=self.registry)
         self.decisions = Counter("livemon_decisions", "Decisions recorded", ["action"], registry=self.registry)
+        self.webhooks = Counter("livemon_webhook_deliveries", "Webhook delivery attempts by outcome "
+                                "(delivered; failed, to be retried or dead; dead, given up)", ["outcome"],
+                                registry=self.registry)
+        for outcome in OUTCOMES:
+            self.webhooks.labels(outcome)
         self.registry.register(_CaseGauge(store, clock))
 
     def render(self) -> bytes:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
@@ -58,8 +60,16 @@ def _stylesheet() -> tuple[Markup, str]:
     return Markup(css), csp
 
 
-def render_report(result: ScanResult) -> str:
-    """The report as an HTML string; snapshots are embedded so the file stands alone."""
+def _clip_href(finding: Finding, folder: Path | None) -> str | None:
+    """A relative link from the report's ``folder`` to the finding's clip file (percent-encoded: never a scheme)."""
+    if folder is None or not finding.evidence.clip:
+        return None
+    return quote(Path(os.path.relpath(finding.evidence.clip, folder)).as_posix())
+
+
+def render_report(result: ScanResult, folder: Path | None = None) -> str:
+    """The report as an HTML string; snapshots are embedded so the file stands alone, clips are linked
+    relative to ``folder`` (where the report is written)."""
     env = _environment()
     descriptions = result.provenance.get("rule_descriptions", {})
     items = []
@@ -71,6 +81,7 @@ def render_report(result: ScanResult) -> str:
                 "snapshot": "data:image/jpeg;base64," + base64.b64encode(image).decode() if image else None,
                 "transcript": _transcript_around(result, finding) if finding.source == "speech" else [],
                 "rule_description": descriptions.get(finding.rule, ""),
+                "clip": _clip_href(finding, folder),
             }
         )
     by_category: dict[str, int] = {}
@@ -86,4 +97,4 @@ def render_report(result: ScanResult) -> str:
 
 def write_report(result: ScanResult, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(result), encoding="utf-8")
+    path.write_text(render_report(result, path.parent), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,11 +20,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.errors import ConfigError
 from monitor.observations.record import StreamRecord, dump_json, load_json
 from monitor.store.blobs import BlobStore
+from monitor.store.queue_schema import IngestedFindingRow
 from monitor.store.schema import FindingRow, RunRow, SourceRow, SourceRunRow, StageRecordRow, utcnow
 
 __all__ = ["SourceStatus", "StoredStage", "Store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,11 +230,19 @@ class Store:
             return [SourceStatus(r.source_key, spec, r.status, r.error, r.findings) for r, spec in rows]
 
     def referenced_blobs(self) -> set[str]:
-        """Every blob a stage record, its snapshot map or a finding (current or superseded) points to."""
+        """Every blob a stage record, its snapshot map, a finding (current or superseded) or the evidence of a
+        finding posted to the service points to."""
         with self.session() as s:
             records = s.execute(select(StageRecordRow.blob, StageRecordRow.snapshots_blob)).all()
             snapshots = s.scalars(select(FindingRow.snapshot_blob).where(FindingRow.snapshot_blob.is_not(None))).all()
+            ingested = s.scalars(select(IngestedFindingRow.body)).all()
         used = {blob for blob, _ in records} | {b for b in snapshots if b}
+        for body in ingested:
+            evidence = json.loads(body).get("evidence")
+            for key in ("snapshot_sha256", "clip_sha256") if isinstance(evidence, dict) else ():
+                value = evidence.get(key)
+                if isinstance(value, str) and _SHA256.fullmatch(value):
+                    used.add(value)
         for _, snapshots_blob in records:
             if snapshots_blob:
                 used.add(snapshots_blob)

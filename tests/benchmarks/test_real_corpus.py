@@ -38,6 +38,10 @@ def test_site_of_groups_pages_by_registrable_domain() -> None:
     assert site_of("https://m.book118.com/html/1.shtm") == "book118.com"
     assert site_of("https://www.samr.gov.cn/xw/1.html") == "samr.gov.cn"
     assert site_of("http://sh.people.com.cn/n2/1.html") == "people.com.cn"
+    assert site_of("http://202.62.215.15/a/1.html") == "202.62.215.15"
+    assert site_of("https://github.com/Some-One/lists/blob/abc/rules.md") == "github.com/some-one"
+    assert site_of("https://github.com/some-one/other/blob/abc/x.md") == site_of("https://github.com/some-one/lists")
+    assert site_of("https://raw.githubusercontent.com/some-one/lists/abc/x.md") == "github.com/some-one"
 
 
 def _site(split: str) -> str:

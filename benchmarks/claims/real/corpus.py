@@ -34,6 +34,7 @@ TEST_SHARE = 0.35
 """Share of sites dealt to ``test`` (by a hash of the site, so the share of lines varies)."""
 _SALT = "livemon-real-v1"
 _TWO_LEVEL = {"com.cn", "gov.cn", "org.cn", "net.cn", "edu.cn", "ac.cn", "com.hk", "com.tw", "co.jp"}
+_CODE_HOSTS = {"github.com", "gitee.com", "gitlab.com"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,17 @@ class Line:
 
 
 def site_of(url: str) -> str:
-    """The registrable domain of a page (``m.book118.com`` → ``book118.com``, ``samr.gov.cn`` stays)."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    """The source a page belongs to: its registrable domain (``m.book118.com`` → ``book118.com``,
+    ``samr.gov.cn`` stays), a bare IP address whole, and on a code host the owner (``github.com/owner``),
+    since every owner there writes their own lists."""
+    split = urlsplit(url)
+    host = (split.hostname or "").lower().rstrip(".")
+    if host.replace(".", "").isdigit():
+        return host
+    if host in _CODE_HOSTS or host == "raw.githubusercontent.com":
+        owner = split.path.strip("/").split("/")[0].lower()
+        host = "github.com" if host == "raw.githubusercontent.com" else host
+        return f"{host}/{owner}" if owner else host
     parts = host.split(".")
     keep = 3 if ".".join(parts[-2:]) in _TWO_LEVEL else 2
     return ".".join(parts[-keep:])
@@ -139,13 +149,19 @@ def deal(rows: Sequence[dict[str, object]], kept: dict[str, str]) -> list[str]:
     A line already dealt keeps its split, and new quotes of it follow it. Any other line is
     ``test`` when it is quoted on a test site, else ``train``. Content sites copy each other's
     lists, so the same line is often quoted on a train site and a test site: it then belongs to
-    ``test`` wherever it is quoted, and train never holds a test line.
+    ``test`` wherever it is quoted, and train never holds a test line. A new line from a site
+    that already has dealt lines goes to that site's side, so a site never straddles the split.
     """
     ids = [_line_id(str(row["url"]), str(row["text"])) for row in rows]
     keys = [normalise_for_dedup(str(row["text"])) for row in rows]
+    sites = [site_of(str(row["url"])) for row in rows]
     dealt = {key: kept[i] for i, key in zip(ids, keys, strict=True) if i in kept}
+    site_split: dict[str, str] = {}  # a site already dealt keeps its side (test if it has any test line)
+    for i, site in zip(ids, sites, strict=True):
+        if i in kept and site_split.get(site) != "test":
+            site_split[site] = kept[i]
     on_test_site = {
-        key for row, key in zip(rows, keys, strict=True) if _hashed_split(site_of(str(row["url"]))) == "test"
+        key for key, site in zip(keys, sites, strict=True) if site_split.get(site, _hashed_split(site)) == "test"
     }
     return [dealt.get(key, "test" if key in on_test_site else "train") for key in keys]
 
