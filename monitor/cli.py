@@ -6,18 +6,18 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from monitor.cli_support import DbOpt, StoreOpt, console, fail
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
+from monitor.records_cli import export, hold_app, retention_app
 from monitor.sinks.terminal_text import SafeLogFormatter, plain
 
 app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
-console = Console(stderr=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML or TOML file of scan options")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="write findings as JSON Lines")]
@@ -36,11 +36,6 @@ NoSpeechOpt = Annotated[bool, typer.Option("--no-speech", help="skip transcripti
 NoScreenOpt = Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")]
 NoFacesOpt = Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")]
 DhGapOpt = Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")]
-
-
-def _fail(error: Exception) -> NoReturn:
-    console.print(Text.assemble(("error:", "bold red"), " ", plain(error, keep_newlines=True)), soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def _run_scan(source: str, options: ScanOptions, out: Path | None, report: Path | None) -> int:
@@ -114,7 +109,7 @@ def scan(
         )
         _run_scan(source, options, out, report)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 def _room_specs(sources: list[str], rooms_file: Path | None) -> list[str]:
@@ -179,14 +174,12 @@ def watch(
             )
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(Text.assemble(f"\n{sink.written} finding(s) appended → ", plain(out)))
     if any(r.error for r in rooms):
         raise typer.Exit(code=1)
 
 
-StoreOpt = Annotated[Path, typer.Option("--store", help="store folder: stage records, findings, blobs")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the database [SQLite in --store]")]
 
 
 @app.command()
@@ -249,7 +242,7 @@ def rescan(
         with Store.open(store, db) as opened, BatchFindingsWriter(out) as sink, RichProgress(console) as progress:
             summary = run_rescan(items, options, opened, sink, hook=progress, backend=remote)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(rescan_table(summary))
     console.print(Text.assemble(f"{sink.written} finding(s) → ", plain(out)))
     if summary.failed:
@@ -277,7 +270,7 @@ def evaluate(
             result = score_findings(segments, opened.all_current_findings(), pad=pad)
         files = write_eval(result, out)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(markdown(result), markup=False, highlight=False)
     console.print(Text.assemble("wrote ", plain(", ".join(str(f) for f in files))))
 
@@ -306,7 +299,7 @@ def store_gc(
         with Store.open(store, db) as opened:
             print(json.dumps(opened.gc(timedelta(days=retention_days), dry_run=dry_run), indent=2))
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 @store_app.command("stats")
@@ -320,7 +313,7 @@ def store_stats(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> No
         with Store.open(store, db) as opened:
             print(json.dumps(opened.stats(), indent=2))
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 @app.command()
@@ -343,7 +336,7 @@ def serve(
     try:
         opened = Store.open(store, db)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     try:
         uvicorn.run(create_app(opened), host=host, port=port)
     finally:
@@ -356,6 +349,9 @@ tokens_app = typer.Typer(help="Bearer tokens for the service's API.", no_args_is
 app.add_typer(tokens_app, name="tokens")
 audit_app = typer.Typer(help="The tamper-evident record of every action.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+app.add_typer(hold_app, name="hold")
+app.command()(export)
 
 
 @users_app.command("add")
@@ -381,7 +377,7 @@ def users_add(
         with Store.open(store, db) as opened, opened.session() as s:
             add_user(s, name, role, password, system_clock(), actor="cli")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(Text.assemble("added ", plain(name), f" ({role})"))
 
 
@@ -401,7 +397,7 @@ def tokens_create(
         with Store.open(store, db) as opened, opened.session() as s:
             token, token_id = create_token(s, role, user, system_clock(), actor="cli")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(f"token {token_id} ({role}); it is shown only now:")
     print(token)
 
@@ -418,7 +414,7 @@ def audit_verify(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> N
         with Store.open(store, db) as opened, opened.session() as s:
             check = verify_chain(s)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     if not check.ok:
         console.print(Text.assemble(("broken:", "bold red"), f" first broken entry: {check.broken}: ",
                                     plain(check.problem or "")), soft_wrap=True)
@@ -440,7 +436,7 @@ def demo(
         options = load_options()
         _run_scan(str(video), options, out / "findings.jsonl", out / "report.html")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 @app.command("check-text")
@@ -463,7 +459,7 @@ def check_text(
     from monitor.sinks.text_lines import hits_record, iter_lines
 
     if source not in TEXT_SOURCES:
-        _fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
+        fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
     try:
         engine = build_claim_engine(tuple(rule_packs or ()), allow_list, classifier)
         out = sys.stdout
@@ -472,7 +468,7 @@ def check_text(
                 out.write(json.dumps(hits_record(line, hits), ensure_ascii=False) + "\n")
         out.flush()
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 def _benchmark_suite() -> tuple[Any, tuple[str, ...]]:
@@ -505,12 +501,12 @@ def bench(
     chosen = tuple(s.strip() for s in sections.split(",")) if sections else ALL
     unknown = [s for s in chosen if s not in ALL]
     if unknown:
-        _fail(LivemonError(f"unknown bench section(s) {unknown}; choose from {', '.join(ALL)}"))
+        fail(LivemonError(f"unknown bench section(s) {unknown}; choose from {', '.join(ALL)}"))
     try:
         with RichProgress(console) as progress:
             result = run_suite(out, quick=quick, sections=chosen, hook=progress)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print((out / "results.md").read_text(encoding="utf-8"), markup=False, highlight=False)
     console.print(Text.assemble("wrote ", plain(", ".join(str(f) for f in result.files))))
     if any(s.status == "failed" for s in result.sections):

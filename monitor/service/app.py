@@ -21,6 +21,7 @@ from monitor.service.cases import STATUSES, CaseFilter, case_detail, ingest_find
 from monitor.service.db import Clock, system_clock
 from monitor.service.decisions import decide
 from monitor.service.errors import Invalid, ServiceError
+from monitor.service.governance_routes import add_governance_routes
 from monitor.service.leases import CLAIMERS, claim_next, heartbeat, hold, release
 from monitor.service.metrics import ServiceMetrics
 from monitor.service.models import (
@@ -34,6 +35,7 @@ from monitor.service.models import (
     LeaseIn,
     LeaseOut,
 )
+from monitor.service.rooms import TIERS
 from monitor.store import Store
 
 __all__ = ["ServiceOptions", "create_app"]
@@ -147,6 +149,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         who: Caller,
         category: str | None = None,
         source: Source | None = None,
+        tier: Annotated[str | None, Query(pattern=f"^({'|'.join(TIERS)})$")] = None,
         status: Annotated[str | None, Query(description=f"one of {', '.join(STATUSES)}")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -158,7 +161,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         if status is not None and status not in STATUSES:
             raise Invalid(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
         with store.session() as s:
-            cases, total, counts = list_cases(s, CaseFilter(category, source, status), clock(), limit=limit,
+            cases, total, counts = list_cases(s, CaseFilter(category, source, status, tier), clock(), limit=limit,
                                               offset=offset)
         return CaseList(cases=cases, total=total, counts=counts)
 
@@ -207,5 +210,6 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         metrics.decisions.labels(body.action).inc()
         return out
 
+    add_governance_routes(api, store, clock, caller)
     app.include_router(api)
     return app

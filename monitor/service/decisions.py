@@ -1,4 +1,7 @@
-"""Decisions: append-only rows (a later one supersedes), taken only under the decider's live lease."""
+"""Decisions: append-only rows (a later one supersedes), taken only under the decider's live lease.
+
+A confirm records its sanction, if any, and recomputes the room's risk tier.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from monitor.service.audit import append_event
 from monitor.service.auth import Principal, require
 from monitor.service.leases import CLAIMERS, lease_fence, refuse_lease
 from monitor.service.models import DecisionIn, DecisionOut
+from monitor.service.rooms import refresh_tier
+from monitor.service.sanctions import impose
 from monitor.store.queue_schema import CaseRow, DecisionRow
 
 __all__ = ["decide"]
@@ -33,6 +38,7 @@ def decide(session: Session, principal: Principal, case_id: int, decision: Decis
     ).first()
     if changed is None:
         raise refuse_lease(session, case_id)
+    case = session.get_one(CaseRow, case_id)
     previous = session.scalar(select(func.max(DecisionRow.id)).where(DecisionRow.case_id == case_id))
     row = DecisionRow(case_id=case_id, action=decision.action, reason=decision.reason,
                       policies=json.dumps(decision.policies, ensure_ascii=False), sanction=decision.sanction,
@@ -42,4 +48,8 @@ def decide(session: Session, principal: Principal, case_id: int, decision: Decis
     append_event(session, principal.name, "case.decided",
                  {"case": case_id, "decision": row.id, "action": decision.action, "reason": decision.reason,
                   "policies": decision.policies, "sanction": decision.sanction, "supersedes": previous}, now)
-    return DecisionOut(id=row.id, case=case_id, action=decision.action, status=status, supersedes=previous)
+    sanction = impose(session, case, row.id, decision, principal.name, now)
+    if decision.action == "confirm" or previous is not None:
+        refresh_tier(session, case.stream, principal.name, now)
+    return DecisionOut(id=row.id, case=case_id, action=decision.action, status=status, supersedes=previous,
+                       sanction=sanction.id if sanction else None)

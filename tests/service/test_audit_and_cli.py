@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from monitor.cli import app as cli
 from monitor.service import create_app
 from monitor.service.auth import check_password
 from monitor.store import Store
-from tests.service.queue_helpers import Service, finding
+from tests.service.queue_helpers import Service, drop_guards, finding
 
 runner = CliRunner()
 
@@ -57,9 +58,14 @@ def test_verify_passes_on_an_intact_chain(service: Service) -> None:
     ids=["decision-rewritten", "actor-edited", "row-deleted", "last-row-deleted", "link-rewritten"],
 )
 def test_verify_names_the_first_broken_entry(service: Service, tamper: str, broken: str, problem: str) -> None:
+    """The database refuses the edit; done anyway by someone who removed its guards, verify finds it."""
     _activity(service)
     last = service.audit_events()
+    with pytest.raises(DBAPIError, match="append-only|retention"), service.store.engine.begin() as connection:
+        connection.execute(text(tamper))
+    assert _verify(service.store)[0] == 0
     with service.store.engine.begin() as connection:
+        drop_guards(connection)
         connection.execute(text(tamper))
     code, output = _verify(service.store)
     assert code == 1, output
