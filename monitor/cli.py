@@ -14,7 +14,7 @@ from rich.text import Text
 from monitor.cli_support import DbOpt, StoreOpt, console, fail
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
-from monitor.records_cli import export, hold_app, retention_app
+from monitor.records_cli import SIGNING_KEY, KeyOpt, audit_checkpoint, export, hold_app, retention_app
 from monitor.sinks.terminal_text import SafeLogFormatter, plain
 
 app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
@@ -349,6 +349,7 @@ tokens_app = typer.Typer(help="Bearer tokens for the service's API.", no_args_is
 app.add_typer(tokens_app, name="tokens")
 audit_app = typer.Typer(help="The tamper-evident record of every action.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+audit_app.command("checkpoint")(audit_checkpoint)
 app.add_typer(retention_app, name="retention")
 app.add_typer(hold_app, name="hold")
 app.command()(export)
@@ -403,23 +404,37 @@ def tokens_create(
 
 
 @audit_app.command("verify")
-def audit_verify(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
-    """Check the audit chain; exit 1 naming the first event that was altered, removed or added."""
+def audit_verify(
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+    key: KeyOpt = None,
+    checkpoints: Annotated[Path | None, typer.Option(help="the copied checkpoints (JSON Lines) to check too")] = None,
+) -> None:
+    """Check the audit chain and its signed checkpoints; exit 1 naming the first event that was altered, removed
+    or added."""
     from monitor.service.audit import verify_chain
+    from monitor.service.checkpoints import load_public_key, read_checkpoint_file, verify_checkpoints
     from monitor.store import Store
 
+    key_file = key or store / SIGNING_KEY
     try:
         if db is None and not store.is_dir():
             raise ConfigError(f"no store at {store}")
+        copies = read_checkpoint_file(checkpoints) if checkpoints else []
+        public = load_public_key(key_file) if key is not None or key_file.exists() else None
         with Store.open(store, db) as opened, opened.session() as s:
             check = verify_chain(s)
+            signed = verify_checkpoints(s, public, copies) if public is not None and check.ok else None
     except LivemonError as e:
         fail(e)
-    if not check.ok:
-        console.print(Text.assemble(("broken:", "bold red"), f" first broken entry: {check.broken}: ",
-                                    plain(check.problem or "")), soft_wrap=True)
+    failed = check if not check.ok else signed if signed is not None and not signed.ok else None
+    if failed is not None:
+        console.print(Text.assemble(("broken:", "bold red"), f" first broken entry: {failed.broken}: ",
+                                    plain(failed.problem or "")), soft_wrap=True)
         raise typer.Exit(code=1)
-    print(f"audit chain intact: {check.events} events")
+    vouched = (f"; {signed.checked} signed checkpoints hold" if signed is not None
+               else "; no signing key, so no checkpoint was checked")
+    print(f"audit chain intact: {check.events} events{vouched}")
 
 
 @app.command()

@@ -151,3 +151,34 @@ def export(
         fail(e)
     counts = ", ".join(f"{name} {n}" for name, n in summary.counts.items())
     console.print(Text.assemble("exported to ", plain(out), f": {counts}; manifest sha256 {summary.manifest_sha256}"))
+
+
+SIGNING_KEY = "audit-signing.key"
+"""The checkpoint key's file in the store folder, unless ``--key`` names another (keep it off the database host)."""
+KeyOpt = Annotated[Path | None, typer.Option("--key", help=f"Ed25519 key file [STORE/{SIGNING_KEY}]")]
+
+
+def audit_checkpoint(
+    out: Annotated[Path | None, typer.Option("--out", help="also append it to this JSON Lines file")] = None,
+    key: KeyOpt = None,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Sign the audit chain's head now (Ed25519) and keep the checkpoint; run it hourly and copy --out elsewhere."""
+    import json
+
+    from monitor.service.checkpoints import load_or_create_key, make_checkpoint
+    from monitor.service.db import system_clock
+    from monitor.store import Store
+
+    try:
+        signer = load_or_create_key(key or store / SIGNING_KEY)
+        with Store.open(store, db) as opened, opened.session() as s:
+            checkpoint = make_checkpoint(s, signer, _CLI, system_clock())
+    except LivemonError as e:
+        fail(e)
+    line = json.dumps(checkpoint, ensure_ascii=False)
+    if out is not None:
+        with out.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    print(line)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from monitor.store.schema import Base
 
-__all__ = ["AppealRow", "LegalHoldRow", "RetentionRow", "RoomRow", "SanctionRow"]
+__all__ = ["AppealRow", "AuditCheckpointRow", "LegalHoldRow", "RetentionRow", "RoomRow", "SanctionRow"]
 
 _TS = DateTime(timezone=True)
 
@@ -99,3 +99,22 @@ class RetentionRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     years: Mapped[int] = mapped_column(Integer)
+
+
+class AuditCheckpointRow(Base):
+    """A signed statement of the audit chain's head at a moment: ``seq`` ended in ``hash``.
+
+    Signed with Ed25519 by a key kept outside the database; a copy of each line also goes to a file
+    the operator keeps elsewhere, so rewriting the chain's tail and head together is found.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(_TS)
+    key_id: Mapped[str] = mapped_column(String(16))
+    """The first 16 hex digits of the sha256 of the raw public key."""
+    signature: Mapped[str] = mapped_column(Text)
+    """Base64 Ed25519 signature of the canonical JSON of ``{seq, hash, at}``."""

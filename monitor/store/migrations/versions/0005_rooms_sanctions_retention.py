@@ -1,4 +1,5 @@
-"""Rooms and risk tiers, sanctions, appeals, legal holds, the retention period and the triggers that keep records.
+"""Rooms and risk tiers, sanctions, appeals, legal holds, signed audit checkpoints, the retention period and the
+triggers that keep records.
 
 Revision ID: 0005
 Revises: 0002
@@ -38,9 +39,10 @@ KEPT: dict[str, tuple[str, str]] = {
     "appeals": ("OLD.filed_at", "EXISTS (SELECT 1 FROM legal_holds h JOIN sanctions s ON s.stream_key = h.stream_key "
                                 "WHERE s.id = OLD.sanction_id AND h.lifted_at IS NULL)"),
     "legal_holds": ("OLD.placed_at", "OLD.lifted_at IS NULL"),
+    "audit_checkpoints": ("OLD.at", "FALSE"),
 }
 """Table → (the row's time, whether it belongs to a room under legal hold), as SQL on the deleted row ``OLD``."""
-APPEND_ONLY = ("audit_events", "decisions", "ingested_findings")
+APPEND_ONLY = ("audit_events", "audit_checkpoints", "decisions", "ingested_findings")
 
 _SQLITE_CUTOFF = "datetime('now', '-' || (SELECT years FROM retention_policy WHERE id = 1) || ' years')"
 _PG_CUTOFF = "now() - make_interval(years => (SELECT years FROM retention_policy WHERE id = 1))"
@@ -140,6 +142,15 @@ def upgrade() -> None:
         sa.Column("lifted_by", sa.String(80)),
         sa.Column("lifted_at", _TS),
     )
+    op.create_table(
+        "audit_checkpoints",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+        sa.Column("at", _TS, nullable=False),
+        sa.Column("key_id", sa.String(16), nullable=False),
+        sa.Column("signature", sa.Text(), nullable=False),
+    )
     retention = op.create_table(
         "retention_policy",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
@@ -164,7 +175,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS livemon_keep_{table}_truncate ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS livemon_keep_{table}()")
         op.execute("DROP FUNCTION IF EXISTS livemon_append_only()")
-    for table in ("retention_policy", "legal_holds", "appeals", "sanctions", "rooms"):
+    for table in ("retention_policy", "audit_checkpoints", "legal_holds", "appeals", "sanctions", "rooms"):
         op.drop_table(table)
     with op.batch_alter_table("cases") as cases:
         cases.drop_index("ix_cases_tier")
