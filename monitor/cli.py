@@ -403,6 +403,40 @@ def tokens_create(
     print(token)
 
 
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="the token's id (livemon tokens list)")],
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """End a token at once; requests carrying it get 401 from then on."""
+    from monitor.service.auth import revoke_token
+    from monitor.service.db import system_clock
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            revoke_token(s, token_id, system_clock(), actor="cli")
+    except LivemonError as e:
+        fail(e)
+    console.print(f"token {token_id} revoked")
+
+
+@tokens_app.command("list")
+def tokens_list(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
+    """Print every token's id, role, user and dates as JSON Lines (tokens themselves are never stored)."""
+    from monitor.service.auth import list_tokens
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            tokens = list_tokens(s)
+    except LivemonError as e:
+        fail(e)
+    for token in tokens:
+        print(json.dumps(token, ensure_ascii=False))
+
+
 @audit_app.command("verify")
 def audit_verify(
     store: StoreOpt = Path("livemon-store"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -115,3 +117,18 @@ def test_a_token_cannot_outrank_its_user(store: Store) -> None:
     runner.invoke(cli, ["users", "add", "ana", "--password-stdin", *_where(store)], input="a long passphrase\n")
     result = runner.invoke(cli, ["tokens", "create", "--role", "admin", "--user", "ana", *_where(store)])
     assert result.exit_code == 2 and "cannot carry the admin role" in result.output
+
+
+def test_a_revoked_token_is_refused_at_once(store: Store) -> None:
+    created = runner.invoke(cli, ["tokens", "create", "--role", "ingest", *_where(store)]).output.split()
+    token, token_id = created[-1], created[1]
+    with TestClient(create_app(store)) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.post("/api/v1/findings", json=[finding("f1")], headers=auth).status_code == 200
+        revoked = runner.invoke(cli, ["tokens", "revoke", token_id, *_where(store)])
+        assert revoked.exit_code == 0, revoked.output
+        assert client.post("/api/v1/findings", json=[finding("f2")], headers=auth).status_code == 401
+    listed = [json.loads(line) for line in runner.invoke(cli, ["tokens", "list", *_where(store)]).output.splitlines()]
+    assert listed[0]["id"] == int(token_id) and listed[0]["revoked_at"] and token not in json.dumps(listed)
+    again = runner.invoke(cli, ["tokens", "revoke", token_id, *_where(store)])
+    assert again.exit_code == 2 and "already revoked" in again.output
