@@ -1,8 +1,8 @@
 """Rooms and risk tiers, sanctions, appeals, legal holds, signed audit checkpoints, the retention period and the
 triggers that keep records.
 
-Revision ID: 0005
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 
 Records of the queue are kept: the database itself refuses to delete a row younger than the
 retention period (3 years by default, ``retention_policy``) or one of a room under legal hold, and
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
