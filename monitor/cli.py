@@ -7,18 +7,18 @@ import logging
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.text import Text
 
+from monitor.cli_support import DbOpt, StoreOpt, console, fail
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
+from monitor.records_cli import SIGNING_KEY, KeyOpt, audit_checkpoint, export, hold_app, retention_app
 from monitor.sinks.terminal_text import SafeLogFormatter, plain, visible_controls
 
 app = typer.Typer(help="Compliance monitor for Chinese live-selling rooms (直播带货).", no_args_is_help=True)
-console = Console(stderr=True)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="YAML or TOML file of scan options")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="write findings as JSON Lines")]
@@ -49,11 +49,6 @@ ClipsOpt = Annotated[
     bool | None,
     typer.Option("--clips/--no-clips", help="cut an MP4 clip of the stream around each finding (on with --to)"),
 ]
-
-
-def _fail(error: Exception) -> NoReturn:
-    console.print(Text.assemble(("error:", "bold red"), " ", plain(error, keep_newlines=True)), soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def _send_report(sink: Any) -> bool:
@@ -162,7 +157,7 @@ def scan(
         )
         _run_scan(source, options, out, report, queue_target(to, token), clips)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 def _room_specs(sources: list[str], rooms_file: Path | None) -> list[str]:
@@ -240,15 +235,13 @@ def watch(
             )
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(Text.assemble(f"\n{sink.written} finding(s) appended → ", plain(out)))
     unsent = queue is not None and _send_report(queue)
     if any(r.error for r in rooms) or unsent:
         raise typer.Exit(code=1)
 
 
-StoreOpt = Annotated[Path, typer.Option("--store", help="store folder: stage records, findings, blobs")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL of the database [SQLite in --store]")]
 
 
 @app.command()
@@ -327,7 +320,7 @@ def rescan(
 
             summary = run_rescan(items, options, opened, done, hook=progress, backend=remote, clips=evidence)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(rescan_table(summary))
     console.print(Text.assemble(f"{sink.written} finding(s) → ", plain(out)))
     unsent = queue is not None and _send_report(queue)
@@ -356,7 +349,7 @@ def evaluate(
             result = score_findings(segments, opened.all_current_findings(), pad=pad)
         files = write_eval(result, out)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(markdown(result), markup=False, highlight=False)
     console.print(Text.assemble("wrote ", plain(", ".join(str(f) for f in files))))
 
@@ -385,7 +378,7 @@ def store_gc(
         with Store.open(store, db) as opened:
             print(json.dumps(opened.gc(timedelta(days=retention_days), dry_run=dry_run), indent=2))
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 @store_app.command("stats")
@@ -399,7 +392,7 @@ def store_stats(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> No
         with Store.open(store, db) as opened:
             print(json.dumps(opened.stats(), indent=2))
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 @app.command()
@@ -426,9 +419,13 @@ def serve(
     try:
         opened = Store.open(store, db)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     try:
-        uvicorn.run(create_app(opened, ServiceOptions(webhooks=not no_webhooks)), host=host, port=port)
+        try:
+            service = create_app(opened, ServiceOptions(webhooks=not no_webhooks))
+        except LivemonError as e:  # an unreadable console secret, say
+            fail(e)
+        uvicorn.run(service, host=host, port=port)
     finally:
         opened.close()
 
@@ -439,6 +436,10 @@ tokens_app = typer.Typer(help="Bearer tokens for the service's API.", no_args_is
 app.add_typer(tokens_app, name="tokens")
 audit_app = typer.Typer(help="The tamper-evident record of every action.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+audit_app.command("checkpoint")(audit_checkpoint)
+app.add_typer(retention_app, name="retention")
+app.add_typer(hold_app, name="hold")
+app.command()(export)
 webhooks_app = typer.Typer(help="Signed event callbacks to the platform, through an outbox.", no_args_is_help=True)
 app.add_typer(webhooks_app, name="webhooks")
 EndpointArg = Annotated[int, typer.Argument(help="the endpoint's id (`livemon webhooks list`)")]
@@ -467,7 +468,7 @@ def users_add(
         with Store.open(store, db) as opened, opened.session() as s:
             add_user(s, name, role, password, system_clock(), actor="cli")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(Text.assemble("added ", plain(name), f" ({role})"))
 
 
@@ -487,35 +488,82 @@ def tokens_create(
         with Store.open(store, db) as opened, opened.session() as s:
             token, token_id = create_token(s, role, user, system_clock(), actor="cli")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(f"token {token_id} ({role}); it is shown only now:")
     print(token)
 
 
-@audit_app.command("verify")
-def audit_verify(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
-    """Check the audit chain, then every evidence blob an ingested finding names; exit 1 naming the first
-    event that was altered, removed or added, and each evidence file missing or altered."""
-    from monitor.service.audit import verify_chain
-    from monitor.service.evidence import verify_evidence
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="the token's id (livemon tokens list)")],
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """End a token at once; requests carrying it get 401 from then on."""
+    from monitor.service.auth import revoke_token
+    from monitor.service.db import system_clock
     from monitor.store import Store
 
     try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            revoke_token(s, token_id, system_clock(), actor="cli")
+    except LivemonError as e:
+        fail(e)
+    console.print(f"token {token_id} revoked")
+
+
+@tokens_app.command("list")
+def tokens_list(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
+    """Print every token's id, role, user and dates as JSON Lines (tokens themselves are never stored)."""
+    from monitor.service.auth import list_tokens
+    from monitor.store import Store
+
+    try:
+        with Store.open(store, db) as opened, opened.session() as s:
+            tokens = list_tokens(s)
+    except LivemonError as e:
+        fail(e)
+    for token in tokens:
+        print(json.dumps(token, ensure_ascii=False))
+
+
+@audit_app.command("verify")
+def audit_verify(
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+    key: KeyOpt = None,
+    checkpoints: Annotated[Path | None, typer.Option(help="the copied checkpoints (JSON Lines) to check too")] = None,
+) -> None:
+    """Check the audit chain, its signed checkpoints, then every evidence blob an ingested finding names; exit 1
+    naming the first event that was altered, removed or added, and each evidence file missing or altered."""
+    from monitor.service.audit import verify_chain
+    from monitor.service.checkpoints import load_public_key, read_checkpoint_file, verify_checkpoints
+    from monitor.service.evidence import verify_evidence
+    from monitor.store import Store
+
+    key_file = key or store / SIGNING_KEY
+    try:
         if db is None and not store.is_dir():
             raise ConfigError(f"no store at {store}")
+        copies = read_checkpoint_file(checkpoints) if checkpoints else []
+        public = load_public_key(key_file) if key is not None or key_file.exists() else None
         with Store.open(store, db) as opened, opened.session() as s:
             check = verify_chain(s)
+            signed = verify_checkpoints(s, public, copies) if public is not None and check.ok else None
             evidence = verify_evidence(s, opened.blobs)
     except LivemonError as e:
-        _fail(e)
-    if not check.ok:
-        console.print(Text.assemble(("broken:", "bold red"), f" first broken entry: {check.broken}: ",
-                                    plain(check.problem or "")), soft_wrap=True)
+        fail(e)
+    failed = check if not check.ok else signed if signed is not None and not signed.ok else None
+    if failed is not None:
+        console.print(Text.assemble(("broken:", "bold red"), f" first broken entry: {failed.broken}: ",
+                                    plain(failed.problem or "")), soft_wrap=True)
     for problem in evidence.problems:
         console.print(Text.assemble(("evidence:", "bold red"), " ", plain(problem)), soft_wrap=True)
-    if not check.ok or not evidence.ok:
+    if failed is not None or not evidence.ok:
         raise typer.Exit(code=1)
-    print(f"audit chain intact: {check.events} events")
+    vouched = (f"; {signed.checked} signed checkpoints hold" if signed is not None
+               else "; no signing key, so no checkpoint was checked")
+    print(f"audit chain intact: {check.events} events{vouched}")
     print(f"evidence intact: {evidence.blobs} blob(s) named by findings")
 
 
@@ -549,7 +597,7 @@ def push(
                         sink.add(record)
             unsent = _send_report(sink) or unsent
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     if unsent:
         raise typer.Exit(code=1)
 
@@ -574,7 +622,7 @@ def webhooks_add(
         with Store.open(store, db) as opened, opened.session() as s:
             endpoint_id, secret = add_endpoint(s, url, system_clock(), actor="cli")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(Text.assemble(f"webhook endpoint {endpoint_id} → ", plain(url), "; its secret is shown only now:"))
     print(secret)
 
@@ -590,7 +638,7 @@ def webhooks_list(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> 
         with Store.open(store, db) as opened, opened.session() as s:
             endpoints = list_endpoints(s, system_clock())
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     _json_lines(endpoints)
 
 
@@ -612,7 +660,7 @@ def webhooks_rotate(
         with Store.open(store, db) as opened, opened.session() as s:
             secret = rotate_key(s, endpoint, system_clock(), actor="cli", grace=timedelta(hours=grace_hours))
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print(f"new secret for webhook endpoint {endpoint} (the old one signs too for {grace_hours:g} h); "
                   "it is shown only now:")
     print(secret)
@@ -629,7 +677,7 @@ def webhooks_disable(endpoint: EndpointArg, store: StoreOpt = Path("livemon-stor
         with Store.open(store, db) as opened, opened.session() as s:
             dropped = disable_endpoint(s, endpoint, system_clock(), actor="cli")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     print(f"webhook endpoint {endpoint} disabled; {dropped} pending event(s) dead-lettered")
 
 
@@ -647,7 +695,7 @@ def webhooks_dead(
         with Store.open(store, db) as opened, opened.session() as s:
             dead = dead_letters(s, limit)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     _json_lines(dead)
 
 
@@ -667,7 +715,7 @@ def webhooks_replay(
         with Store.open(store, db) as opened, opened.session() as s:
             requeued = replay(s, system_clock(), "cli", event_id=event, all_dead=all_dead)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     print(f"{requeued} delivery(ies) queued again")
 
 
@@ -694,7 +742,7 @@ def webhooks_deliver(
             except KeyboardInterrupt:
                 return
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 @app.command()
@@ -711,7 +759,7 @@ def demo(
         options = load_options()
         _run_scan(str(video), options, out / "findings.jsonl", out / "report.html")
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 @app.command("check-text")
@@ -734,7 +782,7 @@ def check_text(
     from monitor.sinks.text_lines import hits_record, iter_lines
 
     if source not in TEXT_SOURCES:
-        _fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
+        fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
     try:
         engine = build_claim_engine(tuple(rule_packs or ()), allow_list, classifier)
         out = sys.stdout
@@ -743,7 +791,7 @@ def check_text(
                 out.write(json.dumps(hits_record(line, hits), ensure_ascii=False) + "\n")
         out.flush()
     except LivemonError as e:
-        _fail(e)
+        fail(e)
 
 
 def _benchmark_suite() -> tuple[Any, tuple[str, ...]]:
@@ -776,12 +824,12 @@ def bench(
     chosen = tuple(s.strip() for s in sections.split(",")) if sections else ALL
     unknown = [s for s in chosen if s not in ALL]
     if unknown:
-        _fail(LivemonError(f"unknown bench section(s) {unknown}; choose from {', '.join(ALL)}"))
+        fail(LivemonError(f"unknown bench section(s) {unknown}; choose from {', '.join(ALL)}"))
     try:
         with RichProgress(console) as progress:
             result = run_suite(out, quick=quick, sections=chosen, hook=progress)
     except LivemonError as e:
-        _fail(e)
+        fail(e)
     console.print((out / "results.md").read_text(encoding="utf-8"), markup=False, highlight=False)
     console.print(Text.assemble("wrote ", plain(", ".join(str(f) for f in result.files))))
     if any(s.status == "failed" for s in result.sections):

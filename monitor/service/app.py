@@ -27,6 +27,7 @@ from monitor.service.db import Clock, system_clock
 from monitor.service.decisions import decide
 from monitor.service.errors import Invalid, ServiceError
 from monitor.service.evidence import EVIDENCE_TYPES, UnsupportedMedia, store_evidence
+from monitor.service.governance_routes import add_governance_routes
 from monitor.service.leases import CLAIMERS, claim_next, heartbeat, hold, release
 from monitor.service.metrics import ServiceMetrics
 from monitor.service.models import (
@@ -40,6 +41,7 @@ from monitor.service.models import (
     LeaseIn,
     LeaseOut,
 )
+from monitor.service.rooms import TIERS
 from monitor.service.webhooks import Deliverer, delivering
 from monitor.store import Store
 
@@ -196,6 +198,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         who: Caller,
         category: str | None = None,
         source: Source | None = None,
+        tier: Annotated[str | None, Query(pattern=f"^({'|'.join(TIERS)})$")] = None,
         status: Annotated[str | None, Query(description=f"one of {', '.join(STATUSES)}")] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
@@ -207,7 +210,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         if status is not None and status not in STATUSES:
             raise Invalid(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
         with store.session() as s:
-            cases, total, counts = list_cases(s, CaseFilter(category, source, status), clock(), limit=limit,
+            cases, total, counts = list_cases(s, CaseFilter(category, source, status, tier), clock(), limit=limit,
                                               offset=offset)
         return CaseList(cases=cases, total=total, counts=counts)
 
@@ -262,5 +265,6 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         return RedirectResponse("/console", status_code=303)
 
     install_console(app, store, clock, opts.lease, metrics)
+    add_governance_routes(api, store, clock, caller)
     app.include_router(api)
     return app

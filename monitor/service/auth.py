@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.service.audit import append_event
+from monitor.service.db import aware
 from monitor.service.errors import Forbidden, Invalid, NotFound
 from monitor.store.queue_schema import ApiTokenRow, UserRow
 
@@ -26,7 +27,9 @@ __all__ = [
     "authenticate",
     "check_password",
     "create_token",
+    "list_tokens",
     "require",
+    "revoke_token",
     "token_digest",
 ]
 
@@ -128,3 +131,22 @@ def authenticate(session: Session, token: str) -> Principal | None:
         .where(ApiTokenRow.token_sha256 == token_digest(token), ApiTokenRow.revoked_at.is_(None))
     ).first()
     return Principal(found[0], found[1], found[2]) if found else None
+
+
+def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> None:
+    """End a token at once (its row stays, for the record)."""
+    row = session.get(ApiTokenRow, token_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    if row.revoked_at is not None:
+        raise Invalid(f"token {token_id} was already revoked")
+    row.revoked_at = now
+    append_event(session, actor, "token.revoked", {"token_id": token_id}, now)
+
+
+def list_tokens(session: Session) -> list[dict[str, object]]:
+    """Every token's id, role, user and dates (never the token: only its hash is stored)."""
+    rows = session.execute(select(ApiTokenRow, UserRow.name).outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
+                           .order_by(ApiTokenRow.id)).all()
+    return [{"id": t.id, "role": t.role, "user": name, "created_at": aware(t.created_at).isoformat(),
+             "revoked_at": aware(t.revoked_at).isoformat() if t.revoked_at else None} for t, name in rows]

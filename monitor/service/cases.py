@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -19,31 +18,16 @@ from monitor.service.audit import append_event, canonical_json
 from monitor.service.db import aware, lock_for_write
 from monitor.service.errors import NotFound
 from monitor.service.models import CaseSummary, FindingIn, IngestResult
+from monitor.service.rooms import due_after, mark_live, priority_for, ranking, room_for, stream_key
 from monitor.service.webhooks.outbox import enqueue
+from monitor.store.governance_schema import RoomRow
 from monitor.store.queue_schema import CaseFindingRow, CaseRow, DecisionRow, IngestedFindingRow
 
-__all__ = [
-    "DUE_AFTER",
-    "GROUPABLE",
-    "PRIORITY",
-    "STATUSES",
-    "case_detail",
-    "ingest_findings",
-    "list_cases",
-    "stream_key",
-    "waiting_status",
-]
+__all__ = ["GROUPABLE", "STATUSES", "case_detail", "ingest_findings", "list_cases", "waiting_status"]
 
 STATUSES: tuple[str, ...] = ("open", "leased", "held", "escalated", "decided")
 GROUPABLE: tuple[str, ...] = ("open", "held", "escalated")
 """Cases a new finding may join; a leased case stays as its reviewer saw it (a new case opens instead)."""
-PRIORITY: dict[str, int] = {"block": 20, "review": 10}
-"""Priority from risk (higher first). Room tiers and live-now weighting are not built yet."""
-DUE_AFTER: dict[str, timedelta] = {"block": timedelta(hours=1), "review": timedelta(hours=24)}
-
-
-def stream_key(stream: str) -> str:
-    return hashlib.sha256(stream.encode("utf-8")).hexdigest()
 
 
 def waiting_status(now: datetime) -> ColumnElement[str]:
@@ -56,15 +40,16 @@ def waiting_status(now: datetime) -> ColumnElement[str]:
 def _grow(case: CaseRow, finding: FindingIn, now: datetime) -> None:
     case.start, case.end = min(case.start, finding.start), max(case.end, finding.end)
     if RISK_ORDER[finding.risk] > RISK_ORDER[case.risk]:
-        case.risk, case.priority = finding.risk, PRIORITY[finding.risk]
-        case.due_at = min(aware(case.due_at), now + DUE_AFTER[finding.risk])
+        case.risk, case.priority = finding.risk, priority_for(finding.risk, case.tier)
+        case.due_at = min(aware(case.due_at), now + due_after(finding.risk, case.tier))
     case.updated_at = now
 
 
-def _open_case(session: Session, finding: FindingIn, now: datetime) -> CaseRow:
-    case = CaseRow(stream=finding.stream, stream_key=stream_key(finding.stream), category=finding.category,
-                   start=finding.start, end=finding.end, risk=finding.risk, priority=PRIORITY[finding.risk],
-                   due_at=now + DUE_AFTER[finding.risk], status="open", escalated=False, created_at=now,
+def _open_case(session: Session, finding: FindingIn, room: RoomRow, now: datetime) -> CaseRow:
+    case = CaseRow(stream=finding.stream, stream_key=room.stream_key, category=finding.category,
+                   start=finding.start, end=finding.end, risk=finding.risk,
+                   priority=priority_for(finding.risk, room.tier), due_at=now + due_after(finding.risk, room.tier),
+                   status="open", escalated=False, tier=room.tier, live_until=room.live_until, created_at=now,
                    updated_at=now)
     session.add(case)
     session.flush()
@@ -97,7 +82,8 @@ def ingest_findings(
     ``case.opened`` webhook in the same transaction.
     """
     unique = list({f.id: f for f in reversed(findings)}.values())[::-1]  # first occurrence of each id
-    lock_for_write(session, (f"case:{stream_key(f.stream)}:{f.category}" for f in unique))
+    lock_for_write(session, [*(f"case:{stream_key(f.stream)}:{f.category}" for f in unique),
+                             *(f"room:{stream_key(f.stream)}" for f in unique)])
     ids = [f.id for f in unique]
     seen = set(session.scalars(select(IngestedFindingRow.finding_id).where(IngestedFindingRow.finding_id.in_(ids))))
     new = sorted((f for f in unique if f.id not in seen), key=lambda f: (f.stream, f.category, f.start, f.id))
@@ -110,11 +96,14 @@ def ingest_findings(
                                  body=canonical_json(finding.model_dump(mode="json")), received_at=now)
         session.add(row)
         session.flush()
+        room = room_for(session, finding.stream, now)
+        if finding.provenance.get("live") is True:
+            mark_live(session, room, now)
         if finding.risk == "pass":
             continue
         case = _case_for(session, finding, window)
         if case is None:
-            case = _open_case(session, finding, now)
+            case = _open_case(session, finding, room, now)
             opened.append(case.id)
         else:
             _grow(case, finding, now)
@@ -137,12 +126,15 @@ class CaseFilter:
     category: str | None = None
     source: str | None = None
     status: str | None = None
+    tier: str | None = None
 
 
 def _filtered(flt: CaseFilter) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if flt.category is not None:
         where.append(CaseRow.category == flt.category)
+    if flt.tier is not None:
+        where.append(CaseRow.tier == flt.tier)
     if flt.source is not None:
         where.append(CaseRow.id.in_(
             select(CaseFindingRow.case_id)
@@ -177,7 +169,8 @@ def _summaries(session: Session, rows: Sequence[tuple[CaseRow, str]], now: datet
             finding_count=counts[case.id],
             sources=sorted(sources[case.id]), lease_owner=case.lease_owner if leased else None,
             lease_expires=aware(case.lease_expires) if leased and case.lease_expires else None,
-            decision=decisions.get(case.id),
+            decision=decisions.get(case.id), tier=case.tier,
+            live=case.live_until is not None and aware(case.live_until) > now,
         ))
     return out
 
@@ -196,7 +189,7 @@ def list_cases(
     total = int(session.scalar(select(func.count()).select_from(CaseRow).where(*where)) or 0)
     rows = [(case, name) for case, name in session.execute(
         select(CaseRow, status).where(*where)
-        .order_by(CaseRow.priority.desc(), CaseRow.due_at, CaseRow.id).limit(limit).offset(offset)
+        .order_by(ranking(now).desc(), CaseRow.due_at, CaseRow.id).limit(limit).offset(offset)
     )]
     return _summaries(session, rows, now), total, counts
 

@@ -1,4 +1,7 @@
-"""Decisions: append-only rows (a later one supersedes), taken only under the decider's live lease."""
+"""Decisions: append-only rows (a later one supersedes), taken only under the decider's live lease.
+
+A confirm records its sanction, if any, and recomputes the room's risk tier.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from monitor.service.audit import append_event
 from monitor.service.auth import Principal, require
 from monitor.service.leases import CLAIMERS, lease_fence, refuse_lease
 from monitor.service.models import DecisionIn, DecisionOut
+from monitor.service.rooms import refresh_tier
+from monitor.service.sanctions import impose, sanction_out
 from monitor.service.webhooks.outbox import enqueue
 from monitor.store.queue_schema import CaseRow, DecisionRow
 
@@ -34,23 +39,30 @@ def decide(session: Session, principal: Principal, case_id: int, decision: Decis
         values["escalated"] = True
     changed = session.execute(
         update(CaseRow).where(lease_fence(principal, case_id, decision.lease_token, now)).values(**values)
-        .returning(CaseRow.stream, CaseRow.category, CaseRow.risk).execution_options(synchronize_session=False)
+        .returning(CaseRow.id).execution_options(synchronize_session=False)
     ).first()
     if changed is None:
         raise refuse_lease(session, case_id)
+    case = session.get_one(CaseRow, case_id)
     previous = session.scalar(select(func.max(DecisionRow.id)).where(DecisionRow.case_id == case_id))
     row = DecisionRow(case_id=case_id, action=decision.action, reason=decision.reason,
                       policies=json.dumps(decision.policies, ensure_ascii=False), sanction=decision.sanction,
                       decided_by=principal.name, decided_at=now, supersedes_id=previous)
     session.add(row)
     session.flush()
-    event = {"case": case_id, "decision": row.id, "stream": changed.stream, "category": changed.category,
-             "risk": changed.risk, "action": decision.action, "status": status, "policies": decision.policies,
+    sanction = impose(session, case, row.id, decision, principal.name, now)
+    event = {"case": case_id, "decision": row.id, "stream": case.stream, "category": case.category,
+             "risk": case.risk, "action": decision.action, "status": status, "policies": decision.policies,
              "sanction": decision.sanction, "supersedes": previous, "decided_at": now.isoformat()}
     enqueue(session, "case.decided", event, now)
-    if decision.sanction is not None:
-        enqueue(session, "case.sanctioned", event, now)
+    if sanction is not None:
+        terms = {k: v for k, v in sanction_out(sanction, now).items() if k != "imposed_by"}
+        enqueue(session, "case.sanctioned", {**event, "sanction": decision.sanction, "sanction_id": sanction.id,
+                                             "terms": terms}, now)
     append_event(session, principal.name, "case.decided",
                  {"case": case_id, "decision": row.id, "action": decision.action, "reason": decision.reason,
                   "policies": decision.policies, "sanction": decision.sanction, "supersedes": previous}, now)
-    return DecisionOut(id=row.id, case=case_id, action=decision.action, status=status, supersedes=previous)
+    if decision.action == "confirm" or previous is not None:
+        refresh_tier(session, case.stream, principal.name, now)
+    return DecisionOut(id=row.id, case=case_id, action=decision.action, status=status, supersedes=previous,
+                       sanction=sanction.id if sanction else None)

@@ -6,7 +6,8 @@
     └── ServiceError           a request the service refuses (``status`` is the HTTP code)
         ├── NotFound           404: no such case, user or token
         ├── Forbidden          403: the caller's role may not do this
-        ├── LeaseConflict      409: the lease is not the caller's, or it has lapsed
+        ├── Conflict           409: the thing is not in a state that allows this
+        │   └── LeaseConflict  409: the lease is not the caller's, or it has lapsed
         └── Invalid            422: well-formed but unacceptable input
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from monitor.errors import LivemonError
 
-__all__ = ["Forbidden", "Invalid", "LeaseConflict", "NotFound", "ServiceError"]
+__all__ = ["Conflict", "Forbidden", "Invalid", "LeaseConflict", "NotFound", "ServiceError"]
 
 
 class ServiceError(LivemonError):
@@ -31,8 +32,12 @@ class Forbidden(ServiceError):
     status = 403
 
 
-class LeaseConflict(ServiceError):
+class Conflict(ServiceError):
     status = 409
+
+
+class LeaseConflict(Conflict):
+    pass
 
 
 class Invalid(ServiceError):

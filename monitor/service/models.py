@@ -11,7 +11,12 @@ from monitor.findings import CATEGORIES, Risk, Source
 
 __all__ = [
     "SANCTIONS",
+    "AppealDecisionIn",
+    "AppealIn",
+    "HoldLiftIn",
+    "HoldPlaceIn",
     "Sanction",
+    "SanctionTerms",
     "CaseList",
     "CaseSummary",
     "Claim",
@@ -85,19 +90,68 @@ class HoldIn(LeaseIn):
     reason: Text
 
 
+class SanctionTerms(BaseModel):
+    """What a sanction states: the facts, the provisions it rests on, its period and the route of appeal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    facts: Text
+    basis: list[Policy] = Field(min_length=1, max_length=20)
+    period_days: int | None = Field(default=None, ge=1, le=36500)
+    """``None``: until lifted."""
+    appeal_route: Text
+
+
 class DecisionIn(LeaseIn):
-    """A decision on a leased case: a reason and at least one policy; a sanction only with a confirm."""
+    """A decision on a leased case: a reason and at least one policy; a sanction only with a confirm.
+
+    A blacklisting (黑名单) must state its terms; other sanctions may, and otherwise state the
+    decision's reason as the facts, its policies as the basis, no end, and the service's appeal route.
+    """
 
     action: Literal["confirm", "dismiss", "escalate"]
     reason: Text
     policies: list[Policy] = Field(min_length=1, max_length=20)
     sanction: Sanction | None = None
+    terms: SanctionTerms | None = None
 
     @model_validator(mode="after")
     def _sanction_with_confirm(self) -> DecisionIn:
         if self.sanction is not None and self.action != "confirm":
             raise ValueError(f"a sanction goes with a confirm, not with {self.action}")
+        if self.terms is not None and self.sanction is None:
+            raise ValueError("terms go with a sanction")
+        if self.sanction == "黑名单" and self.terms is None:
+            raise ValueError("a blacklisting (黑名单) states its terms: facts, basis, period_days and appeal_route")
         return self
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    statement: Text
+    """The appellant's case, as the platform received it."""
+
+
+class AppealDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["upheld", "rejected"]
+    """``upheld``: the appeal succeeds and the sanction is lifted."""
+    reason: Text
+
+
+class HoldPlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stream: str = Field(min_length=1, max_length=4000)
+    reason: Text
+
+
+class HoldLiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Text
 
 
 class Claim(BaseModel):
@@ -117,6 +171,8 @@ class DecisionOut(BaseModel):
     action: str
     status: str
     supersedes: int | None
+    sanction: int | None = None
+    """The sanction the decision imposed, if any."""
 
 
 class CaseSummary(BaseModel):
@@ -135,6 +191,10 @@ class CaseSummary(BaseModel):
     lease_expires: datetime | None
     decision: str | None
     """The action of the case's current decision, if any."""
+    tier: str
+    """The room's risk tier: ``low``, ``medium``, ``high`` or ``severe``."""
+    live: bool
+    """The room is live now (a live watch reported it within the last minutes)."""
 
 
 class CaseList(BaseModel):

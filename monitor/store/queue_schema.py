@@ -81,6 +81,7 @@ class CaseRow(Base):
     __table_args__ = (
         Index("ix_cases_queue", "status", "priority", "due_at"),
         Index("ix_cases_grouping", "stream_key", "category", "status"),
+        Index("ix_cases_tier", "tier", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -96,6 +97,10 @@ class CaseRow(Base):
     due_at: Mapped[datetime] = mapped_column(_TS)
     status: Mapped[str] = mapped_column(String(16))
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    tier: Mapped[str] = mapped_column(String(16), default="low")
+    """The room's risk tier, kept current while the case waits (``rooms.tier``)."""
+    live_until: Mapped[datetime | None] = mapped_column(_TS)
+    """The room counts as live until then: the case is ranked higher meanwhile."""
     lease_token: Mapped[str | None] = mapped_column(String(64))
     lease_owner: Mapped[str | None] = mapped_column(String(80))
     lease_expires: Mapped[datetime | None] = mapped_column(_TS)

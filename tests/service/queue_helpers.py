@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 
 from monitor.store import Store
 from monitor.store.queue_schema import AuditEventRow
@@ -61,3 +61,18 @@ def finding(fid: str, *, stream: str = "rtmp://cdn.example/live/room-a", categor
             "text": "原价599今天只要59。", "confidence": 0.8, "rule": "price.inflated_reference", "span": [0, 10],
             "basis": "明码标价和禁止价格欺诈规定", "stream": stream,
             "evidence": {"snapshot": None, "context": "…", "signals": {}}, "provenance": {"rules": "1"}, **extra}
+
+
+def drop_guards(connection: Connection) -> None:
+    """Remove the triggers that keep records (as someone with the database's owner rights could)."""
+    if connection.dialect.name == "sqlite":
+        names = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND name LIKE 'livemon_keep_%'")).scalars().all()
+        for name in names:
+            connection.execute(text(f"DROP TRIGGER {name}"))
+    else:
+        tables = connection.execute(text("SELECT DISTINCT event_object_table FROM information_schema.triggers "
+                                         "WHERE trigger_name LIKE 'livemon_keep_%' "
+                                         "AND event_object_schema = current_schema()")).scalars().all()
+        for table in tables:
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))

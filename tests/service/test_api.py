@@ -88,7 +88,7 @@ def test_a_decision_closes_the_case_once(service: Service) -> None:
     decided = service.post("ana", f"/api/v1/cases/{lease['id']}/decision", _decision(lease["lease_token"]))
     assert decided.status_code == 200, decided.text
     assert decided.json() == {"id": 1, "case": lease["id"], "action": "confirm", "status": "decided",
-                              "supersedes": None}
+                              "supersedes": None, "sanction": 1}
     again = service.post("ana", f"/api/v1/cases/{lease['id']}/decision", _decision(lease["lease_token"]))
     assert again.status_code == 409
     detail = service.get("ana", f"/api/v1/cases/{lease['id']}").json()

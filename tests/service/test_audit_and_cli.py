@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from monitor.cli import app as cli
 from monitor.service import create_app
 from monitor.service.auth import check_password
 from monitor.store import Store
-from tests.service.queue_helpers import Service, finding
+from tests.service.queue_helpers import Service, drop_guards, finding
 
 runner = CliRunner()
 
@@ -57,9 +60,14 @@ def test_verify_passes_on_an_intact_chain(service: Service) -> None:
     ids=["decision-rewritten", "actor-edited", "row-deleted", "last-row-deleted", "link-rewritten"],
 )
 def test_verify_names_the_first_broken_entry(service: Service, tamper: str, broken: str, problem: str) -> None:
+    """The database refuses the edit; done anyway by someone who removed its guards, verify finds it."""
     _activity(service)
     last = service.audit_events()
+    with pytest.raises(DBAPIError, match="append-only|retention"), service.store.engine.begin() as connection:
+        connection.execute(text(tamper))
+    assert _verify(service.store)[0] == 0
     with service.store.engine.begin() as connection:
+        drop_guards(connection)
         connection.execute(text(tamper))
     code, output = _verify(service.store)
     assert code == 1, output
@@ -109,3 +117,18 @@ def test_a_token_cannot_outrank_its_user(store: Store) -> None:
     runner.invoke(cli, ["users", "add", "ana", "--password-stdin", *_where(store)], input="a long passphrase\n")
     result = runner.invoke(cli, ["tokens", "create", "--role", "admin", "--user", "ana", *_where(store)])
     assert result.exit_code == 2 and "cannot carry the admin role" in result.output
+
+
+def test_a_revoked_token_is_refused_at_once(store: Store) -> None:
+    created = runner.invoke(cli, ["tokens", "create", "--role", "ingest", *_where(store)]).output.split()
+    token, token_id = created[-1], created[1]
+    with TestClient(create_app(store)) as client:
+        auth = {"Authorization": f"Bearer {token}"}
+        assert client.post("/api/v1/findings", json=[finding("f1")], headers=auth).status_code == 200
+        revoked = runner.invoke(cli, ["tokens", "revoke", token_id, *_where(store)])
+        assert revoked.exit_code == 0, revoked.output
+        assert client.post("/api/v1/findings", json=[finding("f2")], headers=auth).status_code == 401
+    listed = [json.loads(line) for line in runner.invoke(cli, ["tokens", "list", *_where(store)]).output.splitlines()]
+    assert listed[0]["id"] == int(token_id) and listed[0]["revoked_at"] and token not in json.dumps(listed)
+    again = runner.invoke(cli, ["tokens", "revoke", token_id, *_where(store)])
+    assert again.exit_code == 2 and "already revoked" in again.output

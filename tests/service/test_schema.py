@@ -6,12 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from monitor.store import Store
+from monitor.store import Store, governance_schema
 from monitor.store.queue_schema import AuditHeadRow
 from monitor.store.schema import Base
 
 
 def test_migrations_match_the_models(store: Store) -> None:
+    assert "rooms" in governance_schema.Base.metadata.tables
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import monitor.store.governance_schema  # noqa: F401  (registers rooms, sanctions, appeals, holds, retention)
 import monitor.store.outbox_schema  # noqa: F401  (registers the webhook outbox's tables)
 import monitor.store.queue_schema  # noqa: F401  (registers the queue's tables)
 from monitor.store.schema import Base

@@ -1,0 +1,224 @@
+"""The queue under load: reviewers claiming and deciding over HTTP while findings arrive at a steady rate.
+
+``python -m benchmarks.queue.load [--db postgresql+psycopg://postgres@127.0.0.1:5432/test]`` starts
+``livemon serve`` as a process of its own over a fresh store (SQLite in a temporary folder, or a new
+PostgreSQL schema dropped afterwards), posts findings at ``--rate`` per second (batches of ten) for
+``--seconds``, while ``--reviewers`` threads claim, read and decide cases with no pause between them.
+When the ingest stops, the reviewers drain the queue. It reports throughput and p50/p95 latency per
+endpoint as the client sees it, and checks that nothing was lost: every finding posted is stored,
+every case decided once, the audit chain intact. Results go to ``benchmarks/results/queue_load.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from benchmarks import RESULTS_DIR
+from benchmarks.queue.claims import _ms, _store
+from monitor.service.audit import verify_chain
+from monitor.service.auth import create_token
+from monitor.service.db import system_clock
+from monitor.store import Store
+from monitor.store.queue_schema import CaseRow, DecisionRow, IngestedFindingRow
+
+__all__ = ["LoadResult", "main", "run_load"]
+
+BATCH = 10
+CATEGORIES = ("price_fraud", "absolute_terms", "false_efficacy", "fake_scarcity")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    database: str
+    seconds: float
+    rate: int
+    reviewers: int
+    findings_posted: int
+    findings_stored: int
+    cases: int
+    decisions: int
+    decisions_per_second: float
+    latency_ms: dict[str, dict[str, float]]
+    """Per endpoint: requests, p50, p95 (client side)."""
+    ingest_behind_s: float
+    """How far the ingest fell behind its schedule by the end (0: it kept the rate)."""
+    cases_decided_twice: int
+    cases_left: int
+    audit_chain_ok: bool
+    errors: int
+
+    @property
+    def ok(self) -> bool:
+        return (self.findings_posted == self.findings_stored and self.cases_decided_twice == 0
+                and self.cases_left == 0 and self.audit_chain_ok and self.errors == 0)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _finding(n: int) -> dict[str, Any]:
+    room = n % 200
+    return {"id": f"load{n}", "category": CATEGORIES[n % len(CATEGORIES)], "risk": "block" if n % 3 else "review",
+            "start": float(n // 200) * 90.0, "end": float(n // 200) * 90.0 + 3.0, "source": "speech",
+            "text": "原价599今天只要59", "stream": f"rtmp://bench.example/live/room-{room}",
+            "provenance": {"live": room % 4 == 0}}
+
+
+class _Timings:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: dict[str, list[float]] = defaultdict(list)
+        self.errors: list[str] = []
+
+    def call(self, client: httpx.Client, name: str, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        t0 = time.perf_counter()
+        response = client.request(method, url, **kwargs)
+        elapsed = time.perf_counter() - t0
+        with self.lock:
+            self.values[name].append(elapsed)
+            if response.status_code >= 400:
+                self.errors.append(f"{name} {response.status_code} {response.text[:200]}")
+        return response
+
+
+def _serve(store: Store, port: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "monitor.cli", "serve", "--store", str(store.folder), "--port", str(port)]
+    if store.engine.dialect.name != "sqlite":
+        command += ["--db", store.engine.url.render_as_string(hide_password=False)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+def _wait_up(base: str, token: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"livemon serve exited: {server.stderr.read().decode() if server.stderr else ''}")
+        try:
+            if httpx.get(f"{base}/healthz", headers={"Authorization": f"Bearer {token}"}).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("livemon serve did not answer within 60 s")
+
+
+def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadResult:
+    with store.session() as s:
+        ingest_token = create_token(s, "ingest", None, system_clock(), actor="bench")[0]
+        tokens = [create_token(s, "reviewer", None, system_clock(), actor="bench")[0] for _ in range(reviewers)]
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(store, port)
+    timings = _Timings()
+    ingesting = threading.Event()
+    ingesting.set()
+    posted = 0
+    behind = 0.0
+    decided: list[int] = []
+    try:
+        _wait_up(base, ingest_token, server)
+
+        def ingest() -> None:
+            nonlocal posted, behind
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {ingest_token}"}, timeout=30) as c:
+                began = time.perf_counter()
+                batches = int(seconds * rate / BATCH)
+                for b in range(batches):
+                    due = began + b * BATCH / rate
+                    wait = due - time.perf_counter()
+                    if wait > 0:
+                        time.sleep(wait)
+                    timings.call(c, "POST /api/v1/findings", "POST", "/api/v1/findings",
+                                 json=[_finding(b * BATCH + i) for i in range(BATCH)])
+                    posted += BATCH
+                behind = max(0.0, time.perf_counter() - (began + batches * BATCH / rate))
+            ingesting.clear()
+
+        def reviewer(token: str) -> None:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
+                while True:
+                    claim = timings.call(c, "POST /api/v1/cases/claim", "POST", "/api/v1/cases/claim")
+                    if claim.status_code == 204:
+                        if not ingesting.is_set():
+                            return
+                        time.sleep(0.1)
+                        continue
+                    if claim.status_code != 200:
+                        return
+                    case = claim.json()
+                    timings.call(c, "GET /api/v1/cases/{id}", "GET", f"/api/v1/cases/{case['id']}")
+                    decision = timings.call(c, "POST /api/v1/cases/{id}/decision", "POST",
+                                            f"/api/v1/cases/{case['id']}/decision",
+                                            json={"lease_token": case["lease_token"], "action": "dismiss",
+                                                  "reason": "基准测试", "policies": ["bench"]})
+                    if decision.status_code == 200:
+                        decided.append(case["id"])
+
+        threads = [threading.Thread(target=ingest)] + [threading.Thread(target=reviewer, args=(t,)) for t in tokens]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    with store.session() as s:
+        stored = int(s.scalar(select(func.count()).select_from(IngestedFindingRow)) or 0)
+        cases = int(s.scalar(select(func.count()).select_from(CaseRow)) or 0)
+        left = int(s.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.status != "decided")) or 0)
+        twice = s.scalar(select(func.count()).select_from(
+            select(DecisionRow.case_id).group_by(DecisionRow.case_id).having(func.count() > 1).subquery()))
+        chain = verify_chain(s)
+    latency = {name: {"requests": len(v), "p50": round(_ms(v, 50), 1), "p95": round(_ms(v, 95), 1)}
+               for name, v in sorted(timings.values.items())}
+    return LoadResult(
+        database=store.engine.dialect.name, seconds=round(elapsed, 1), rate=rate, reviewers=reviewers,
+        findings_posted=posted, findings_stored=stored, cases=cases, decisions=len(decided),
+        decisions_per_second=round(len(decided) / elapsed, 1), latency_ms=latency, ingest_behind_s=round(behind, 2),
+        cases_decided_twice=int(twice or 0), cases_left=left, audit_chain_ok=chain.ok, errors=len(timings.errors),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> LoadResult:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="PostgreSQL URL (a schema of its own is made and dropped); SQLite when absent")
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--rate", type=int, default=100, help="findings per second")
+    parser.add_argument("--reviewers", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "queue_load.json")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder, _store(args.db, Path(folder), 4) as store:
+        result = run_load(store, args.seconds, args.rate, args.reviewers)
+    report = {**asdict(result), "ok": result.ok}
+    runs = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {}
+    runs[result.database] = report
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(runs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(0 if main().ok else 1)

@@ -1,0 +1,143 @@
+"""Rooms: risk tiers (分级管理) from confirmed violations, whether a room is live, and what both do to priority.
+
+A case's priority is its risk's (``block`` 20, ``review`` 10) plus its room's tier bonus, and it is
+ranked higher still while its room is live. Its due time is set by risk and tier. A room's tier is
+recomputed whenever a decision or an appeal changes what stands against it; the waiting cases of
+the room take the new priority and, if sooner, the new due time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy.orm import Session
+
+from monitor.service.audit import append_event
+from monitor.service.db import aware
+from monitor.store.governance_schema import RoomRow, SanctionRow
+from monitor.store.queue_schema import CaseRow, DecisionRow
+
+__all__ = [
+    "LIVE_BONUS",
+    "LIVE_WINDOW",
+    "TIERS",
+    "TIER_NAMES",
+    "due_after",
+    "mark_live",
+    "priority_for",
+    "ranking",
+    "refresh_tier",
+    "room_for",
+    "stream_key",
+    "tier_of",
+]
+
+TIERS: tuple[str, ...] = ("low", "medium", "high", "severe")
+TIER_NAMES: dict[str, str] = {"low": "低风险", "medium": "中风险", "high": "高风险", "severe": "严重风险"}
+_RISK_PRIORITY: dict[str, int] = {"block": 20, "review": 10}
+_TIER_BONUS: dict[str, int] = {"low": 0, "medium": 3, "high": 6, "severe": 9}
+LIVE_BONUS = 5
+"""Added to a case's rank while its room is live: a violation still on air is acted on first."""
+LIVE_WINDOW = timedelta(minutes=10)
+"""A finding from a live watch keeps its room live this long."""
+_DUE: dict[str, dict[str, timedelta]] = {
+    "block": {"low": timedelta(hours=1), "medium": timedelta(hours=1), "high": timedelta(minutes=30),
+              "severe": timedelta(minutes=15)},
+    "review": {"low": timedelta(hours=24), "medium": timedelta(hours=12), "high": timedelta(hours=4),
+               "severe": timedelta(hours=2)},
+}
+LOOKBACK = timedelta(days=365)
+"""Confirmed violations count toward a tier for a year."""
+_SEVERE_SANCTIONS = ("关闭账号", "黑名单")
+_HIGH_SANCTIONS = ("限流", "暂停直播")
+
+
+def stream_key(stream: str) -> str:
+    return hashlib.sha256(stream.encode("utf-8")).hexdigest()
+
+
+def priority_for(risk: str, tier: str) -> int:
+    return _RISK_PRIORITY[risk] + _TIER_BONUS[tier]
+
+
+def due_after(risk: str, tier: str) -> timedelta:
+    return _DUE[risk][tier]
+
+
+def tier_of(confirmed: int, active_sanctions: set[str]) -> str:
+    """``severe`` under an account closure or blacklist; ``high`` from three confirmed violations or a
+    traffic limit or suspension; ``medium`` from one; else ``low``."""
+    if active_sanctions & set(_SEVERE_SANCTIONS):
+        return "severe"
+    if confirmed >= 3 or active_sanctions & set(_HIGH_SANCTIONS):
+        return "high"
+    return "medium" if confirmed else "low"
+
+
+def ranking(now: datetime) -> ColumnElement[int]:
+    """The order of the queue: priority, plus the live bonus while the case's room is live."""
+    return CaseRow.priority + sql_case((CaseRow.live_until > now, LIVE_BONUS), else_=0)
+
+
+def room_for(session: Session, stream: str, now: datetime) -> RoomRow:
+    """The room of ``stream``, made (tier ``low``) the first time it is seen."""
+    key = stream_key(stream)
+    room = session.get(RoomRow, key, with_for_update=True)
+    if room is None:
+        room = RoomRow(stream_key=key, stream=stream, tier="low", confirmed=0, live_until=None, updated_at=now)
+        session.add(room)
+        session.flush()
+    return room
+
+
+def mark_live(session: Session, room: RoomRow, now: datetime) -> None:
+    """The room is on air: it and its waiting cases count as live for :data:`LIVE_WINDOW`."""
+    room.live_until = now + LIVE_WINDOW
+    room.updated_at = now
+    session.execute(
+        update(CaseRow).where(CaseRow.stream_key == room.stream_key, CaseRow.status != "decided")
+        .values(live_until=room.live_until).execution_options(synchronize_session=False)
+    )
+
+
+def _confirmed_cases(session: Session, key: str, now: datetime) -> int:
+    """Cases of the room whose current decision is a confirm made within :data:`LOOKBACK`, not lifted on appeal."""
+    latest = (select(func.max(DecisionRow.id).label("id")).join(CaseRow, CaseRow.id == DecisionRow.case_id)
+              .where(CaseRow.stream_key == key).group_by(DecisionRow.case_id).subquery())
+    lifted = select(SanctionRow.case_id).where(SanctionRow.stream_key == key, SanctionRow.status == "lifted")
+    return int(session.scalar(
+        select(func.count()).select_from(DecisionRow).join(latest, latest.c.id == DecisionRow.id)
+        .where(DecisionRow.action == "confirm", DecisionRow.decided_at >= now - LOOKBACK,
+               DecisionRow.case_id.not_in(lifted))
+    ) or 0)
+
+
+def _active_sanctions(session: Session, key: str, now: datetime) -> set[str]:
+    rows = session.execute(
+        select(SanctionRow.kind, SanctionRow.ends_at).where(SanctionRow.stream_key == key,
+                                                            SanctionRow.status == "active")
+    ).all()
+    return {kind for kind, ends in rows if ends is None or aware(ends) > now}
+
+
+def refresh_tier(session: Session, stream: str, actor: str, now: datetime) -> str:
+    """Recompute the room's tier; when it changes, re-rank its waiting cases and record the change."""
+    room = room_for(session, stream, now)
+    confirmed = _confirmed_cases(session, room.stream_key, now)
+    tier = tier_of(confirmed, _active_sanctions(session, room.stream_key, now))
+    previous = room.tier
+    room.confirmed, room.tier, room.updated_at = confirmed, tier, now
+    if tier != previous:
+        waiting = session.scalars(
+            select(CaseRow).where(CaseRow.stream_key == room.stream_key, CaseRow.status != "decided")
+        ).all()
+        for case in waiting:
+            case.tier, case.priority = tier, priority_for(case.risk, tier)
+            case.due_at = min(aware(case.due_at), aware(case.created_at) + due_after(case.risk, tier))
+        append_event(session, actor, "room.tier_changed",
+                     {"room": room.stream_key, "from": previous, "to": tier, "confirmed": confirmed}, now)
+    session.flush()
+    return tier
