@@ -121,6 +121,7 @@ class _Shared:
     ) -> None:
         wait = options.max_wait_s
         self.engines, self.sink, self.provenance = engines, sink, provenance
+        self.realtime = options.realtime
         self.min_confidence = min_confidence
         self.lock = threading.Lock()
         self.asr = (
@@ -147,7 +148,8 @@ class _Shared:
         sink never holds up claim checks. The snapshot is taken now, before the room's ring
         of frames moves on.
         """
-        findings = with_provenance((f for f in findings if f.confidence >= self.min_confidence), self.provenance)
+        provenance = {**self.provenance, "live": _played_live(room.state.spec, self.realtime)}
+        findings = with_provenance((f for f in findings if f.confidence >= self.min_confidence), provenance)
         for finding in findings:
             name = finding.evidence.snapshot
             snapshot = room.snapshots.images.get(name) if name else None
@@ -265,6 +267,11 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
     shared.ocr.submit(room.index, (room.index, frame)).add_done_callback(read)
 
 
+def _played_live(spec: str, realtime: bool) -> bool:
+    """A URL, or a file played at its own speed (``--realtime``): its findings are of a room on air now."""
+    return realtime or is_url(spec)
+
+
 def _play(
     shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, stop: threading.Event
 ) -> None:
@@ -308,7 +315,8 @@ def _read(
     pace = watch_options.realtime and not is_url(spec)
     ring = None
     if watch_options.clips is not None:
-        live = pace or is_url(spec)  # a room read faster than real time runs ahead of its findings: cut from the file
+        # a room read faster than real time runs ahead of its findings: cut from the file
+        live = _played_live(spec, watch_options.realtime)
         ring = PacketRing(container.streams, watch_options.ring_seconds, watch_options.ring_bytes) if live else None
         room.clips = RoomClips(watch_options.clips, spec, ring)
     cutter = UtteranceCutter()

@@ -49,6 +49,7 @@ def test_watch_findings_carry_a_clip_of_their_moment(
         assert clip.parent == tmp_path and clip.stem == hashlib.sha256(clip.read_bytes()).hexdigest()
         assert f.evidence.clip_start <= f.start and _shows(clip, f.start, f.evidence.clip_start)
     assert "clip" in found[0].to_dict()["evidence"]
+    assert all(f.provenance["live"] is realtime for f in found)  # the queue ranks a room on air first
 
 
 def test_watch_without_clips_writes_findings_as_before(

@@ -369,3 +369,22 @@ def test_the_session_cookie_is_secure_over_https(service: Service) -> None:
         "user": "ana", "password": "correct horse battery", "csrf": csrf_of(form.text)})
     assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
     assert "Secure" not in service.client.get("/console/login").headers["set-cookie"]  # plain http: not marked
+
+
+def test_the_queue_and_case_page_show_the_rooms_tier_and_whether_it_is_live(service: Service) -> None:
+    _ingest(service, finding("old", stream="room-risky", start=10.0))
+    lease = service.claim("ana")
+    decided = service.post("ana", f"/api/v1/cases/{lease['id']}/decision", {
+        "lease_token": lease["lease_token"], "action": "confirm", "reason": "虚构原价", "policies": ["价格法"],
+        "sanction": "限流"})
+    assert decided.status_code == 200, decided.text
+    _ingest(service, finding("new", stream="room-risky", start=900.0, provenance={"live": True}),
+            finding("calm", stream="room-calm"))
+    client = login(service.client.app, "ana")
+    high = client.get("/console", params={"tier": "high"})
+    assert "共 1 个案件" in high.text and "高风险" in high.text and "直播中" in high.text
+    assert "共 2 个案件" in client.get("/console", params={"tier": "low"}).text  # a decided case keeps its tier
+    assert client.get("/console", params={"tier": "extreme"}).status_code == 422
+    [risky] = service.get("ana", "/api/v1/cases", tier="high").json()["cases"]
+    page = client.get(f"/console/cases/{risky['id']}").text
+    assert 'id="case-tier">高风险<' in page and 'id="case-live"' in page

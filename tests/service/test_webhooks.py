@@ -400,3 +400,24 @@ def test_webhooks_deliver_once_sends_what_is_due_and_prints_the_counts(service: 
     assert delivered.exit_code == 0, delivered.output
     assert json.loads(delivered.output.splitlines()[-1]) == {"delivered": 2, "failed": 0, "dead": 0, "attempted": 2}
     assert len(receiver.accepted()) == 2
+
+
+def test_a_blacklisting_and_its_appeal_reach_the_platform(service: Service, receiver: Receiver) -> None:
+    _endpoint(service, receiver.url)
+    _ingest(service, "room-a")
+    lease = service.claim("lin")
+    terms = {"facts": "虚构原价", "basis": ["价格法 第十四条"], "period_days": 30, "appeal_route": "商家后台申诉"}
+    decided = service.post("lin", f"/api/v1/cases/{lease['id']}/decision", {
+        "lease_token": lease["lease_token"], "action": "confirm", "reason": "原价无依据", "policies": ["价格法"],
+        "sanction": "黑名单", "terms": terms})
+    assert decided.status_code == 200, decided.text
+    sanction = decided.json()["sanction"]
+    appeal = service.post("ingest", f"/api/v1/sanctions/{sanction}/appeals", {"statement": "有成交记录"})
+    assert service.post("root", f"/api/v1/appeals/{appeal.json()['id']}/decision",
+                        {"outcome": "upheld", "reason": "记录属实"}).status_code == 200
+    assert _deliverer(service).run_once().delivered == 5
+    events = {d.event["type"]: d.event["data"] for d in receiver.deliveries}
+    assert events["case.sanctioned"]["terms"]["facts"] == "虚构原价"
+    assert events["case.sanctioned"]["terms"]["appeal_route"] == "商家后台申诉"
+    assert events["appeal.filed"]["sanction"] == sanction and "filed_by" not in events["appeal.filed"]
+    assert (events["appeal.decided"]["status"], events["appeal.decided"]["sanction_status"]) == ("upheld", "lifted")

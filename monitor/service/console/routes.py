@@ -40,6 +40,7 @@ from monitor.service.errors import ServiceError
 from monitor.service.leases import CLAIMERS, claim_next, heartbeat, hold, release
 from monitor.service.metrics import ServiceMetrics
 from monitor.service.models import SANCTIONS, DecisionIn, HoldIn, LeaseIn
+from monitor.service.rooms import TIER_NAMES, TIERS
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
 from monitor.store import Store
 from monitor.store.queue_schema import UserRow
@@ -112,7 +113,7 @@ def _environment() -> Environment:
     env.filters["timecode"] = timecode
     env.filters["when"] = when
     env.globals.update(category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH, status_zh=STATUS_ZH,
-                       action_zh=ACTION_ZH, sanctions=SANCTIONS)
+                       action_zh=ACTION_ZH, sanctions=SANCTIONS, tier_zh=TIER_NAMES)
     return env
 
 
@@ -234,6 +235,7 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
         category: str = "",
         source: str = "",
         status: str = "",
+        tier: str = "",
         offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
         notice: str = "",
         decided: Annotated[int | None, Query(ge=1)] = None,
@@ -244,16 +246,19 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
             raise Refusal(422, "未知的来源。Unknown source.")
         if status and status not in STATUSES:
             raise Refusal(422, "未知的状态。Unknown status.")
-        flt = CaseFilter(category or None, source or None, status or None)
+        if tier and tier not in TIERS:
+            raise Refusal(422, "未知的风险等级。Unknown risk tier.")
+        flt = CaseFilter(category or None, source or None, status or None, tier or None)
         with store.session() as s:
             cases, total, counts = list_cases(s, flt, clock(), limit=PAGE_SIZE, offset=offset)
-        filters = {k: v for k, v in (("category", category), ("source", source), ("status", status)) if v}
+        filters = {k: v for k, v in (("category", category), ("source", source), ("status", status), ("tier", tier))
+                   if v}
         message = _NOTICES.get(notice)
         if decided is not None:
             message = f"已记录案件 #{decided} 的决定。Decision recorded."
         return _page("queue.html.j2", **base(
             viewer, cases=cases, total=total, counts=counts, filters=filters, offset=offset, page_size=PAGE_SIZE,
-            categories=CATEGORIES, sources=SOURCES, statuses=STATUSES, notice=message,
+            categories=CATEGORIES, sources=SOURCES, statuses=STATUSES, tiers=TIERS, notice=message,
             page_link=lambda at: "/console?" + urlencode({**filters, "offset": at}),
             status_link=lambda name: "/console?" + urlencode({**filters, "status": name}),
         ))

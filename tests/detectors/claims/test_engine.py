@@ -176,6 +176,7 @@ def test_evasions_are_found(engine: ClaimEngine, text: str, category: str) -> No
         ("吊牌价699，到手价69", 699, 69, 10.13, "block"),
         ("今天只要19.9，原价299", 299, 19.9, 15.03, "block"),
         ("原价199今天只要99", 199, 99, 2.01, "review"),
+        ("原价 999 只要 9 块 9", 999, 9.9, 100.91, "block"),
     ],
 )
 def test_price_fraud_reports_the_ratio(
