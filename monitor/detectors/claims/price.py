@@ -9,7 +9,8 @@ from dataclasses import dataclass
 __all__ = ["PriceComparison", "PriceMatcher"]
 
 # A quantity between a price word and its number: 今天三瓶一百九十九, 四盒才九十九.
-_QUANTITY = r"(?:\d+(?:瓶|盒|件|套|片|罐|包|支|斤|条|双|个|只|袋|份|杯|饼|箱))"
+# 只 counts animals and things, but 只要/只需/只卖/只有 start a price (原价999只要9块9).
+_QUANTITY = r"(?:\d+(?:瓶|盒|件|套|片|罐|包|支|斤|条|双|个|只(?![要需卖有])|袋|份|杯|饼|箱))"
 # Short words between a price word and its number (到手只要59.9, 老板说今天亏本卖990, 吊牌上写的1200):
 # any characters but digits and clause breaks. Kept disjoint from _QUANTITY so the regex cannot backtrack badly.
 _GAP_CHAR = r"[^\d,.]"
@@ -18,7 +19,7 @@ _NUMBER = r"(?:¥|\$)?(?P<num>\d+(?:\.\d+)?)(?P<unit>万|千)?(?:多)?(?:元|块
 # A number followed by these counts things, not money: 只要3盒, 现在5折.
 _NOT_PRICE = (
     r"(?![\d.]|件|个|单|盒|瓶|份|套|天|%|折|倍|人|斤|次|号|点|年|月|岁|周|小时|分(?!钱)|秒(?!杀)|克|g|kg|ml|毫升|升|厘米|cm|米|码"
-    r"|度|层|寸|公里|位|名|期|颗|粒|片|支|条|双|只|袋|箱|罐|台|款|色|种|口|届|集|节|楼|岁)"
+    r"|度|层|寸|公里|位|名|期|颗|粒|片|支|条|双|只(?![要需卖有])|袋|箱|罐|台|款|色|种|口|届|集|节|楼|岁)"
 )
 _UNIT = {"万": 10_000.0, "千": 1_000.0}
 
