@@ -4,9 +4,10 @@
 ``livemon serve`` as a process of its own over a fresh store (SQLite in a temporary folder, or a new
 PostgreSQL schema dropped afterwards), posts findings at ``--rate`` per second (batches of ten) for
 ``--seconds``, while ``--reviewers`` threads claim, read and decide cases with no pause between them.
-When the ingest stops, the reviewers drain the queue. It reports throughput and p50/p95 latency per
-endpoint as the client sees it, and checks that nothing was lost: every finding posted is stored,
-every case decided once, the audit chain intact. Results go to ``benchmarks/results/queue_load.json``.
+Every finding opens a case (rooms and times are spread so none group): the worst case for the queue.
+The reviewers stop with the ingest. It reports throughput and p50/p95 latency per endpoint as the
+client sees it, and checks that nothing was lost: every finding posted is stored and in a case, no
+case decided twice, the audit chain intact. Results go to ``benchmarks/results/queue_load.json``.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from monitor.service.audit import verify_chain
 from monitor.service.auth import create_token
 from monitor.service.db import system_clock
 from monitor.store import Store
-from monitor.store.queue_schema import CaseRow, DecisionRow, IngestedFindingRow
+from monitor.store.queue_schema import CaseFindingRow, CaseRow, DecisionRow, IngestedFindingRow
 
 __all__ = ["LoadResult", "main", "run_load"]
 
@@ -59,14 +60,16 @@ class LoadResult:
     ingest_behind_s: float
     """How far the ingest fell behind its schedule by the end (0: it kept the rate)."""
     cases_decided_twice: int
-    cases_left: int
+    cases_waiting: int
+    """Cases still waiting when the run ended (the reviewers' backlog, not a loss)."""
+    findings_without_case: int
     audit_chain_ok: bool
     errors: int
 
     @property
     def ok(self) -> bool:
         return (self.findings_posted == self.findings_stored and self.cases_decided_twice == 0
-                and self.cases_left == 0 and self.audit_chain_ok and self.errors == 0)
+                and self.findings_without_case == 0 and self.audit_chain_ok and self.errors == 0)
 
 
 def _free_port() -> int:
@@ -100,19 +103,20 @@ class _Timings:
         return response
 
 
-def _serve(store: Store, port: int) -> subprocess.Popen[bytes]:
+def _serve(store: Store, port: int, log: Path) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "monitor.cli", "serve", "--store", str(store.folder), "--port", str(port)]
     if store.engine.dialect.name != "sqlite":
         command += ["--db", store.engine.url.render_as_string(hide_password=False)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    with log.open("wb") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=handle,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-def _wait_up(base: str, token: str, server: subprocess.Popen[bytes]) -> None:
+def _wait_up(base: str, token: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"livemon serve exited: {server.stderr.read().decode() if server.stderr else ''}")
+            raise RuntimeError(f"livemon serve exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             if httpx.get(f"{base}/healthz", headers={"Authorization": f"Bearer {token}"}).status_code == 200:
                 return
@@ -128,7 +132,8 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadRes
         tokens = [create_token(s, "reviewer", None, system_clock(), actor="bench")[0] for _ in range(reviewers)]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _serve(store, port)
+    log = store.folder / "serve.log"
+    server = _serve(store, port, log)
     timings = _Timings()
     ingesting = threading.Event()
     ingesting.set()
@@ -136,7 +141,7 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadRes
     behind = 0.0
     decided: list[int] = []
     try:
-        _wait_up(base, ingest_token, server)
+        _wait_up(base, ingest_token, server, log)
 
         def ingest() -> None:
             nonlocal posted, behind
@@ -158,9 +163,9 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadRes
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as c:
                 while True:
                     claim = timings.call(c, "POST /api/v1/cases/claim", "POST", "/api/v1/cases/claim")
+                    if not ingesting.is_set():
+                        return
                     if claim.status_code == 204:
-                        if not ingesting.is_set():
-                            return
                         time.sleep(0.1)
                         continue
                     if claim.status_code != 200:
@@ -187,7 +192,8 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadRes
     with store.session() as s:
         stored = int(s.scalar(select(func.count()).select_from(IngestedFindingRow)) or 0)
         cases = int(s.scalar(select(func.count()).select_from(CaseRow)) or 0)
-        left = int(s.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.status != "decided")) or 0)
+        waiting = int(s.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.status != "decided")) or 0)
+        in_cases = int(s.scalar(select(func.count()).select_from(CaseFindingRow)) or 0)
         twice = s.scalar(select(func.count()).select_from(
             select(DecisionRow.case_id).group_by(DecisionRow.case_id).having(func.count() > 1).subquery()))
         chain = verify_chain(s)
@@ -197,7 +203,8 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadRes
         database=store.engine.dialect.name, seconds=round(elapsed, 1), rate=rate, reviewers=reviewers,
         findings_posted=posted, findings_stored=stored, cases=cases, decisions=len(decided),
         decisions_per_second=round(len(decided) / elapsed, 1), latency_ms=latency, ingest_behind_s=round(behind, 2),
-        cases_decided_twice=int(twice or 0), cases_left=left, audit_chain_ok=chain.ok, errors=len(timings.errors),
+        cases_decided_twice=int(twice or 0), cases_waiting=waiting, findings_without_case=stored - in_cases,
+        audit_chain_ok=chain.ok, errors=len(timings.errors),
     )
 
 

@@ -18,7 +18,7 @@ from monitor.service.audit import append_event, canonical_json
 from monitor.service.db import aware, lock_for_write
 from monitor.service.errors import NotFound
 from monitor.service.models import CaseSummary, FindingIn, IngestResult
-from monitor.service.rooms import due_after, mark_live, priority_for, ranking, room_for, stream_key
+from monitor.service.rooms import case_priority, due_after, is_live, mark_live, room_for, stream_key
 from monitor.service.webhooks.outbox import enqueue
 from monitor.store.governance_schema import RoomRow
 from monitor.store.queue_schema import CaseFindingRow, CaseRow, DecisionRow, IngestedFindingRow
@@ -40,17 +40,18 @@ def waiting_status(now: datetime) -> ColumnElement[str]:
 def _grow(case: CaseRow, finding: FindingIn, now: datetime) -> None:
     case.start, case.end = min(case.start, finding.start), max(case.end, finding.end)
     if RISK_ORDER[finding.risk] > RISK_ORDER[case.risk]:
-        case.risk, case.priority = finding.risk, priority_for(finding.risk, case.tier)
+        case.risk, case.priority = finding.risk, case_priority(finding.risk, case.tier, case.live_until is not None)
         case.due_at = min(aware(case.due_at), now + due_after(finding.risk, case.tier))
     case.updated_at = now
 
 
 def _open_case(session: Session, finding: FindingIn, room: RoomRow, now: datetime) -> CaseRow:
+    live = is_live(room.live_until, now)
     case = CaseRow(stream=finding.stream, stream_key=room.stream_key, category=finding.category,
                    start=finding.start, end=finding.end, risk=finding.risk,
-                   priority=priority_for(finding.risk, room.tier), due_at=now + due_after(finding.risk, room.tier),
-                   status="open", escalated=False, tier=room.tier, live_until=room.live_until, created_at=now,
-                   updated_at=now)
+                   priority=case_priority(finding.risk, room.tier, live),
+                   due_at=now + due_after(finding.risk, room.tier), status="open", escalated=False, tier=room.tier,
+                   live_until=room.live_until if live else None, created_at=now, updated_at=now)
     session.add(case)
     session.flush()
     return case
@@ -170,7 +171,7 @@ def _summaries(session: Session, rows: Sequence[tuple[CaseRow, str]], now: datet
             sources=sorted(sources[case.id]), lease_owner=case.lease_owner if leased else None,
             lease_expires=aware(case.lease_expires) if leased and case.lease_expires else None,
             decision=decisions.get(case.id), tier=case.tier,
-            live=case.live_until is not None and aware(case.live_until) > now,
+            live=is_live(case.live_until, now),
         ))
     return out
 
@@ -189,7 +190,7 @@ def list_cases(
     total = int(session.scalar(select(func.count()).select_from(CaseRow).where(*where)) or 0)
     rows = [(case, name) for case, name in session.execute(
         select(CaseRow, status).where(*where)
-        .order_by(ranking(now).desc(), CaseRow.due_at, CaseRow.id).limit(limit).offset(offset)
+        .order_by(CaseRow.priority.desc(), CaseRow.due_at, CaseRow.id).limit(limit).offset(offset)
     )]
     return _summaries(session, rows, now), total, counts
 

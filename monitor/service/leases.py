@@ -1,6 +1,6 @@
 """Leases: claim the next waiting case in one statement, heartbeat, skip (release) and hold.
 
-A claim is ``UPDATE cases SET lease… WHERE id = (SELECT id … ORDER BY rank … LIMIT 1
+A claim is ``UPDATE cases SET lease… WHERE id = (SELECT id … ORDER BY priority … LIMIT 1
 FOR UPDATE SKIP LOCKED) RETURNING …``: on PostgreSQL concurrent claimers skip each other's rows;
 on SQLite the single statement runs under the database's one write lock. Every later step uses the
 lease token as a fence (``WHERE id=… AND lease_token=… AND lease_owner=… AND lease_expires > now``):
@@ -22,7 +22,7 @@ from monitor.service.auth import Principal, require
 from monitor.service.db import aware
 from monitor.service.errors import LeaseConflict, NotFound
 from monitor.service.models import Claim, LeaseOut
-from monitor.service.rooms import ranking
+from monitor.service.rooms import expire_live
 from monitor.store.queue_schema import CaseRow
 
 __all__ = ["CLAIMERS", "claim_next", "heartbeat", "hold", "lease_fence", "release", "refuse_lease"]
@@ -43,7 +43,8 @@ def claim_next(session: Session, principal: Principal, now: datetime, lease: tim
     """Lease the most urgent waiting case to the caller; ``None`` when nothing waits."""
     require(principal, *CLAIMERS)
     waiting = _claimable(principal, now)
-    order: list[Any] = [ranking(now).desc(), CaseRow.due_at, CaseRow.id]
+    expire_live(session, now)
+    order: list[Any] = [CaseRow.priority.desc(), CaseRow.due_at, CaseRow.id]
     if principal.role in _LEADS:  # a lead's own queue first: escalated and held cases
         order.insert(0, sql_case((or_(CaseRow.escalated, CaseRow.status == "held"), 0), else_=1))
     pick = select(CaseRow.id).where(waiting).order_by(*order).limit(1).with_for_update(skip_locked=True)

@@ -1,7 +1,8 @@
 """Rooms: risk tiers (分级管理) from confirmed violations, whether a room is live, and what both do to priority.
 
-A case's priority is its risk's (``block`` 20, ``review`` 10) plus its room's tier bonus, and it is
-ranked higher still while its room is live. Its due time is set by risk and tier. A room's tier is
+A case's priority is its risk's (``block`` 20, ``review`` 10) plus its room's tier bonus, plus a live
+bonus while its room is live (kept in the stored priority and taken off by :func:`expire_live`, so
+the queue is ordered by an indexed column). Its due time is set by risk and tier. A room's tier is
 recomputed whenever a decision or an appeal changes what stands against it; the waiting cases of
 the room take the new priority and, if sooner, the new due time.
 """
@@ -11,8 +12,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy import case as sql_case
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.service.audit import append_event
@@ -27,8 +27,9 @@ __all__ = [
     "TIER_NAMES",
     "due_after",
     "mark_live",
-    "priority_for",
-    "ranking",
+    "case_priority",
+    "expire_live",
+    "is_live",
     "refresh_tier",
     "room_for",
     "stream_key",
@@ -59,10 +60,6 @@ def stream_key(stream: str) -> str:
     return hashlib.sha256(stream.encode("utf-8")).hexdigest()
 
 
-def priority_for(risk: str, tier: str) -> int:
-    return _RISK_PRIORITY[risk] + _TIER_BONUS[tier]
-
-
 def due_after(risk: str, tier: str) -> timedelta:
     return _DUE[risk][tier]
 
@@ -77,9 +74,24 @@ def tier_of(confirmed: int, active_sanctions: set[str]) -> str:
     return "medium" if confirmed else "low"
 
 
-def ranking(now: datetime) -> ColumnElement[int]:
-    """The order of the queue: priority, plus the live bonus while the case's room is live."""
-    return CaseRow.priority + sql_case((CaseRow.live_until > now, LIVE_BONUS), else_=0)
+def case_priority(risk: str, tier: str, live: bool) -> int:
+    """Risk's priority, plus the tier's bonus, plus :data:`LIVE_BONUS` while the room is live."""
+    return _RISK_PRIORITY[risk] + _TIER_BONUS[tier] + (LIVE_BONUS if live else 0)
+
+
+def expire_live(session: Session, now: datetime) -> None:
+    """Take the live bonus off the cases whose room's live window has passed (cheap: ``live_until`` is indexed).
+
+    A case's priority holds the live bonus exactly while its ``live_until`` is set, so the queue
+    stays ordered by a stored, indexed column. Rows another transaction holds are left for the next sweep.
+    """
+    lapsed = select(CaseRow.id).where(CaseRow.live_until.is_not(None), CaseRow.live_until <= now)
+    if session.get_bind().dialect.name == "postgresql":
+        lapsed = lapsed.with_for_update(skip_locked=True)
+    session.execute(
+        update(CaseRow).where(CaseRow.id.in_(lapsed.scalar_subquery()))
+        .values(priority=CaseRow.priority - LIVE_BONUS, live_until=None).execution_options(synchronize_session=False)
+    )
 
 
 def room_for(session: Session, stream: str, now: datetime) -> RoomRow:
@@ -94,13 +106,22 @@ def room_for(session: Session, stream: str, now: datetime) -> RoomRow:
 
 
 def mark_live(session: Session, room: RoomRow, now: datetime) -> None:
-    """The room is on air: it and its waiting cases count as live for :data:`LIVE_WINDOW`."""
+    """The room is on air: it and its waiting cases count as live for :data:`LIVE_WINDOW` (cases not yet
+    ranked live get the live bonus)."""
     room.live_until = now + LIVE_WINDOW
     room.updated_at = now
+    waiting = and_(CaseRow.stream_key == room.stream_key, CaseRow.status != "decided")
     session.execute(
-        update(CaseRow).where(CaseRow.stream_key == room.stream_key, CaseRow.status != "decided")
-        .values(live_until=room.live_until).execution_options(synchronize_session=False)
+        update(CaseRow).where(waiting, CaseRow.live_until.is_(None))
+        .values(priority=CaseRow.priority + LIVE_BONUS).execution_options(synchronize_session=False)
     )
+    session.execute(
+        update(CaseRow).where(waiting).values(live_until=room.live_until).execution_options(synchronize_session=False)
+    )
+
+
+def is_live(live_until: datetime | None, now: datetime) -> bool:
+    return live_until is not None and aware(live_until) > now
 
 
 def _confirmed_cases(session: Session, key: str, now: datetime) -> int:
@@ -135,7 +156,7 @@ def refresh_tier(session: Session, stream: str, actor: str, now: datetime) -> st
             select(CaseRow).where(CaseRow.stream_key == room.stream_key, CaseRow.status != "decided")
         ).all()
         for case in waiting:
-            case.tier, case.priority = tier, priority_for(case.risk, tier)
+            case.tier, case.priority = tier, case_priority(case.risk, tier, case.live_until is not None)
             case.due_at = min(aware(case.due_at), aware(case.created_at) + due_after(case.risk, tier))
         append_event(session, actor, "room.tier_changed",
                      {"room": room.stream_key, "from": previous, "to": tier, "confirmed": confirmed}, now)

@@ -82,6 +82,7 @@ class CaseRow(Base):
         Index("ix_cases_queue", "status", "priority", "due_at"),
         Index("ix_cases_grouping", "stream_key", "category", "status"),
         Index("ix_cases_tier", "tier", "status"),
+        Index("ix_cases_live", "live_until"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -100,7 +101,7 @@ class CaseRow(Base):
     tier: Mapped[str] = mapped_column(String(16), default="low")
     """The room's risk tier, kept current while the case waits (``rooms.tier``)."""
     live_until: Mapped[datetime | None] = mapped_column(_TS)
-    """The room counts as live until then: the case is ranked higher meanwhile."""
+    """The room counts as live until then; while set, ``priority`` holds the live bonus."""
     lease_token: Mapped[str | None] = mapped_column(String(64))
     lease_owner: Mapped[str | None] = mapped_column(String(80))
     lease_expires: Mapped[datetime | None] = mapped_column(_TS)

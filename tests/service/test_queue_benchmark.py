@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.queue.claims import run_claims
+from benchmarks.queue.load import run_load
 from monitor.store import Store
 
 
@@ -19,3 +20,11 @@ def test_fifty_claimers_over_ten_thousand_cases_on_postgresql(store: Store) -> N
         pytest.skip("the issue's load is measured on PostgreSQL")
     result = run_claims(store, cases=10_000, claimers=50)
     assert result.ok and result.cases == 10_000, result
+
+
+def test_a_short_load_run_over_http_loses_nothing(store: Store) -> None:
+    """The load benchmark (``benchmarks/queue/load.py``) in small: a real ``livemon serve`` process."""
+    result = run_load(store, seconds=4, rate=50, reviewers=3)
+    assert result.ok, result
+    assert result.findings_stored == 200 and result.decisions > 0
+    assert set(result.latency_ms) >= {"POST /api/v1/findings", "POST /api/v1/cases/claim"}

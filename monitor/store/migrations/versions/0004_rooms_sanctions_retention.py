@@ -93,6 +93,7 @@ def upgrade() -> None:
     op.add_column("cases", sa.Column("tier", sa.String(16), nullable=False, server_default="low"))
     op.add_column("cases", sa.Column("live_until", _TS))
     op.create_index("ix_cases_tier", "cases", ["tier", "status"])
+    op.create_index("ix_cases_live", "cases", ["live_until"])
     op.create_table(
         "rooms",
         sa.Column("stream_key", sa.String(64), primary_key=True),
@@ -178,6 +179,7 @@ def downgrade() -> None:
     for table in ("retention_policy", "audit_checkpoints", "legal_holds", "appeals", "sanctions", "rooms"):
         op.drop_table(table)
     with op.batch_alter_table("cases") as cases:
+        cases.drop_index("ix_cases_live")
         cases.drop_index("ix_cases_tier")
         cases.drop_column("live_until")
         cases.drop_column("tier")
