@@ -8,7 +8,6 @@ out without a clip.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import tempfile
@@ -21,6 +20,7 @@ from typing import Any
 from monitor.findings import Finding
 from monitor.media.clips import Clip, ClipError, PacketRing, clip_window, cut_file
 from monitor.sources.open import is_url
+from monitor.store.blobs import file_sha256
 
 __all__ = ["ClipMaker", "RoomClips", "clip_findings", "clip_records", "with_clip"]
 
@@ -31,13 +31,6 @@ Cutter = Callable[[float, float, Path, float], Clip]
 
 URL_SCAN = "evidence clips are cut from files: a stream URL scanned once has none (`livemon watch` keeps them)"
 
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class ClipMaker:
@@ -74,7 +67,7 @@ class ClipMaker:
             else:
                 log.debug("no evidence clip for %s at %.1fs: %s", self.source, at, e)
             return None
-        final = self.folder / f"{_sha256_of(partial)}.mp4"
+        final = self.folder / f"{file_sha256(partial)}.mp4"
         os.replace(partial, final)
         return replace(clip, path=final)
 

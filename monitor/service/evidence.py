@@ -8,7 +8,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from monitor.service.audit import append_event
 from monitor.service.db import lock_for_write
 from monitor.service.errors import ServiceError
-from monitor.store.blobs import BlobStore
+from monitor.store.blobs import BlobStore, file_sha256
 from monitor.store.queue_schema import IngestedFindingRow
 
 __all__ = [
@@ -80,13 +79,6 @@ class EvidenceCheck:
         return not self.problems
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as data:
-        for block in iter(lambda: data.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def verify_evidence(session: Session, blobs: BlobStore) -> EvidenceCheck:
     """Check every blob an ingested finding names (``snapshot_sha256``, ``clip_sha256``): present, and its
@@ -105,7 +97,7 @@ def verify_evidence(session: Session, blobs: BlobStore) -> EvidenceCheck:
         path = blobs.path(digest)
         if not path.is_file():
             problems.append(f"evidence {digest} (the {kind} of finding {finding_id}) is missing: {path}")
-        elif _sha256_of(path) != digest:
+        elif file_sha256(path) != digest:
             problems.append(f"evidence {digest} (the {kind} of finding {finding_id}) was altered: "
                             f"its content no longer matches its hash ({path})")
     return EvidenceCheck(len(named), problems)

@@ -26,6 +26,7 @@ from monitor.service.db import aware
 from monitor.service.rooms import stream_key
 from monitor.service.sanctions import sanction_out
 from monitor.store import Store
+from monitor.store.blobs import file_sha256
 from monitor.store.governance_schema import AppealRow, SanctionRow
 from monitor.store.queue_schema import (
     AuditEventRow,
@@ -145,13 +146,6 @@ def _evidence(store: Store, findings: Iterable[dict[str, Any]], folder: Path) ->
     return written
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 _COLUMNS: dict[str, tuple[str, ...]] = {
     "findings": ("id", "case", "stream", "category", "risk", "source", "start", "end", "text", "confidence",
@@ -194,7 +188,7 @@ def export_records(store: Store, folder: Path, since: datetime, until: datetime,
     manifest = {
         "generated_at": now.isoformat(), "generated_by": actor, "period": [since.isoformat(), until.isoformat()],
         "room": room, "room_stream": room_stream, "counts": counts, "chain_head_at_export": chain_head,
-        "files": [{"path": p.relative_to(folder).as_posix(), "sha256": _sha256(p), "bytes": p.stat().st_size}
+        "files": [{"path": p.relative_to(folder).as_posix(), "sha256": file_sha256(p), "bytes": p.stat().st_size}
                   for p in sorted(files)],
     }
     text = canonical_json(manifest)

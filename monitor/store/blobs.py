@@ -12,9 +12,15 @@ from pathlib import Path
 
 from monitor.errors import LivemonError
 
-__all__ = ["BlobStore"]
+__all__ = ["BlobStore", "file_sha256"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def file_sha256(path: Path) -> str:
+    """The hex sha256 of a file's bytes, read in blocks."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 class BlobStore:
