@@ -107,7 +107,10 @@ def room_for(session: Session, stream: str, now: datetime) -> RoomRow:
 
 def mark_live(session: Session, room: RoomRow, now: datetime) -> None:
     """The room is on air: it and its waiting cases count as live for :data:`LIVE_WINDOW` (cases not yet
-    ranked live get the live bonus)."""
+    ranked live get the live bonus). A room live for more than half a window more is left as it is, so a
+    room stays live between half a window and a window after its last live finding."""
+    if room.live_until is not None and aware(room.live_until) > now + LIVE_WINDOW / 2:
+        return  # still live for a while: renewed at most twice a window, not at every finding
     room.live_until = now + LIVE_WINDOW
     room.updated_at = now
     waiting = and_(CaseRow.stream_key == room.stream_key, CaseRow.status != "decided")
