@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 
 from monitor.service.appeals import decide_appeal, file_appeal, list_appeals
@@ -45,15 +46,14 @@ def add_governance_routes(api: APIRouter, store: Store, clock: Clock, caller: Ca
     ) -> list[dict[str, Any]]:
         """Rooms, riskiest tier first."""
         require(who, *CLAIMERS)
-        rank = {name: i for i, name in enumerate(TIERS)}
-        with store.session() as s:
-            query = select(RoomRow)
-            if tier is not None:
-                query = query.where(RoomRow.tier == tier)
-            rooms = list(s.scalars(query))
-        rooms.sort(key=lambda r: (-rank[r.tier], -r.confirmed, r.stream_key))
+        riskiest = sql_case({name: -i for i, name in enumerate(TIERS)}, value=RoomRow.tier)
+        query = (select(RoomRow).order_by(riskiest, RoomRow.confirmed.desc(), RoomRow.stream_key)
+                 .limit(limit).offset(offset))
+        if tier is not None:
+            query = query.where(RoomRow.tier == tier)
         now = clock()
-        return [_room_out(r, now) for r in rooms[offset:offset + limit]]
+        with store.session() as s:
+            return [_room_out(r, now) for r in s.scalars(query)]
 
     @api.get("/api/v1/rooms/{room}")
     def get_room(who: Caller, room: RoomKey) -> dict[str, Any]:

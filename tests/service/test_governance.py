@@ -161,3 +161,19 @@ def test_the_retention_period_is_never_set_below_three_years(service: Service) -
     longer = runner.invoke(cli, ["retention", "set", "5", *where])
     assert longer.exit_code == 0, longer.output
     assert service.get("lin", "/api/v1/holds").json()["retention_years"] == 5
+
+
+def test_rooms_are_listed_riskiest_first(service: Service) -> None:
+    service.post("ingest", "/api/v1/findings", [finding("calm", stream="room-calm")])
+    service.post("ingest", "/api/v1/findings", [finding("risky", stream="room-risky")])
+    lease = service.claim("ana")
+    case = service.get("ana", f"/api/v1/cases/{lease['id']}").json()
+    assert service.post("ana", f"/api/v1/cases/{lease['id']}/decision", {
+        "lease_token": lease["lease_token"], "action": "confirm", "reason": "虚构原价",
+        "policies": ["价格法"], "sanction": "限流"}).status_code == 200
+    rooms = service.get("ana", "/api/v1/rooms").json()
+    assert [r["stream"] for r in rooms] == [case["stream"], *(s for s in ("room-calm", "room-risky")
+                                                             if s != case["stream"])]
+    assert rooms[0]["tier"] == "high" and rooms[1]["tier"] == "low"
+    assert [r["stream"] for r in service.get("ana", "/api/v1/rooms", tier="low").json()] == [rooms[1]["stream"]]
+    assert len(service.get("ana", "/api/v1/rooms", limit=1, offset=1).json()) == 1
