@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -404,6 +405,7 @@ def serve(
     no_webhooks: Annotated[
         bool, typer.Option("--no-webhooks", help="deliver no webhooks here (run `livemon webhooks deliver`)")
     ] = False,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="server processes (each with its own pool)")] = 1,
 ) -> None:
     """Serve the moderation queue over the store: findings in, cases leased to reviewers, decisions audited.
 
@@ -417,9 +419,17 @@ def serve(
     from monitor.store import Store
 
     try:
-        opened = Store.open(store, db)
+        opened = Store.open(store, db)  # made and migrated once, before any worker starts
     except LivemonError as e:
         fail(e)
+    if workers > 1:
+        from monitor.service.asgi import ENV_DB, ENV_STORE, ENV_WEBHOOKS
+
+        opened.close()
+        os.environ.update({ENV_STORE: str(store.resolve()), ENV_DB: db or "",
+                           ENV_WEBHOOKS: "0" if no_webhooks else "1"})
+        uvicorn.run("monitor.service.asgi:app_from_env", factory=True, workers=workers, host=host, port=port)
+        return
     try:
         try:
             service = create_app(opened, ServiceOptions(webhooks=not no_webhooks))

@@ -50,6 +50,8 @@ CATEGORIES = ("price_fraud", "absolute_terms", "false_efficacy", "fake_scarcity"
 @dataclass(frozen=True, slots=True)
 class LoadResult:
     database: str
+    workers: int
+    """``livemon serve --workers``."""
     seconds: float
     rate: int
     reviewers: int
@@ -108,8 +110,9 @@ class _Timings:
         return response
 
 
-def _serve(store: Store, port: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "monitor.cli", "serve", "--store", str(store.folder), "--port", str(port)]
+def _serve(store: Store, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "monitor.cli", "serve", "--store", str(store.folder), "--port", str(port),
+               "--workers", str(workers)]
     if store.engine.dialect.name != "sqlite":
         command += ["--db", store.engine.url.render_as_string(hide_password=False)]
     with log.open("wb") as handle:  # the child keeps its own copy of the descriptor
@@ -131,14 +134,14 @@ def _wait_up(base: str, token: str, server: subprocess.Popen[bytes], log: Path) 
     raise RuntimeError("livemon serve did not answer within 60 s")
 
 
-def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadResult:
+def run_load(store: Store, seconds: float, rate: int, reviewers: int, workers: int = 1) -> LoadResult:
     with store.session() as s:
         ingest_token = create_token(s, "ingest", None, system_clock(), actor="bench")[0]
         tokens = [create_token(s, "reviewer", None, system_clock(), actor="bench")[0] for _ in range(reviewers)]
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = store.folder / "serve.log"
-    server = _serve(store, port, log)
+    server = _serve(store, port, log, workers)
     timings = _Timings()
     ingesting = threading.Event()
     ingesting.set()
@@ -206,7 +209,7 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int) -> LoadRes
     latency = {name: {"requests": len(v), "p50": round(_ms(v, 50), 1), "p95": round(_ms(v, 95), 1)}
                for name, v in sorted(timings.values.items())}
     return LoadResult(
-        database=store.engine.dialect.name, seconds=round(elapsed, 1), rate=rate, reviewers=reviewers,
+        database=store.engine.dialect.name, workers=workers, seconds=round(elapsed, 1), rate=rate, reviewers=reviewers,
         findings_posted=posted, findings_stored=stored, cases=cases, decisions=len(decided),
         findings_per_second=round(posted / seconds, 1),
         decisions_per_second=round(len(decided) / elapsed, 1), latency_ms=latency, ingest_behind_s=round(behind, 2),
@@ -221,13 +224,14 @@ def main(argv: Sequence[str] | None = None) -> LoadResult:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--rate", type=int, default=100, help="findings per second")
     parser.add_argument("--reviewers", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (livemon serve --workers)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "queue_load.json")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder, _store(args.db, Path(folder), 4) as store:
-        result = run_load(store, args.seconds, args.rate, args.reviewers)
+        result = run_load(store, args.seconds, args.rate, args.reviewers, args.workers)
     report = {**asdict(result), "ok": result.ok}
     runs = json.loads(args.out.read_text(encoding="utf-8")) if args.out.is_file() else {}
-    runs[result.database] = report
+    runs[result.database if result.workers == 1 else f"{result.database}, {result.workers} workers"] = report
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(runs, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(report, indent=2, ensure_ascii=False))

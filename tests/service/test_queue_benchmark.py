@@ -22,9 +22,10 @@ def test_fifty_claimers_over_ten_thousand_cases_on_postgresql(store: Store) -> N
     assert result.ok and result.cases == 10_000, result
 
 
-def test_a_short_load_run_over_http_loses_nothing(store: Store) -> None:
-    """The load benchmark (``benchmarks/queue/load.py``) in small: a real ``livemon serve`` process."""
-    result = run_load(store, seconds=4, rate=50, reviewers=3)
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_short_load_run_over_http_loses_nothing(store: Store, workers: int) -> None:
+    """The load benchmark (``benchmarks/queue/load.py``) in small: a real ``livemon serve [--workers 2]``."""
+    result = run_load(store, seconds=4, rate=50, reviewers=3, workers=workers)
     assert result.ok, result  # every finding posted is stored and in a case, none decided twice, chain intact
     assert 0 < result.findings_posted <= 200 and result.decisions > 0
     assert set(result.latency_ms) >= {"POST /api/v1/findings", "POST /api/v1/cases/claim"}
