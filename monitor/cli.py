@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from monitor.cli_support import DbOpt, StoreOpt, console, fail
+from monitor.cli_support import DbOpt, StoreOpt, console, fail, store_session
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
 from monitor.records_cli import SIGNING_KEY, KeyOpt, audit_checkpoint, export, hold_app, retention_app
@@ -468,17 +468,13 @@ def users_add(
     """Add a user; the password is kept only as an Argon2 hash."""
     from monitor.service.auth import add_user
     from monitor.service.db import system_clock
-    from monitor.store import Store
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            add_user(s, name, role, password, system_clock(), actor="cli")
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        add_user(s, name, role, password, system_clock(), actor="cli")
     console.print(Text.assemble("added ", plain(name), f" ({role})"))
 
 
@@ -492,13 +488,9 @@ def tokens_create(
     """Create a bearer token; it is printed once, alone on the last line, and stored only as its sha256."""
     from monitor.service.auth import create_token
     from monitor.service.db import system_clock
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            token, token_id = create_token(s, role, user, system_clock(), actor="cli")
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        token, token_id = create_token(s, role, user, system_clock(), actor="cli")
     console.print(f"token {token_id} ({role}); it is shown only now:")
     print(token)
 
@@ -512,13 +504,9 @@ def tokens_revoke(
     """End a token at once; requests carrying it get 401 from then on."""
     from monitor.service.auth import revoke_token
     from monitor.service.db import system_clock
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            revoke_token(s, token_id, system_clock(), actor="cli")
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        revoke_token(s, token_id, system_clock(), actor="cli")
     console.print(f"token {token_id} revoked")
 
 
@@ -526,13 +514,9 @@ def tokens_revoke(
 def tokens_list(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
     """Print every token's id, role, user and dates as JSON Lines (tokens themselves are never stored)."""
     from monitor.service.auth import list_tokens
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            tokens = list_tokens(s)
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        tokens = list_tokens(s)
     for token in tokens:
         print(json.dumps(token, ensure_ascii=False))
 
@@ -626,13 +610,9 @@ def webhooks_add(
     """Add a receiver; its signing secret is printed once, alone on the last line (the database keeps it to sign)."""
     from monitor.service.db import system_clock
     from monitor.service.webhooks import add_endpoint
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            endpoint_id, secret = add_endpoint(s, url, system_clock(), actor="cli")
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        endpoint_id, secret = add_endpoint(s, url, system_clock(), actor="cli")
     console.print(Text.assemble(f"webhook endpoint {endpoint_id} → ", plain(url), "; its secret is shown only now:"))
     print(secret)
 
@@ -642,13 +622,9 @@ def webhooks_list(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> 
     """Endpoints, one JSON object a line: URL, enabled, live keys, events pending, delivered and dead."""
     from monitor.service.db import system_clock
     from monitor.service.webhooks import list_endpoints
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            endpoints = list_endpoints(s, system_clock())
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        endpoints = list_endpoints(s, system_clock())
     _json_lines(endpoints)
 
 
@@ -664,13 +640,9 @@ def webhooks_rotate(
 
     from monitor.service.db import system_clock
     from monitor.service.webhooks import rotate_key
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            secret = rotate_key(s, endpoint, system_clock(), actor="cli", grace=timedelta(hours=grace_hours))
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        secret = rotate_key(s, endpoint, system_clock(), actor="cli", grace=timedelta(hours=grace_hours))
     console.print(f"new secret for webhook endpoint {endpoint} (the old one signs too for {grace_hours:g} h); "
                   "it is shown only now:")
     print(secret)
@@ -681,13 +653,9 @@ def webhooks_disable(endpoint: EndpointArg, store: StoreOpt = Path("livemon-stor
     """Stop sending to an endpoint; its pending events become dead letters."""
     from monitor.service.db import system_clock
     from monitor.service.webhooks import disable_endpoint
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            dropped = disable_endpoint(s, endpoint, system_clock(), actor="cli")
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        dropped = disable_endpoint(s, endpoint, system_clock(), actor="cli")
     print(f"webhook endpoint {endpoint} disabled; {dropped} pending event(s) dead-lettered")
 
 
@@ -699,13 +667,9 @@ def webhooks_dead(
 ) -> None:
     """Dead letters (given up after 24 h), one JSON object a line: event, endpoint, kind, attempts, last error."""
     from monitor.service.webhooks import dead_letters
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            dead = dead_letters(s, limit)
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        dead = dead_letters(s, limit)
     _json_lines(dead)
 
 
@@ -719,13 +683,9 @@ def webhooks_replay(
     """Queue events again, each with a fresh 24 h of retries; receivers dedupe by webhook-id."""
     from monitor.service.db import system_clock
     from monitor.service.webhooks import replay
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            requeued = replay(s, system_clock(), "cli", event_id=event, all_dead=all_dead)
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        requeued = replay(s, system_clock(), "cli", event_id=event, all_dead=all_dead)
     print(f"{requeued} delivery(ies) queued again")
 
 

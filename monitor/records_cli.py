@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.text import Text
 
-from monitor.cli_support import DbOpt, StoreOpt, console, fail
+from monitor.cli_support import DbOpt, StoreOpt, console, fail, store_session
 from monitor.errors import LivemonError
 from monitor.sinks.terminal_text import plain
 
@@ -27,13 +27,9 @@ _CLI = "cli"
 def retention_show(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None:
     """Print the retention period in years."""
     from monitor.service.holds import retention_years
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            print(retention_years(s))
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        print(retention_years(s))
 
 
 @retention_app.command("set")
@@ -45,13 +41,9 @@ def retention_set(
     """Set the retention period; records younger than it cannot be deleted."""
     from monitor.service.db import system_clock
     from monitor.service.holds import set_retention
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            set_retention(s, years, _CLI, system_clock())
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        set_retention(s, years, _CLI, system_clock())
     console.print(f"records are kept {years} years")
 
 
@@ -72,13 +64,9 @@ def hold_place(
     """Hold a room's records: none can be deleted, whatever their age, until the hold is lifted."""
     from monitor.service.db import system_clock
     from monitor.service.holds import place_hold
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            held = place_hold(s, _admin(_CLI), stream, reason, system_clock())
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        held = place_hold(s, _admin(_CLI), stream, reason, system_clock())
     console.print(Text.assemble(f"legal hold {held['id']} on ", plain(stream)))
 
 
@@ -92,13 +80,9 @@ def hold_lift(
     """Lift a legal hold; the room's records fall back under the retention period."""
     from monitor.service.db import system_clock
     from monitor.service.holds import lift_hold
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            lift_hold(s, _admin(_CLI), hold_id, reason, system_clock())
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        lift_hold(s, _admin(_CLI), hold_id, reason, system_clock())
     console.print(f"legal hold {hold_id} lifted")
 
 
@@ -108,13 +92,9 @@ def hold_list(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> None
     import json
 
     from monitor.service.holds import list_holds
-    from monitor.store import Store
 
-    try:
-        with Store.open(store, db) as opened, opened.session() as s:
-            holds = list_holds(s)
-    except LivemonError as e:
-        fail(e)
+    with store_session(store, db) as s:
+        holds = list_holds(s)
     for held in holds:
         print(json.dumps(held, ensure_ascii=False))
 
