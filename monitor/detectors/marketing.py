@@ -14,7 +14,7 @@ from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding
 from monitor.observations.types import FrameText, TranscriptSegment
 
-__all__ = ["CaptionTracker", "claim_time", "screen_findings", "speech_findings", "strongest_per_category"]
+__all__ = ["CaptionTracker", "claim_time", "speech_findings", "strongest_per_category"]
 
 
 def _asr_weight(asr_confidence: float) -> float:
@@ -182,21 +182,3 @@ class CaptionTracker:
                 },
             ),
         )
-
-
-def screen_findings(
-    frame_texts: Sequence[FrameText],
-    engine: ClaimEngine,
-    *,
-    frame_interval: float,
-    stream: str = "",
-    snapshots: Sequence[tuple[float, str]] = (),
-) -> list[Finding]:
-    """Claims in on-screen text of a whole recording, one finding per caption (see :class:`CaptionTracker`)."""
-    tracker = CaptionTracker(frame_interval=frame_interval, stream=stream)
-    ordered = sorted(frame_texts, key=lambda f: f.time)
-    findings = []
-    for frame, hits in zip(ordered, engine.check_many([f.text for f in ordered]), strict=True):
-        findings += tracker.add(frame, hits, snapshots)
-    findings += tracker.finish(snapshots)
-    return sorted(findings, key=lambda f: (f.start, f.category))

@@ -5,8 +5,9 @@ decodes). Its audio is cut into utterances as they end (:class:`UtteranceCutter`
 its sampled frames are kept; both go to schedulers shared by every room: one around the
 ASR model, one around the OCR engine (each room keeps its own text change gate), and one
 around the claims engine, so each model runs once per batch for all rooms. A finished
-claim check becomes findings at once: speech findings per utterance, screen findings
-when a caption leaves the screen or has stayed up ``banner_report_s`` (:class:`CaptionTracker`).
+claim check becomes findings at once through the room's :class:`StreamDetector` (the same
+detectors ``scan`` and ``rescan`` run over a whole record): speech findings per utterance,
+screen findings when a caption leaves the screen or has stayed up ``banner_report_s``.
 Utterances are read in a short Whisper window, batched across rooms
 (``FasterWhisperAsr.transcribe_batch``). One room failing (a dead URL,
 a corrupt file) is reported and the others go on.
@@ -31,7 +32,7 @@ from typing import Any
 import av.container
 
 from monitor.config import ScanOptions
-from monitor.detectors.marketing import CaptionTracker, speech_findings
+from monitor.detectors.stream import DetectorOptions, StreamDetector
 from monitor.errors import LivemonError
 from monitor.findings import Finding, with_provenance
 from monitor.media.clips import PacketRing
@@ -94,11 +95,10 @@ class _Room:
     index: int
     state: RoomState
     snapshots: SnapshotStore
-    captions: CaptionTracker
+    detector: StreamDetector
     started: float = 0.0
     clips: RoomClips | None = None
     report: DecodeReport = field(default_factory=DecodeReport)
-    last_segment: list[TranscriptSegment] = field(default_factory=list)
     outstanding: int = 0
     idle: threading.Condition = field(default_factory=threading.Condition)
 
@@ -117,12 +117,11 @@ class _Shared:
 
     def __init__(
         self, engines: Engines, options: WatchOptions, sink: FindingSink, provenance: Mapping[str, Any],
-        min_confidence: float = 0.0, gate: TextGateOptions = TextGateOptions(),
+        gate: TextGateOptions = TextGateOptions(),
     ) -> None:
         wait = options.max_wait_s
         self.engines, self.sink, self.provenance = engines, sink, provenance
         self.realtime = options.realtime
-        self.min_confidence = min_confidence
         self.lock = threading.Lock()
         self.asr = (
             BatchScheduler(AsrBatch(engines.asr), SchedulerOptions(options.asr_batch, wait), name="watch-asr")
@@ -142,14 +141,14 @@ class _Shared:
         self._writer.start()
 
     def emit(self, room: _Room, findings: Sequence[Finding]) -> None:
-        """Queue findings at or above ``min_confidence`` for the sink, each with its provenance and snapshot.
+        """Queue findings for the sink, each with its provenance and snapshot.
 
         Runs on the claims worker; the sink (disk, network) runs on its own thread so a slow
         sink never holds up claim checks. The snapshot is taken now, before the room's ring
         of frames moves on.
         """
         provenance = {**self.provenance, "live": _played_live(room.state.spec, self.realtime)}
-        findings = with_provenance((f for f in findings if f.confidence >= self.min_confidence), provenance)
+        findings = with_provenance(findings, provenance)
         for finding in findings:
             name = finding.evidence.snapshot
             snapshot = room.snapshots.images.get(name) if name else None
@@ -211,11 +210,7 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
     def checked(segments: list[TranscriptSegment], future: Future[Any]) -> None:
         try:
             if not _failed(room, "claims", future):
-                found = speech_findings(
-                    segments, shared.engines.claims, stream=room.state.spec, snapshots=list(room.snapshots.index),
-                    hits=future.result(), context=room.last_segment,
-                )
-                room.last_segment[:] = segments[-1:] or room.last_segment
+                found = room.detector.speech(segments, list(room.snapshots.index), future.result())
                 room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
                 shared.emit(room, found)
         finally:
@@ -245,7 +240,7 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
     def checked(text: FrameText, future: Future[Any]) -> None:
         try:
             if not _failed(room, "claims", future):
-                closed = room.captions.add(text, future.result()[0], list(room.snapshots.index))
+                closed = room.detector.screen(text, list(room.snapshots.index), future.result()[0])
                 room.state.timings["screen"].append((frame.time, time.monotonic() - due))
                 shared.emit(room, closed)
         finally:
@@ -290,7 +285,7 @@ def _play(
                 if room.idle.wait_for(lambda: room.outstanding == 0, timeout=0.25):
                     break
             shared.release(room)
-        shared.emit(room, room.captions.finish(room.snapshots.index))
+        shared.emit(room, room.detector.finish(room.snapshots.index))
         shared.release(room, everything=True)  # clips are cut while the room's container is still open
     finally:
         if container is not None:
@@ -368,14 +363,16 @@ def watch(
         "faces": None,
     }
     provenance = finding_provenance(options, engines.claims, models)
-    shared = _Shared(engines, watch_options, sink, provenance, options.min_confidence, text_gate_options(options))
+    shared = _Shared(engines, watch_options, sink, provenance, text_gate_options(options))
+    detector_options = DetectorOptions(min_confidence=options.min_confidence)
     rooms = [
         _Room(
             index=i,
             state=RoomState(spec),
             snapshots=SnapshotStore(limit=watch_options.snapshots_kept, prefix=f"room{i}_"),
-            captions=CaptionTracker(
-                frame_interval=options.frame_interval, stream=spec, report_after_s=watch_options.banner_report_s
+            detector=StreamDetector(
+                engines.claims, detector_options, frame_interval=options.frame_interval, stream=spec,
+                report_after_s=watch_options.banner_report_s,
             ),
         )
         for i, spec in enumerate(specs)

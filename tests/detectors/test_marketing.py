@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitor.detectors.claims import ClaimEngine
-from monitor.detectors.marketing import CaptionTracker, claim_time, screen_findings, speech_findings
+from monitor.detectors.marketing import CaptionTracker, claim_time, speech_findings
+from monitor.detectors.stream import DetectorOptions, StreamDetector
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
 
 
@@ -44,7 +45,8 @@ def test_caption_on_consecutive_frames_is_one_finding_until_it_leaves(engine: Cl
     frames = [_frame(t, "好物直播间", "全网最低价") for t in (5.0, 6.0, 7.0)]
     frames += [_frame(t, "好物直播间") for t in (8.0, 9.0, 10.0, 11.0)]
     frames += [_frame(12.0, "好物直播间", "全网最低价")]
-    findings = screen_findings(frames, engine, frame_interval=1.0)
+    detector = StreamDetector(engine, frame_interval=1.0)
+    findings = detector.screen_many(frames) + detector.finish()
     assert [(f.category, f.start, f.end) for f in findings] == [
         ("absolute_terms", 5.0, 8.0),
         ("absolute_terms", 12.0, 13.0),
@@ -62,6 +64,29 @@ def test_a_banner_that_stays_up_is_reported_live_once(engine: ClaimEngine) -> No
     reported = [(t, f) for t, found in out for f in found]
     assert [(t, f.start, f.evidence.signals["still_on_screen"]) for t, f in reported] == [(30, 0.0, True)]
     assert tracker.finish() == []
+
+
+def test_a_live_room_fed_utterance_by_utterance_gets_the_findings_of_its_whole_transcript(
+    engine: ClaimEngine,
+) -> None:
+    segments = [
+        TranscriptSegment(0.0, 2.0, "家人们晚上好"),
+        TranscriptSegment(2.0, 5.0, "这款面膜是全网最低价"),
+        TranscriptSegment(5.0, 8.0, "吃了它三天就能治好失眠"),
+        TranscriptSegment(8.0, 9.0, "三十九块九包邮"),
+    ]
+    whole = StreamDetector(engine, frame_interval=1.0).speech(segments)
+    live = StreamDetector(engine, frame_interval=1.0)
+    heard = [f for s in segments for f in live.speech([s])]
+    assert [(f.category, f.start) for f in heard] == [(f.category, f.start) for f in whole]
+    assert {f.category for f in heard} >= {"absolute_terms", "medical_claims"}
+    assert "家人们晚上好" in heard[0].evidence.context  # the line before, from the previous utterance
+
+
+def test_findings_under_min_confidence_are_dropped_as_they_are_made(engine: ClaimEngine) -> None:
+    segment = [TranscriptSegment(0.0, 3.0, "这款面膜是全网最低价")]
+    assert StreamDetector(engine, frame_interval=1.0).speech(segment)
+    assert StreamDetector(engine, DetectorOptions(min_confidence=1.01), frame_interval=1.0).speech(segment) == []
 
 
 @pytest.mark.parametrize(
