@@ -65,7 +65,7 @@ def _send_report(sink: Any) -> bool:
 
 def _run_scan(
     source: str, options: ScanOptions, out: Path | None, report: Path | None, to: Any = None,
-    clips: bool | None = None,
+    clips: bool | None = None, store: Path | None = None, db: str | None = None,
 ) -> int:
     import tempfile
 
@@ -76,6 +76,7 @@ def _run_scan(
     from monitor.sinks.jsonl import finding_record, write_jsonl
     from monitor.sinks.queue_service import QueueSink, spool_path
     from monitor.sources.open import is_url, open_source, probe
+    from monitor.store import Store
 
     beside = out or report
     if clips and beside is None and to is None:
@@ -85,10 +86,11 @@ def _run_scan(
             probe(container, source)
     with console.status("loading models…"):
         engines = build_engines(options)
-    with tempfile.TemporaryDirectory(prefix="livemon-clips-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="livemon-clips-") as scratch, \
+            Store.open(store, db) if store is not None else nullcontext() as kept:
         evidence = beside.with_name(beside.stem + "_evidence") if beside is not None else Path(scratch)
         with RichProgress(console) as progress:
-            result = scan(source, options, engines, hook=progress,
+            result = scan(source, options, engines, hook=progress, store=kept,
                           clips=evidence if (clips if clips is not None else to is not None) else None)
         paths = {}
         if out is not None:
@@ -101,6 +103,9 @@ def _run_scan(
             console.print(Text.assemble("findings → ", plain(out)))
         if report is not None:
             console.print(Text.assemble("report → ", plain(report)))
+        if store is not None:
+            console.print(Text.assemble("record and findings → store ", plain(store),
+                                        " (`livemon rescan` with new rules runs only the detectors)"))
         if to is not None:
             with QueueSink(to, spool_path(out or Path("livemon-scan.jsonl"))) as sink:
                 for finding in result.findings:
@@ -134,6 +139,9 @@ def scan(
     to: ToOpt = None,
     token: TokenOpt = None,
     clips: ClipsOpt = None,
+    store: Annotated[Path | None, typer.Option(
+        "--store", help="keep the record of every stage and the findings in this store folder, for rescans")] = None,
+    db: DbOpt = None,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
     from monitor.sinks.queue_service import queue_target
@@ -156,7 +164,9 @@ def scan(
             dh_gap=dh_gap,
             forgery_model=forgery_model,
         )
-        _run_scan(source, options, out, report, queue_target(to, token), clips)
+        if db is not None and store is None:
+            raise ConfigError("--db needs --store: the store folder keeps the blobs beside the database")
+        _run_scan(source, options, out, report, queue_target(to, token), clips, store, db)
     except LivemonError as e:
         fail(e)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,14 +36,16 @@ class _SpilledImages(Mapping[str, bytes]):
         return len(self.names)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, weakref_slot=True)
 class SnapshotStore:
     """JPEG bytes of the sampled frames, by name, with their stream times.
 
     ``limit`` keeps only the newest that many (a live room runs for hours; its findings'
     snapshots are written as they are found). With ``spill`` (a folder the store owns) each
     snapshot goes to disk as it is made, so a six-hour scan does not hold 20,000 pictures in
-    memory; :meth:`keep_only` then loads the few that findings refer to and removes the folder.
+    memory; :meth:`keep_only` then removes the ones no finding refers to, and the kept ones stay
+    on disk until :meth:`close` (or until the store is garbage-collected), so a run with thousands
+    of findings holds none of their pictures in memory.
     """
 
     jpeg_quality: int = 80
@@ -53,6 +56,10 @@ class SnapshotStore:
     index: list[tuple[float, str]] = field(default_factory=list)
     _memory: dict[str, bytes] = field(default_factory=dict)
     _spilled: dict[str, None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.spill is not None:
+            weakref.finalize(self, shutil.rmtree, self.spill, True)
 
     @property
     def images(self) -> Mapping[str, bytes]:
@@ -83,13 +90,15 @@ class SnapshotStore:
         return name
 
     def keep_only(self, names: set[str]) -> None:
-        """Drop the snapshots no finding refers to (the kept ones end up in memory)."""
-        images = self.images
-        self._memory = {n: images[n] for n in images if n in names}
-        self.close()
+        """Drop the snapshots no finding refers to (spilled ones that are kept stay on disk)."""
+        self._memory = {n: data for n, data in self._memory.items() if n in names}
+        if self.spill is not None:
+            for name in [n for n in self._spilled if n not in names]:
+                (self.spill / name).unlink(missing_ok=True)
+                del self._spilled[name]
 
     def close(self) -> None:
-        """Remove the spill folder (snapshots not kept in memory are gone)."""
+        """Remove the spill folder (spilled snapshots are gone)."""
         if self.spill is not None:
             shutil.rmtree(self.spill, ignore_errors=True)
             self.spill, self._spilled = None, {}
@@ -98,8 +107,11 @@ class SnapshotStore:
         """Write the kept snapshots into ``folder``; return their paths by name."""
         folder.mkdir(parents=True, exist_ok=True)
         paths = {}
-        for name, data in self.images.items():
+        for name in self.images:
             path = folder / name
-            path.write_bytes(data)
+            if self.spill is not None:
+                shutil.copyfile(self.spill / name, path)
+            else:
+                path.write_bytes(self._memory[name])
             paths[name] = path
         return paths

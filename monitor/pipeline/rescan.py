@@ -10,46 +10,31 @@ Models are loaded only for stages that must be made: a rules-only rescan loads n
 
 from __future__ import annotations
 
-import hashlib
-import json
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.digital_human import load_room_meta
-from monitor.errors import LivemonError, SourceNotFound
+from monitor.errors import LivemonError
 from monitor.media.snapshots import SnapshotStore
 from monitor.observations.record import StreamRecord
 from monitor.pipeline.clip_evidence import clip_records
 from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
 from monitor.pipeline.progress import ProgressHook, silent
-from monitor.pipeline.scan import STAGES, Observed, findings_of, observe
-from monitor.pipeline.stage_keys import detector_key, file_digest, stage_key
+from monitor.pipeline.scan import Observed, findings_of, observe
+from monitor.pipeline.stored import SourceKeys, save_stages, source_keys
 from monitor.results import RescanItem, RescanSummary
 from monitor.sources.batch import BatchSource
-from monitor.sources.open import is_url
 from monitor.store import Store
 
-__all__ = ["Backend", "RescanWorker", "rescan", "source_key"]
+__all__ = ["Backend", "RescanWorker", "rescan"]
 
 FindingsSink = Callable[[str, Sequence[tuple[dict[str, Any], bytes | None]]], None]
 """Receives a finished source's spec and its findings (JSON objects with their snapshot JPEG)."""
-
-
-def source_key(spec: str, captured: datetime | None = None) -> tuple[str, int | None]:
-    """``sha256:<hex>`` of a file's bytes (and its size), or ``url:<hex>`` of a URL and its capture time."""
-    if is_url(spec):
-        when = (captured or datetime.now(UTC)).isoformat()
-        return "url:" + hashlib.sha256(f"{spec}\x1f{when}".encode()).hexdigest(), None
-    path = Path(spec)
-    if not path.is_file():
-        raise SourceNotFound(f"no such file: {path}")
-    return "sha256:" + file_digest(path), path.stat().st_size
 
 
 class _LazyEngines:
@@ -73,11 +58,6 @@ class _LazyEngines:
         return self._built[stages]
 
 
-def _wanted_stages(options: ScanOptions) -> tuple[str, ...]:
-    wanted = {"screen": options.screen or options.faces, "speech": options.speech}
-    return tuple(stage for stage in STAGES if wanted[stage])
-
-
 def _merge(parts: Mapping[str, StreamRecord]) -> StreamRecord:
     """One record from the stages' records (each holds the same media info)."""
     screen = parts["screen"].screen if "screen" in parts else None
@@ -86,18 +66,17 @@ def _merge(parts: Mapping[str, StreamRecord]) -> StreamRecord:
 
 
 def _observe_missing(
-    store: Store, key: str, spec: str, options: ScanOptions, keys: Mapping[str, str], engines: _LazyEngines,
-    hook: ProgressHook,
+    store: Store, keys: SourceKeys, spec: str, options: ScanOptions, engines: _LazyEngines, hook: ProgressHook,
 ) -> tuple[StreamRecord, dict[str, str], tuple[str, ...]]:
     """The source's record: stages stored under ``keys`` loaded, missing ones observed and stored."""
-    stored = {stage: store.load_stage(key, stage, k) for stage, k in keys.items()}
+    stored = {stage: store.load_stage(keys.source, stage, k) for stage, k in keys.stages.items()}
     missing = tuple(stage for stage, found in stored.items() if found is None)
     snapshots: dict[str, str] = {}
     parts: dict[str, StreamRecord] = {}
     if missing:
         with tempfile.TemporaryDirectory(prefix="livemon-snapshots-") as spill:
             observed = observe(spec, options, engines.for_stages(missing), hook, stages=missing, spill=Path(spill))
-            parts, snapshots = _store_made(store, key, keys, missing, observed)
+            parts, snapshots = save_stages(store, keys, missing, observed.record, observed.snapshots.images)
     for stage, found in stored.items():
         if found is not None:
             parts[stage] = found.record
@@ -105,24 +84,6 @@ def _observe_missing(
     if not parts:
         raise LivemonError("nothing to observe: speech, screen and faces are all off")
     return _merge(parts), snapshots, missing
-
-
-def _store_made(
-    store: Store, key: str, keys: Mapping[str, str], made: tuple[str, ...], observed: Observed
-) -> tuple[dict[str, StreamRecord], dict[str, str]]:
-    """Store each stage just observed (the screen stage with every sampled frame's snapshot)."""
-    parts: dict[str, StreamRecord] = {}
-    snapshots: dict[str, str] = {}
-    for stage in made:
-        part = StreamRecord(
-            observed.record.info,
-            screen=observed.record.screen if stage == "screen" else None,
-            speech=observed.record.speech if stage == "speech" else None,
-        )
-        saved = store.save_stage(key, stage, keys[stage], part, observed.snapshots.images if stage == "screen" else {})
-        parts[stage] = part
-        snapshots.update(saved.snapshots)
-    return parts, snapshots
 
 
 def _detect(
@@ -154,18 +115,17 @@ class RescanWorker:
         room = item.room_meta or options.room_meta
         item_options = options if room == options.room_meta else options.model_copy(update={"room_meta": room})
         try:
-            key, size = source_key(item.spec)
+            keys = source_keys(item.spec, item_options, self.claims, room)
         except LivemonError as e:
             return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
-        store.remember_source(key, item.spec, size)
-        keys = {stage: stage_key(stage, item_options) for stage in _wanted_stages(item_options)}
-        run_key, settings = _run_key(keys, item_options, self.claims, room)
-        store.remember_run(run_key, settings)
+        key, run_key = keys.source, keys.run
+        store.remember_source(key, item.spec, keys.size)
+        store.remember_run(run_key, keys.settings)
         try:
             if store.status(key, run_key) == "done":
                 found = len(store.current_findings(key))
                 return RescanItem(item.spec, "skipped", found, source_key=key, seconds=time.perf_counter() - started)
-            record, snapshots, made = _observe_missing(store, key, item.spec, item_options, keys, self.engines, hook)
+            record, snapshots, made = _observe_missing(store, keys, item.spec, item_options, self.engines, hook)
             findings = _detect(item.spec, record, item_options, self.claims, room)
         except LivemonError as e:
             store.mark_failed(key, run_key, str(e))
@@ -222,14 +182,3 @@ class Backend(Protocol):
     """Runs sources somewhere else and yields what became of each, as each finishes."""
 
     def run(self, items: Sequence[BatchSource], options: ScanOptions) -> Iterator[RescanItem]: ...
-
-
-def _run_key(
-    keys: Mapping[str, str], options: ScanOptions, claims: ClaimEngine, room: Path | None
-) -> tuple[str, dict[str, Any]]:
-    """The key a source's status is kept under: every stage key and the detector key."""
-    settings = {
-        "stages": dict(keys),
-        "detectors": detector_key(options, claims, room),
-    }
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest(), settings

@@ -41,13 +41,12 @@ from monitor.pipeline.observe import StageTimer, StreamObservations, observe_str
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.stage_options import decode_options
+from monitor.pipeline.stored import STAGES, save_stages, source_keys
 from monitor.results import ScanResult
 from monitor.sources.open import is_url, open_source, probe
+from monitor.store import Store
 
 __all__ = ["Observed", "detector_options", "findings_of", "observe", "scan"]
-
-STAGES = ("screen", "speech")
-
 
 @dataclass(slots=True)
 class Observed:
@@ -266,20 +265,39 @@ def findings_of(
 
 
 def scan(
-    spec: str, options: ScanOptions, engines: Engines, hook: ProgressHook = silent, *, clips: Path | None = None
+    spec: str,
+    options: ScanOptions,
+    engines: Engines,
+    hook: ProgressHook = silent,
+    *,
+    clips: Path | None = None,
+    store: Store | None = None,
 ) -> ScanResult:
     """Scan one recording or stream URL and return its findings with evidence.
 
     With ``clips`` (a folder) each finding's evidence gets an MP4 clip of the file around it.
+    With ``store`` the record of every stage (with every sampled frame's snapshot) and the findings
+    are kept there under the keys a rescan looks for (:mod:`monitor.pipeline.stored`): a rescan
+    with the same settings then skips the source, and one with new rules runs only the detectors.
     """
     started = time.perf_counter()
     room = load_room_meta(options.room_meta) if options.room_meta is not None else None
+    keys = source_keys(spec, options, engines.claims, options.room_meta) if store is not None else None
     spill = Path(tempfile.mkdtemp(prefix="livemon-snapshots-"))
     try:
         observed = observe(spec, options, engines, hook, spill=spill)
-        result = findings_of(spec, observed, options, engines.claims, room=room)  # keeps the findings' snapshots
-    finally:
+        if store is not None and keys is not None:
+            store.remember_source(keys.source, spec, keys.size)
+            store.remember_run(keys.run, keys.settings)
+            _, stored_snapshots = save_stages(store, keys, tuple(keys.stages), observed.record,
+                                              observed.snapshots.images)
+        # the findings' snapshots stay in the spill folder, which the result's snapshot store now owns
+        result = findings_of(spec, observed, options, engines.claims, room=room)
+    except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
+        raise
+    if store is not None and keys is not None:
+        store.record_findings(keys.source, keys.run, [f.to_dict() for f in result.findings], stored_snapshots)
     if clips is not None:
         result.findings, clip_warnings = clip_findings(spec, result.findings, clips)
         result.warnings += clip_warnings

@@ -40,5 +40,10 @@ def test_a_spilled_store_keeps_pictures_on_disk_until_the_findings_pick_theirs(t
         in_memory.add(_frame(i))
     assert dict(store.images) == dict(in_memory.images)  # the same JPEGs, read back from disk
     store.keep_only({names[1], names[3]})
-    assert not spill.exists() and set(store.images) == {names[1], names[3]}
+    assert sorted(p.name for p in spill.iterdir()) == sorted([names[1], names[3]])  # kept on disk, not in memory
+    assert set(store.images) == {names[1], names[3]}
     assert store.images[names[3]] == in_memory.images[names[3]]
+    written = store.write(tmp_path / "evidence")
+    assert written[names[1]].read_bytes() == in_memory.images[names[1]]
+    del store
+    assert not spill.exists()  # the folder goes with the store

@@ -68,6 +68,23 @@ def test_a_rescan_finds_what_a_fresh_scan_finds_and_reuses_its_stages(
     assert kept == expected and 0 < len(kept) < len(fresh)
 
 
+def test_a_scan_kept_in_the_store_is_found_by_the_next_rescan(
+    store: Store, demo: tuple[Path, StreamTruth], engines: Engines, options: ScanOptions
+) -> None:
+    video = str(demo[0])
+    scanned = [f.to_dict() for f in scan(video, options, engines, store=store).findings]
+    again, written = _run(store, [video], options, engines)
+    assert [(i.status, i.made) for i in again.items] == [("skipped", ())]  # the scan's record and findings
+    assert written == scanned and len(scanned) >= 8
+
+    stricter = options.model_copy(update={"min_confidence": 0.8})
+    rules_only, kept = _run(store, [video], stricter, engines)
+    assert [(i.status, i.made) for i in rules_only.items] == [("done", ())]  # nothing decoded or heard again
+    strong = [f for f in scanned if f["confidence"] >= 0.8]
+    assert kept and _without_provenance(kept) == _without_provenance(strong)
+    assert all(f["evidence"]["snapshot"] for f in kept if f["source"] == "screen")
+
+
 def _allow_list(folder: Path) -> Path:
     path = folder / "allow.txt"
     path.write_text("直播价\n", encoding="utf-8")
