@@ -94,13 +94,12 @@ def _run_scan(
         if out is not None:
             paths = result.snapshots.write(evidence)
             write_jsonl(result.findings, out, paths)
-        if report is not None:
-            write_report(result, report)
+        written = write_report(result, report) if report is not None else None
         print_summary(result, console)
         if out is not None:
             console.print(Text.assemble("findings → ", plain(out)))
-        if report is not None:
-            console.print(Text.assemble("report → ", plain(report)))
+        if written is not None:
+            console.print(Text.assemble("报告 report → ", plain(written.path), f" ({written})"), soft_wrap=True)
         if to is not None:
             with QueueSink(to, spool_path(out or Path("livemon-scan.jsonl"))) as sink:
                 for finding in result.findings:
