@@ -51,7 +51,7 @@ def render_report(
     env = _environment()
     seen = read_transcript(_transcript_of(result, transcript), result.findings)
     items = finding_items(
-        result.findings, range(len(result.findings)), seen, snapshot or result.snapshots.images.get,
+        result.findings, range(len(result.findings)), seen.excerpts, snapshot or result.snapshots.images.get,
         result.provenance.get("rule_descriptions", {}), folder,
     )
     by_category: dict[str, int] = {}

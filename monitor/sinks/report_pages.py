@@ -11,8 +11,8 @@ reviewer opens it. Snapshots are read one page at a time and the transcript in o
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +22,8 @@ from monitor.observations.types import TranscriptSegment
 from monitor.results import ScanResult
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
 from monitor.sinks.report_env import clip_href, environment, jpeg_data_uri, relative_href, stylesheet
-from monitor.sinks.report_plan import by_category, by_hour, plan_pages
-from monitor.sinks.report_transcript import Block, TranscriptIndex, read_transcript
+from monitor.sinks.report_plan import Page, by_category, by_hour, plan_pages
+from monitor.sinks.report_transcript import Block, ExcerptLine, TranscriptReader, settled
 
 __all__ = ["ReportSize", "SnapshotLookup", "finding_items", "pages_folder", "remove_stale_pages", "write_pages"]
 
@@ -73,8 +73,8 @@ def remove_stale_pages(folder: Path, keep: Iterable[str] = ()) -> None:
 
 
 def finding_items(
-    findings: Sequence[Finding], indices: Iterable[int], transcript: TranscriptIndex, snapshot: SnapshotLookup,
-    descriptions: dict[str, str], folder: Path | None,
+    findings: Sequence[Finding], indices: Iterable[int], excerpts: Mapping[int, list[ExcerptLine]],
+    snapshot: SnapshotLookup, descriptions: dict[str, str], folder: Path | None,
 ) -> list[dict[str, Any]]:
     """What the template shows of each finding; each snapshot is read once per call."""
     images: dict[str, str | None] = {}
@@ -87,7 +87,7 @@ def finding_items(
         items.append({
             "f": finding,
             "snapshot": images[name],
-            "transcript": transcript.excerpts.get(i, []),
+            "transcript": excerpts.get(i, []),
             "rule_description": descriptions.get(finding.rule, ""),
             "clip": clip_href(finding, folder),
         })
@@ -138,6 +138,8 @@ class _TranscriptPages:
             **self.common, block=block, lines=lines, previous=previous, following=following,
         ))
         self.written.append(_TranscriptPage(block.name, block.start, block.end, len(lines)))
+        lines.clear()  # freed now, not when the collector clears the render's cycles (see write_pages)
+        block.lines.clear()
 
 
 def _size_text(size: int) -> str:
@@ -164,40 +166,54 @@ def write_pages(
                   for page in pages for n, i in enumerate(page.findings)}
 
     blocks = _TranscriptPages(files, common, finding_at)
-    seen = read_transcript(transcript, findings, block_seconds=transcript_seconds, on_block=blocks.add)
-    blocks.close()
-
+    reader = TranscriptReader(findings, block_seconds=transcript_seconds, on_block=blocks.add)
     descriptions = result.provenance.get("rule_descriptions", {})
     template = environment().get_template("report_findings.html.j2")
-    for page in pages:
-        items = finding_items(findings, page.findings, seen, snapshot, descriptions, folder)
+
+    def write(page: Page) -> None:
+        items = finding_items(findings, page.findings, reader.excerpts, snapshot, descriptions, folder)
         for item, i in zip(items, page.findings, strict=True):
             item["number"] = finding_at[i][1]
-            anchor = seen.anchors.get(i)
+            anchor = reader.anchors.get(i)
             item["time_href"] = f"{anchor[0]}#s{anchor[1]}" if anchor else None
+            reader.excerpts.pop(i, None)
         files.write(page.name, template.render(
             **common, page=page, pages=len(pages), items=items,
             previous=pages[page.number - 2].name if page.number > 1 else None,
             following=pages[page.number].name if page.number < len(pages) else None,
         ))
+        items.clear()  # Jinja's macros leave the render's context in reference cycles until the collector
+        # runs; emptied, a page's snapshots and lines are freed now rather than pages later
+
+    waiting = deque((settled(findings[i] for i in page.findings), page) for page in pages)
+    for segment in transcript:  # each page of findings goes out once the transcript has passed it
+        reader.feed(segment)
+        while waiting and reader.reached > waiting[0][0]:
+            write(waiting.popleft()[1])
+    reader.close()
+    blocks.close()
+    for _, page in waiting:
+        write(page)
     remove_stale_pages(folder, files.sizes)
 
     dh = result.digital_human.summary() if result.digital_human is not None else None
-    index = environment().get_template("report_index.html.j2")
-    context = {
+    own = _write_index(path, {
         **common, "dh": dh, "pages": pages, "transcript_pages": blocks.written,
         "pages_href": relative_href(folder.name),
         "categories": by_category(findings, pages), "hours": by_hour(findings, pages),
         "risks": Counter(f.risk for f in findings), "sources": Counter(f.source for f in findings),
         "files": len(files.sizes) + 1, "transcript_minutes": transcript_seconds / 60,
-    }
-    rest = sum(files.sizes.values())
+    }, sum(files.sizes.values()))
+    return ReportSize(path, len(files.sizes) + 1, own, own + sum(files.sizes.values()))
+
+
+def _write_index(path: Path, context: dict[str, Any], rest: int) -> int:
+    """Write the index, which states its own size and the report's (``rest`` more bytes); return its size."""
+    template = environment().get_template("report_index.html.j2")
     own = 0
     while True:  # the size texts have a fixed length, so this settles on the second round
-        html = index.render(**context, own_size=_size_text(own), total_size=_size_text(own + rest))
-        data = html.encode("utf-8")
+        data = template.render(**context, own_size=_size_text(own), total_size=_size_text(own + rest)).encode()
         if len(data) == own:
-            break
+            path.write_bytes(data)
+            return own
         own = len(data)
-    path.write_bytes(data)
-    return ReportSize(path, len(files.sizes) + 1, own, own + rest)

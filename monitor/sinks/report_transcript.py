@@ -16,7 +16,8 @@ from monitor.observations.types import TranscriptSegment
 from monitor.sinks.report_env import timecode
 
 __all__ = [
-    "CONTEXT_SECONDS", "Block", "BlockLine", "ExcerptLine", "TranscriptIndex", "block_name", "read_transcript",
+    "CONTEXT_SECONDS", "Block", "BlockLine", "ExcerptLine", "TranscriptReader", "block_name", "read_transcript",
+    "settled",
 ]
 
 CONTEXT_SECONDS = 8.0
@@ -64,74 +65,96 @@ class Block:
         return (self.key + 1) * self.seconds
 
 
-@dataclass(frozen=True, slots=True)
-class TranscriptIndex:
-    excerpts: dict[int, list[ExcerptLine]]
-    """By finding index, the lines around each spoken finding (none for other sources)."""
-    anchors: dict[int, tuple[str, int]]
-    """By finding index, the block page and segment ordinal of the first line that ends at or after
-    the finding's start (or the last line of all); empty when the transcript is."""
-
-
 def block_name(key: int, seconds: float) -> str:
     """``transcript-HHMM.html`` of the block that starts at ``key * seconds``."""
     hours, minutes = divmod(int(key * seconds) // 60, 60)
     return f"transcript-{hours:02d}{minutes:02d}.html"
 
 
-def read_transcript(
-    segments: Iterable[TranscriptSegment],
-    findings: Sequence[Finding],
-    *,
-    block_seconds: float = 1800.0,
-    on_block: Callable[[Block], None] | None = None,
-) -> TranscriptIndex:
-    """Read ``segments`` (ordered by start) once; hand each finished block to ``on_block``.
+class TranscriptReader:
+    """Takes the segments one at a time, ordered by start, and hands each finished block to ``on_block``.
 
     A segment is shown under a spoken finding when it reaches within :data:`CONTEXT_SECONDS`
-    of it, as the single-page report always did.
+    of it, as the single-page report always did. Once :attr:`reached` is past a finding's
+    :func:`settled` time, its excerpt and anchor are final.
     """
-    if block_seconds < 60 or block_seconds % 60:
-        raise ValueError(f"transcript pages must span whole minutes, got {block_seconds} s")
-    order = sorted(range(len(findings)), key=lambda i: findings[i].start)
-    excerpts: dict[int, list[ExcerptLine]] = {}
-    anchors: dict[int, tuple[str, int]] = {}
-    active: list[int] = []
-    # spoken findings whose context window has begun and may still take lines
-    activated = anchored = 0
-    block: Block | None = None
-    previous = float("-inf")
-    for ordinal, seg in enumerate(segments):
-        if seg.start < previous:
-            raise ValueError(f"transcript segments must come in time order: {seg.start} after {previous}")
-        previous = seg.start
-        key = int(seg.start // block_seconds)
-        if block is None or block.key != key:
-            if block is not None and on_block is not None:
-                on_block(block)
-            block = Block(key, block_seconds)
-        while anchored < len(order) and findings[order[anchored]].start <= seg.end:
-            anchors[order[anchored]] = (block.name, ordinal)
-            anchored += 1
-        while activated < len(order) and findings[order[activated]].start - CONTEXT_SECONDS <= seg.end:
-            if findings[order[activated]].source == "speech":
-                active.append(order[activated])
-            activated += 1
-        active = [i for i in active if findings[i].end + CONTEXT_SECONDS >= seg.start]
+
+    def __init__(
+        self, findings: Sequence[Finding], *, block_seconds: float = 1800.0,
+        on_block: Callable[[Block], None] | None = None,
+    ) -> None:
+        if block_seconds < 60 or block_seconds % 60:
+            raise ValueError(f"transcript pages must span whole minutes, got {block_seconds} s")
+        self.findings, self.block_seconds, self.on_block = findings, block_seconds, on_block
+        self.excerpts: dict[int, list[ExcerptLine]] = {}
+        """By finding index, the lines around each spoken finding (none for other sources)."""
+        self.anchors: dict[int, tuple[str, int]] = {}
+        """By finding index, the block page and segment ordinal of the first line that ends at or
+        after the finding's start (or the last line of all); none while the transcript is empty."""
+        self.reached = float("-inf")
+        """The start of the latest segment."""
+        self._order = sorted(range(len(findings)), key=lambda i: findings[i].start)
+        self._active: list[int] = []  # spoken findings whose context has begun and may still take lines
+        self._activated = self._anchored = 0
+        self._block: Block | None = None
+        self._ordinal = -1
+
+    def feed(self, seg: TranscriptSegment) -> None:
+        if seg.start < self.reached:
+            raise ValueError(f"transcript segments must come in time order: {seg.start} after {self.reached}")
+        findings, order = self.findings, self._order
+        self.reached = seg.start
+        self._ordinal += 1
+        key = int(seg.start // self.block_seconds)
+        if self._block is None or self._block.key != key:
+            if self._block is not None and self.on_block is not None:
+                self.on_block(self._block)
+            self._block = Block(key, self.block_seconds)
+        while self._anchored < len(order) and findings[order[self._anchored]].start <= seg.end:
+            self.anchors[order[self._anchored]] = (self._block.name, self._ordinal)
+            self._anchored += 1
+        while self._activated < len(order) and findings[order[self._activated]].start - CONTEXT_SECONDS <= seg.end:
+            if findings[order[self._activated]].source == "speech":
+                self._active.append(order[self._activated])
+            self._activated += 1
+        self._active = [i for i in self._active if findings[i].end + CONTEXT_SECONDS >= seg.start]
         hits = []
-        for i in active:
+        for i in self._active:
             f = findings[i]
             if f.start - CONTEXT_SECONDS > seg.end:  # segments are ordered by start, not by end
                 continue
             hit = seg.start < f.end and seg.end > f.start
-            excerpts.setdefault(i, []).append(ExcerptLine(timecode(seg.start), seg.text, hit))
+            self.excerpts.setdefault(i, []).append(ExcerptLine(timecode(seg.start), seg.text, hit))
             if hit:
                 hits.append(i)
-        if on_block is not None:
-            block.lines.append(BlockLine(ordinal, seg, tuple(hits)))
-    if block is not None:
-        for i in order[anchored:]:
-            anchors[i] = (block.name, ordinal)
-        if on_block is not None:
-            on_block(block)
-    return TranscriptIndex(excerpts, anchors)
+        if self.on_block is not None:
+            self._block.lines.append(BlockLine(self._ordinal, seg, tuple(hits)))
+
+    def close(self) -> None:
+        """The transcript has ended: findings after its last line anchor there; the last block goes out."""
+        self.reached = float("inf")
+        if self._block is None:
+            return
+        for i in self._order[self._anchored:]:
+            self.anchors[i] = (self._block.name, self._ordinal)
+        self._anchored = len(self._order)
+        if self.on_block is not None:
+            self.on_block(self._block)
+        self._block = None
+
+
+def settled(findings: Iterable[Finding]) -> float:
+    """The stream time after which no segment can change these findings' excerpts or anchors."""
+    return max((f.end + CONTEXT_SECONDS if f.source == "speech" else f.start for f in findings), default=0.0)
+
+
+def read_transcript(
+    segments: Iterable[TranscriptSegment], findings: Sequence[Finding], *, block_seconds: float = 1800.0,
+    on_block: Callable[[Block], None] | None = None,
+) -> TranscriptReader:
+    """All of ``segments`` read by a :class:`TranscriptReader`."""
+    reader = TranscriptReader(findings, block_seconds=block_seconds, on_block=on_block)
+    for seg in segments:
+        reader.feed(seg)
+    reader.close()
+    return reader

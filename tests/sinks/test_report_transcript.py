@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,17 +82,25 @@ def test_groups_count_by_risk_and_join_consecutive_pages() -> None:
     assert [h.key for h in hours] == ["00:00–01:00"] and hours[0].count == 80
 
 
-def test_snapshots_are_read_one_page_at_a_time(tmp_path: Path) -> None:
+def test_snapshots_are_read_one_page_at_a_time_while_the_transcript_is_read(tmp_path: Path) -> None:
     result = long_result(tmp_path / "snapshots", hours=1, findings=120)
     folder = tmp_path / "report_files"
-    calls: list[tuple[str, int]] = []
+    read = 0
+    calls: list[tuple[str, int, int]] = []
+
+    def segments() -> Iterator[TranscriptSegment]:
+        nonlocal read
+        for segment in transcript_of(3600, 500)():
+            read += 1
+            yield segment
 
     def snapshot(name: str) -> bytes | None:
-        calls.append((name, len(list(folder.glob("findings-*.html")))))
+        calls.append((name, len(list(folder.glob("findings-*.html"))), read))
         return result.snapshots.images.get(name)
 
-    write_report(result, tmp_path / "report.html", page_size=50, snapshot=snapshot,
-                 transcript=transcript_of(3600, 500)())
+    write_report(result, tmp_path / "report.html", page_size=50, snapshot=snapshot, transcript=segments())
     pages = plan_pages(result.findings, 50)
     expected = [(result.findings[i].evidence.snapshot, page.number - 1) for page in pages for i in page.findings]
-    assert calls == expected  # each read once, while the pages before it are already written
+    assert [(name, written) for name, written, _ in calls] == expected  # each once, after the pages before it
+    first_page = [lines for _, written, lines in calls if written == 0]
+    assert max(first_page) < 250  # page 1 (the first 50 of 120 findings) went out before half the transcript was read
