@@ -2,7 +2,8 @@
 where each finding's time sits in the transcript, and the transcript cut into blocks of stream
 time for its own pages.
 
-Only the findings (already in memory) and one block of segments are held; the segments can
+The reader holds the findings (already in memory), one block of segments and the excerpts
+collected so far (the report takes a page's away once the page is written); the segments can
 come from any iterable, for example read from the store page by page.
 """
 

@@ -18,6 +18,7 @@ from monitor.observations.types import TranscriptSegment
 from monitor.results import ScanResult
 from monitor.sinks.html_report import ReportSize, render_report, write_report
 from monitor.sinks.report_env import stylesheet
+from tests.sinks.test_hostile_values import ALLOWED_TAGS, HOSTILE, _hostile_result
 
 SIX_HOURS = 6 * 3600.0
 FINDINGS = 2000
@@ -34,7 +35,6 @@ class _Html(HTMLParser):
         self.hrefs: list[str] = []
         self.finding: str | None = None
         self.images: dict[str, str] = {}
-        self.texts: Counter[str] = Counter()
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -140,8 +140,6 @@ def test_the_transcript_is_on_its_own_pages_and_a_findings_time_opens_it_there(
 
 
 def test_a_paged_report_shows_hostile_values_as_text(tmp_path: Path) -> None:
-    from tests.sinks.test_hostile_values import ALLOWED_TAGS, HOSTILE, _hostile_result
-
     source = "../javascript:alert(1)/<x>.mp4"
     result = _hostile_result(source)
     script = "</a><script>alert(1)</script>"
@@ -150,7 +148,7 @@ def test_a_paged_report_shows_hostile_values_as_text(tmp_path: Path) -> None:
     report = tmp_path / "javascript:alert(1)" / "<b>.html"
     size = write_report(result, report, page_size=2)
     assert size.pages > 3
-    css, csp = stylesheet()
+    _, csp = stylesheet()
     shown = ""
     for path in [report, *report.with_name("<b>_files").iterdir()]:
         html = path.read_text(encoding="utf-8")
@@ -175,8 +173,6 @@ def test_a_paged_report_shows_hostile_values_as_text(tmp_path: Path) -> None:
 
 
 def test_a_demo_sized_run_keeps_its_single_page_and_stale_pages_go(tmp_path: Path) -> None:
-    from tests.sinks.test_hostile_values import HOSTILE, _hostile_result
-
     result = _hostile_result(HOSTILE["file name"])
     report = tmp_path / "report.html"
     paged = write_report(result, report, page_size=1)
