@@ -96,13 +96,12 @@ def _run_scan(
         if out is not None:
             paths = result.snapshots.write(evidence)
             write_jsonl(result.findings, out, paths)
-        if report is not None:
-            write_report(result, report)
+        written = write_report(result, report) if report is not None else None
         print_summary(result, console)
         if out is not None:
             console.print(Text.assemble("findings → ", plain(out)))
-        if report is not None:
-            console.print(Text.assemble("report → ", plain(report)))
+        if written is not None:
+            console.print(Text.assemble("报告 report → ", plain(written.path), f" ({written})"), soft_wrap=True)
         if store is not None:
             console.print(Text.assemble("record and findings → store ", plain(store),
                                         " (`livemon rescan` with new rules runs only the detectors)"))

@@ -111,5 +111,6 @@ def test_demo_writes_findings_and_a_report_with_pictures(tmp_path: Path) -> None
     assert {r["source"] for r in records} == {"speech", "screen"}
     assert all(Path(r["evidence"]["snapshot"]).is_file() for r in records)
     report = (tmp_path / "report.html").read_text()
+    assert "报告 report →" in result.output and "(1 页, " in result.output  # the demo's report stays one page
     assert report.count('<img src="data:image/jpeg;base64,') == len(records)
     assert "<mark>" in report and "广告法" in report

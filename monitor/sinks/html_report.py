@@ -1,100 +1,88 @@
-"""A single-file HTML report: findings with frame snapshots and the transcript around them.
+"""The HTML report: findings with frame snapshots and the transcript around them.
 
-Every value a stream carries is hostile (see ``docs/untrusted-input.md``): autoescaping is
-on for every template whatever its name, the only markup marked safe is the project's own
-stylesheet, and a Content-Security-Policy allows no script, no remote resource and no
-form; snapshots are embedded as ``data:`` images.
+A run with up to ``page_size`` findings (the demo) gets one self-contained file; a longer one
+gets an index and pages (see :mod:`monitor.sinks.report_pages`). Every value a stream carries
+is hostile (see ``docs/untrusted-input.md`` and :mod:`monitor.sinks.report_env`).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
-from functools import lru_cache
-from importlib.resources import files
+from collections.abc import Iterable
 from pathlib import Path
-from urllib.parse import quote
 
-from jinja2 import Environment, PackageLoader
-from markupsafe import Markup
-
-from monitor.findings import Finding
+from monitor.observations.types import TranscriptSegment
 from monitor.results import ScanResult
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
+from monitor.sinks.report_env import environment as _environment
+from monitor.sinks.report_env import stylesheet
+from monitor.sinks.report_pages import (
+    ReportSize,
+    SnapshotLookup,
+    finding_items,
+    pages_folder,
+    remove_stale_pages,
+    write_pages,
+)
+from monitor.sinks.report_transcript import read_transcript
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["PAGE_SIZE", "TRANSCRIPT_PAGE_SECONDS", "ReportSize", "SnapshotLookup", "render_report", "write_report"]
 
-CONTEXT_SECONDS = 8.0
-
-
-def _timecode(seconds: float) -> str:
-    minutes, secs = divmod(max(0.0, seconds), 60)
-    return f"{int(minutes):02d}:{secs:05.2f}"
-
-
-def _transcript_around(result: ScanResult, finding: Finding) -> list[dict[str, object]]:
-    return [
-        {"start": _timecode(s.start), "text": s.text, "hit": s.start < finding.end and s.end > finding.start}
-        for s in result.transcript
-        if s.end >= finding.start - CONTEXT_SECONDS and s.start <= finding.end + CONTEXT_SECONDS
-    ]
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("monitor.sinks", "templates"), autoescape=True)
-    env.filters["timecode"] = _timecode
-    return env
+PAGE_SIZE = 50
+"""Findings on one page; a run with more gets an index and pages."""
+TRANSCRIPT_PAGE_SECONDS = 1800.0
+"""Stream time on one transcript page of a paged report."""
 
 
-@lru_cache(maxsize=1)
-def _stylesheet() -> tuple[Markup, str]:
-    """The project's stylesheet, and the CSP that allows exactly it (by its sha256)."""
-    css = files("monitor.sinks").joinpath("templates/report.css").read_text(encoding="utf-8")
-    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    csp = (
-        f"default-src 'none'; img-src data:; style-src 'sha256-{digest}'; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    return Markup(css), csp
+def _transcript_of(result: ScanResult, transcript: Iterable[TranscriptSegment] | None) -> Iterable[TranscriptSegment]:
+    """``transcript`` as given (ordered by start), else the result's, put in order."""
+    return transcript if transcript is not None else sorted(result.transcript, key=lambda s: s.start)
 
 
-def _clip_href(finding: Finding, folder: Path | None) -> str | None:
-    """A relative link from the report's ``folder`` to the finding's clip file (percent-encoded: never a scheme)."""
-    if folder is None or not finding.evidence.clip:
-        return None
-    return quote(Path(os.path.relpath(finding.evidence.clip, folder)).as_posix())
+def render_report(
+    result: ScanResult, folder: Path | None = None, *, snapshot: SnapshotLookup | None = None,
+    transcript: Iterable[TranscriptSegment] | None = None,
+) -> str:
+    """The report as one HTML page; snapshots are embedded so the file stands alone, clips are linked
+    relative to ``folder`` (where the report is written).
 
-
-def render_report(result: ScanResult, folder: Path | None = None) -> str:
-    """The report as an HTML string; snapshots are embedded so the file stands alone, clips are linked
-    relative to ``folder`` (where the report is written)."""
+    ``snapshot`` and ``transcript`` (ordered by start) replace the result's own, for callers that
+    read them from the store.
+    """
     env = _environment()
-    descriptions = result.provenance.get("rule_descriptions", {})
-    items = []
-    for finding in result.findings:
-        image = result.snapshots.images.get(finding.evidence.snapshot or "")
-        items.append(
-            {
-                "f": finding,
-                "snapshot": "data:image/jpeg;base64," + base64.b64encode(image).decode() if image else None,
-                "transcript": _transcript_around(result, finding) if finding.source == "speech" else [],
-                "rule_description": descriptions.get(finding.rule, ""),
-                "clip": _clip_href(finding, folder),
-            }
-        )
+    seen = read_transcript(_transcript_of(result, transcript), result.findings)
+    items = finding_items(
+        result.findings, range(len(result.findings)), seen.excerpts, snapshot or result.snapshots.images.get,
+        result.provenance.get("rule_descriptions", {}), folder,
+    )
     by_category: dict[str, int] = {}
     for finding in result.findings:
         by_category[finding.category] = by_category.get(finding.category, 0) + 1
     dh = result.digital_human.summary() if result.digital_human is not None else None
-    css, csp = _stylesheet()
+    css, csp = stylesheet()
     return env.get_template("report.html.j2").render(
         result=result, items=items, by_category=by_category, dh=dh, css=css, csp=csp,
         category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH,
     )
 
 
-def write_report(result: ScanResult, path: Path) -> None:
+def write_report(
+    result: ScanResult, path: Path, *, page_size: int = PAGE_SIZE,
+    transcript_seconds: float = TRANSCRIPT_PAGE_SECONDS, snapshot: SnapshotLookup | None = None,
+    transcript: Iterable[TranscriptSegment] | None = None,
+) -> ReportSize:
+    """Write the report at ``path``: one page when the run has at most ``page_size`` findings, else
+    an index there and pages in ``<stem>_files/`` (pages an earlier report left there are removed).
+
+    Snapshots are read through ``snapshot`` one page at a time and the transcript is read once,
+    so neither has to be in memory whole; both default to the result's own.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(result, path.parent), encoding="utf-8")
+    lookup = snapshot or result.snapshots.images.get
+    segments = _transcript_of(result, transcript)
+    if len(result.findings) > page_size:
+        return write_pages(result, path, page_size=page_size, transcript_seconds=transcript_seconds,
+                           snapshot=lookup, transcript=segments)
+    data = render_report(result, path.parent, snapshot=lookup, transcript=segments).encode("utf-8")
+    path.write_bytes(data)
+    remove_stale_pages(pages_folder(path))
+    return ReportSize(path, 1, len(data), len(data))

@@ -212,6 +212,7 @@ def test_a_scan_of_a_hostile_recording_writes_a_harmless_report(bad: BadInputs, 
         "scan", str(video), "--report", str(report), "--room-meta", str(room), "--rules", str(packs), "--no-faces",
     ])
     assert result.exit_code == 0, result.output
+    assert f"报告 report → {report} (1 页, {report.stat().st_size / 1e6:.2f} MB)" in result.output
     page = _Page()
     page.feed(report.read_text(encoding="utf-8"))
     assert {tag for tag, _ in page.tags} <= ALLOWED_TAGS
