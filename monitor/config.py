@@ -39,6 +39,10 @@ class ScanOptions(BaseModel):
     beam_size: int = Field(
         1, ge=1, le=10, description="1 = greedy: 1.5x faster than 5 on the CPU, same error rate on the demo"
     )
+    asr_chunk_seconds: float = Field(
+        120.0, ge=30, le=1800,
+        description="audio transcribed at a time, cut at a pause (features of a chunk take about 1.7 MB a second)",
+    )
     speech: bool = Field(True, description="transcribe and check speech")
     screen: bool = Field(True, description="OCR and check on-screen text")
     ocr_det_side: int = Field(640, ge=160, le=2048)

@@ -1,10 +1,11 @@
 """A long recording transcribed as it is decoded, in chunks cut at quiet moments: memory stays bounded.
 
 faster-whisper computes features for all the audio it is given at once (about 1 GB per ten
-minutes of speech). Here the decoded audio is held until about ``chunk_seconds`` have
-gathered, cut at the quietest 100 ms in its last ``search_seconds`` (a pause, so no word is
-split), and that part transcribed; the rest waits for more audio. A recording shorter than
-one chunk is transcribed exactly as a whole.
+minutes of speech), so a scan's peak memory follows the chunk length, never the stream's.
+Here the decoded audio is held until about ``chunk_seconds`` have gathered, cut at the
+quietest 100 ms in its last ``search_seconds`` (a pause, so no word is split), and that part
+transcribed; the rest waits for more audio. A recording shorter than one chunk is
+transcribed exactly as a whole.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from monitor.media.native_memory import release_freed
 from monitor.media.types import SAMPLE_RATE, AudioPCM
 from monitor.observations.asr import AsrEngine
 from monitor.observations.types import TranscriptSegment
 
 __all__ = ["ChunkedTranscriber"]
 
-CHUNK_SECONDS = 300.0
+CHUNK_SECONDS = 120.0
 SEARCH_SECONDS = 20.0
 FRAME_SECONDS = 0.1
 
@@ -74,6 +76,7 @@ class ChunkedTranscriber:
             on_progress=(lambda t: progress(done + t)) if progress is not None else None,
         )
         self._start = start + len(samples) / SAMPLE_RATE
+        release_freed()  # the chunk's features: hundreds of MB the allocator would otherwise keep
 
 
 def _quietest(samples: np.ndarray) -> int:

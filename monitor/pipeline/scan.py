@@ -69,10 +69,12 @@ def _summary(report: DecodeReport, stream_seconds: float | None = None) -> Decod
 class _SpeechPass:
     """Speech observed as audio is decoded: bounded-chunk transcription and the voice features."""
 
-    def __init__(self, asr: AsrEngine, hook: ProgressHook, total: float | None) -> None:
+    def __init__(self, asr: AsrEngine, options: ScanOptions, hook: ProgressHook, total: float | None) -> None:
         self.asr = asr
         self.voice = VoiceFeaturesBuilder()
-        self.transcriber = ChunkedTranscriber(asr, on_progress=lambda t: hook("asr", t, total))
+        self.transcriber = ChunkedTranscriber(
+            asr, chunk_seconds=options.asr_chunk_seconds, on_progress=lambda t: hook("asr", t, total)
+        )
         self.seconds = 0.0
 
     def feed(self, chunk: AudioPCM) -> None:
@@ -108,7 +110,7 @@ def _transcribe_file(
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout)
     try:
-        speech = _SpeechPass(asr, hook, _stream_length(container, options))
+        speech = _SpeechPass(asr, options, hook, _stream_length(container, options))
         report = DecodeReport()
         for chunk in iter_media(container, decode_options(options, audio=True, video=False), report):
             if isinstance(chunk, AudioPCM):
@@ -163,7 +165,9 @@ def observe(
                 else None
             )
             face_engine = engines.faces() if want_screen and options.faces and engines.faces else None
-            single = _SpeechPass(asr, hook, _stream_length(container, options)) if asr and early is None else None
+            single = (
+                _SpeechPass(asr, options, hook, _stream_length(container, options)) if asr and early is None else None
+            )
             seen = observe_stream(
                 container, info, options,
                 on_audio=single.feed if single is not None else None,

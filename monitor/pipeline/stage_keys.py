@@ -33,7 +33,7 @@ STAGE_OPTIONS: Mapping[str, tuple[str, ...]] = {
         "frame_interval", "scene_threshold", "max_duration", "keyframes_only", "screen", "ocr_det_side", "text_gate",
         "ocr_refresh", "faces", "face_fps", "face_window", "face_period", "forgery_model",
     ),
-    "speech": ("asr_engine", "asr_model", "compute_type", "beam_size", "max_duration", "speech"),
+    "speech": ("asr_engine", "asr_model", "compute_type", "beam_size", "asr_chunk_seconds", "max_duration", "speech"),
 }
 DETECTOR_OPTIONS = ("classifier", "rule_packs", "allow_list", "min_confidence", "dh_gap", "dh_threshold", "room_meta")
 RUNTIME_OPTIONS = ("open_timeout", "device")

@@ -18,7 +18,7 @@ def test_claims_are_found_in_every_loop_of_a_long_stream(
 ) -> None:
     video, truth = demo
     long = tmp_path / "long.mp4"
-    loop_stream(video, long, minutes=6.5)  # five loops of the demo: more than one 300 s speech chunk
+    loop_stream(video, long, minutes=6.5)  # five loops of the demo: more than three 120 s speech chunks
     spills_before = set(Path(tempfile.gettempdir()).glob("livemon-snapshots-*"))
     result = scan(str(long), options.model_copy(update={"faces": False}), engines)
     (spill,) = set(Path(tempfile.gettempdir()).glob("livemon-snapshots-*")) - spills_before
