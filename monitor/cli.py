@@ -205,6 +205,9 @@ def watch(
     to: ToOpt = None,
     token: TokenOpt = None,
     clips: ClipsOpt = None,
+    store: Annotated[Path | None, typer.Option(
+        "--store", help="keep each room's record and findings here when the watch ends (for rescan --stored)")] = None,
+    db: DbOpt = None,
 ) -> None:
     """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
 
@@ -219,6 +222,7 @@ def watch(
     from monitor.sinks.console import rooms_table
     from monitor.sinks.jsonl import FindingAppender
     from monitor.sinks.queue_service import QueueSink, queue_target, spool_path
+    from monitor.store import Store
 
     try:
         target = queue_target(to, token)
@@ -232,7 +236,10 @@ def watch(
             engines = build_engines(options)
         evidence = out.with_name(f"{out.stem}_evidence") if (clips if clips is not None else target) else None
         queue = QueueSink(target, spool_path(out), background=True) if target is not None else None
-        with FindingAppender(out) as sink, queue or nullcontext(), Live(console=console, auto_refresh=False) as live:
+        if db is not None and store is None:
+            raise ConfigError("--db needs --store: the store folder keeps the blobs beside the database")
+        with FindingAppender(out) as sink, queue or nullcontext(), Live(console=console, auto_refresh=False) as live, \
+                Store.open(store, db) if store is not None else nullcontext() as kept:
 
             def found(finding: Any, snapshot: bytes | None) -> None:
                 sink(finding, snapshot)
@@ -241,7 +248,7 @@ def watch(
 
             rooms = watch_rooms(
                 specs, options, engines, found, WatchOptions(realtime=realtime, clips=evidence),
-                on_tick=lambda states: live.update(rooms_table(states), refresh=True),
+                on_tick=lambda states: live.update(rooms_table(states), refresh=True), store=kept,
             )
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
@@ -260,6 +267,9 @@ def rescan(
     manifest: Annotated[
         Path | None, typer.Option(help="file with one source per line (tab, then a room-metadata JSON)")
     ] = None,
+    stored: Annotated[bool, typer.Option(
+        "--stored", help="every source the store holds a record of (scanned or watched): detectors only, no media")
+    ] = False,
     store: StoreOpt = Path("livemon-store"),
     db: DbOpt = None,
     out: Annotated[Path, typer.Option(help="write every source's current findings here as JSON Lines")] = Path(
@@ -292,17 +302,21 @@ def rescan(
     A source already done under the same settings is skipped (a stopped rescan resumes);
     changing only rule packs, the allow-list, thresholds or --dh-gap re-runs the detectors
     on the stored observations. A bad source is recorded as failed and the others go on (exit 1).
+    With --stored, every source the store holds a record of is re-detected from that record
+    (watched rooms included), without its media.
     """
     from monitor.pipeline.rescan import rescan as run_rescan
     from monitor.sinks.console import RichProgress, rescan_table
     from monitor.sinks.jsonl import BatchFindingsWriter
     from monitor.sinks.queue_service import QueueSink, queue_target, spool_path
-    from monitor.sources.batch import expand_sources
+    from monitor.sources.batch import BatchSource, expand_sources
     from monitor.store import Store
 
     try:
         target = queue_target(to, token)
-        items = expand_sources(sources or [], manifest)
+        if stored and (sources or manifest):
+            raise ConfigError("--stored takes the sources from the store: give no sources or --manifest with it")
+        items = [] if stored else expand_sources(sources or [], manifest)
         options = load_options(
             config, frame_interval=frame_interval, asr_model=asr_model, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
@@ -318,8 +332,14 @@ def rescan(
             remote = RayBackend(store.resolve(), db, address=ray_address, workers=workers)
         evidence = out.with_name(f"{out.stem}_evidence") if (clips if clips is not None else target) else None
         queue = QueueSink(target, spool_path(out)) if target is not None else None
+        if stored and db is None and not store.is_dir():
+            raise ConfigError(f"no store at {store}")
         with Store.open(store, db) as opened, BatchFindingsWriter(out) as sink, queue or nullcontext(), \
                 RichProgress(console) as progress:
+            if stored:
+                items = [BatchSource(spec, stored_key=key) for key, spec in opened.stored_sources()]
+                if not items:
+                    raise ConfigError(f"the store at {store} holds no record yet")
 
             def done(spec: str, findings: Any) -> None:
                 sink(spec, findings)

@@ -26,7 +26,7 @@ from monitor.pipeline.clip_evidence import clip_records
 from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.scan import Observed, findings_of, observe
-from monitor.pipeline.stored import SourceKeys, save_stages, source_keys
+from monitor.pipeline.stored import SourceKeys, save_stages, source_keys, stored_source_keys
 from monitor.results import RescanItem, RescanSummary
 from monitor.sources.batch import BatchSource
 from monitor.store import Store
@@ -115,7 +115,11 @@ class RescanWorker:
         room = item.room_meta or options.room_meta
         item_options = options if room == options.room_meta else options.model_copy(update={"room_meta": room})
         try:
-            keys = source_keys(item.spec, item_options, self.claims, room)
+            keys = (
+                stored_source_keys(store, item.stored_key, item_options, self.claims, room)
+                if item.stored_key is not None
+                else source_keys(item.spec, item_options, self.claims, room)
+            )
         except LivemonError as e:
             return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
         key, run_key = keys.source, keys.run

@@ -25,6 +25,7 @@ __all__ = [
     "STAGE_VERSIONS",
     "detector_key",
     "file_digest",
+    "live_stage_key",
     "stage_key",
 ]
 
@@ -70,6 +71,11 @@ def stage_key(stage: str, options: ScanOptions) -> str:
     if stage == "screen" and options.forgery_model is not None and options.forgery_model.is_file():
         chosen["forgery_model"] = file_digest(options.forgery_model)
     return _hash({"stage": stage, "version": STAGE_VERSIONS[stage], "options": chosen})
+
+
+def live_stage_key(stage: str, options: ScanOptions) -> str:
+    """The key of ``stage``'s record made by ``watch`` (utterances read in a short window, frames as they come)."""
+    return _hash({"live": stage_key(stage, options)})
 
 
 def detector_key(options: ScanOptions, claims: ClaimEngine, room_meta: Path | None) -> str:

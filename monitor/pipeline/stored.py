@@ -21,11 +21,11 @@ from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.errors import SourceNotFound
 from monitor.observations.record import StreamRecord
-from monitor.pipeline.stage_keys import detector_key, file_digest, stage_key
+from monitor.pipeline.stage_keys import detector_key, file_digest, live_stage_key, stage_key
 from monitor.sources.open import is_url
 from monitor.store import Store
 
-__all__ = ["STAGES", "SourceKeys", "save_stages", "source_key", "source_keys"]
+__all__ = ["STAGES", "SourceKeys", "live_source_keys", "save_stages", "source_key", "source_keys", "stored_source_keys"]
 
 STAGES = ("screen", "speech")
 
@@ -58,6 +58,31 @@ def source_keys(spec: str, options: ScanOptions, claims: ClaimEngine, room: Path
     key, size = source_key(spec)
     wanted = {"screen": options.screen or options.faces, "speech": options.speech}
     stages = {stage: stage_key(stage, options) for stage in STAGES if wanted[stage]}
+    return _with_run(key, size, stages, options, claims, room)
+
+
+def live_source_keys(
+    spec: str, captured: datetime, stages: tuple[str, ...], options: ScanOptions, claims: ClaimEngine
+) -> SourceKeys:
+    """The keys of a room ``watch`` read from ``captured`` on: its ``stages`` under their live keys."""
+    key, size = source_key(spec, captured)
+    return _with_run(key, size, {s: live_stage_key(s, options) for s in stages}, options, claims, None)
+
+
+def stored_source_keys(
+    store: Store, key: str, options: ScanOptions, claims: ClaimEngine, room: Path | None
+) -> SourceKeys:
+    """The keys of a source known by its stored record: its newest stage records, whatever made them."""
+    stages = store.newest_stage_keys(key)
+    if not stages:
+        raise SourceNotFound(f"nothing is stored for {key}")
+    return _with_run(key, None, stages, options, claims, room)
+
+
+def _with_run(
+    key: str, size: int | None, stages: Mapping[str, str], options: ScanOptions, claims: ClaimEngine,
+    room: Path | None,
+) -> SourceKeys:
     settings = {"stages": dict(stages), "detectors": detector_key(options, claims, room)}
     run = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     return SourceKeys(key, size, stages, run, settings)

@@ -12,6 +12,10 @@ Utterances are read in a short Whisper window, batched across rooms
 (``FasterWhisperAsr.transcribe_batch``). One room failing (a dead URL,
 a corrupt file) is reported and the others go on.
 
+With a store, each room's record (its transcript and on-screen text, under live stage keys)
+and findings are kept there when the watch ends, so ``livemon rescan --stored`` can run new
+rules over the rooms without their streams.
+
 Digital-human judgement needs a face window over the whole stream and is left to
 ``livemon scan`` of the recording.
 """
@@ -26,6 +30,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +43,21 @@ from monitor.findings import Finding, with_provenance
 from monitor.media.clips import PacketRing
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
-from monitor.media.types import AudioPCM, SampledFrame
+from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
+from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.stage_options import decode_options, text_gate_options
+from monitor.pipeline.stored import live_source_keys, save_stages
 from monitor.results import RoomState
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
 from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
 from monitor.sources.open import is_url, open_source, probe
+from monitor.store import Store
 
 __all__ = ["FindingSink", "WatchOptions", "watch"]
 
@@ -86,6 +94,17 @@ class WatchOptions:
 
 
 @dataclass(slots=True)
+class _Kept:
+    """What a room saw, heard and found, kept for the store (only when watching into one)."""
+
+    transcript: list[TranscriptSegment] = field(default_factory=list)
+    frames: list[FrameText] = field(default_factory=list)
+    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    snapshots: dict[str, str] = field(default_factory=dict)
+    """Snapshot name → blob id of the findings' snapshots (put in the store as each finding is written)."""
+
+
+@dataclass(slots=True)
 class _Room:
     """One room's private state: only its reader thread and the claims worker touch it.
 
@@ -97,6 +116,9 @@ class _Room:
     snapshots: SnapshotStore
     detector: StreamDetector
     started: float = 0.0
+    captured: datetime = field(default_factory=lambda: datetime.now(UTC))
+    info: MediaInfo | None = None
+    kept: _Kept | None = None
     clips: RoomClips | None = None
     report: DecodeReport = field(default_factory=DecodeReport)
     outstanding: int = 0
@@ -117,10 +139,10 @@ class _Shared:
 
     def __init__(
         self, engines: Engines, options: WatchOptions, sink: FindingSink, provenance: Mapping[str, Any],
-        gate: TextGateOptions = TextGateOptions(),
+        gate: TextGateOptions = TextGateOptions(), store: Store | None = None,
     ) -> None:
         wait = options.max_wait_s
-        self.engines, self.sink, self.provenance = engines, sink, provenance
+        self.engines, self.sink, self.provenance, self.store = engines, sink, provenance, store
         self.realtime = options.realtime
         self.lock = threading.Lock()
         self.asr = (
@@ -173,6 +195,10 @@ class _Shared:
         """
         while (item := self._outbox.get()) is not None:
             room, finding, snapshot = item
+            if room.kept is not None and self.store is not None:
+                room.kept.findings[finding.id] = finding.to_dict()
+                if snapshot is not None and finding.evidence.snapshot:
+                    room.kept.snapshots[finding.evidence.snapshot] = self.store.blobs.put(snapshot)
             for wait in (*SINK_RETRY_WAITS, None):
                 try:
                     self.sink(finding, snapshot)
@@ -211,6 +237,8 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
         try:
             if not _failed(room, "claims", future):
                 found = room.detector.speech(segments, list(room.snapshots.index), future.result())
+                if room.kept is not None:
+                    room.kept.transcript += segments
                 room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
                 shared.emit(room, found)
         finally:
@@ -241,6 +269,8 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
         try:
             if not _failed(room, "claims", future):
                 closed = room.detector.screen(text, list(room.snapshots.index), future.result()[0])
+                if room.kept is not None:
+                    room.kept.frames.append(text)
                 room.state.timings["screen"].append((frame.time, time.monotonic() - due))
                 shared.emit(room, closed)
         finally:
@@ -301,7 +331,7 @@ def _read(
 ) -> None:
     """Decode the room and feed its work to the schedulers (and its packets to its ring, for clips)."""
     spec = room.state.spec
-    info = probe(container, spec)
+    info = room.info = probe(container, spec)
     speech = shared.asr is not None and info.has_audio
     screen = shared.ocr is not None and info.has_video
     if not speech:
@@ -337,6 +367,38 @@ def _read(
         room.state.warnings.append(report.stopped_early)
 
 
+def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engines) -> None:
+    """Keep a room's record (under live stage keys) and its findings, as a rescan would find them."""
+    if room.info is None or room.kept is None:
+        return  # the room never opened: nothing was seen
+    kept, report = room.kept, room.report
+    decode = DecodeSummary(
+        stream_seconds=round(room.state.stream_seconds, 3), corrupt_packets=report.corrupt_packets,
+        decoded_frames=report.decoded_frames, stopped_early=report.stopped_early,
+    )
+    screen = speech = None
+    if engines.ocr is not None and room.info.has_video:
+        screen = ScreenRecord(
+            frame_interval=options.frame_interval, sampled_frames=room.state.frames,
+            frame_texts=tuple(sorted(kept.frames, key=lambda f: f.time)), snapshots=tuple(room.snapshots.index),
+            decode=decode, ocr=engines.ocr.name,
+        )
+    if engines.asr is not None and room.info.has_audio:
+        speech = SpeechRecord(
+            transcript=tuple(sorted(kept.transcript, key=lambda s: s.start)),
+            audio_seconds=round(room.state.stream_seconds, 3), decode=decode, asr=engines.asr.name,
+        )
+    stages = tuple(name for name, part in (("screen", screen), ("speech", speech)) if part is not None)
+    if not stages:
+        return
+    keys = live_source_keys(room.state.spec, room.captured, stages, options, engines.claims)
+    store.remember_source(keys.source, room.state.spec, keys.size)
+    store.remember_run(keys.run, keys.settings)
+    record = StreamRecord(info=room.info, screen=screen, speech=speech)
+    _, snapshots = save_stages(store, keys, stages, record, room.snapshots.images)
+    store.record_findings(keys.source, keys.run, list(kept.findings.values()), {**snapshots, **kept.snapshots})
+
+
 def _due(room: _Room, stream_time: float, paced: bool) -> float:
     """Monotonic time from which an item's latency counts: when it was said, or now when not paced."""
     return room.started + stream_time if paced else time.monotonic()
@@ -351,10 +413,12 @@ def watch(
     *,
     stop: threading.Event | None = None,
     on_tick: Callable[[list[RoomState]], None] | None = None,
+    store: Store | None = None,
 ) -> list[RoomState]:
     """Watch every room in ``specs`` until all have ended (or ``stop`` is set, or Ctrl-C); return what each did.
 
     ``on_tick`` receives the live room states about five times a second (for a progress display).
+    With ``store``, each room's record and findings are kept there once every room has ended.
     """
     stop = stop or threading.Event()
     models = {
@@ -363,7 +427,7 @@ def watch(
         "faces": None,
     }
     provenance = finding_provenance(options, engines.claims, models)
-    shared = _Shared(engines, watch_options, sink, provenance, text_gate_options(options))
+    shared = _Shared(engines, watch_options, sink, provenance, text_gate_options(options), store)
     detector_options = DetectorOptions(min_confidence=options.min_confidence)
     rooms = [
         _Room(
@@ -374,6 +438,7 @@ def watch(
                 engines.claims, detector_options, frame_interval=options.frame_interval, stream=spec,
                 report_after_s=watch_options.banner_report_s,
             ),
+            kept=_Kept() if store is not None else None,
         )
         for i, spec in enumerate(specs)
     ]
@@ -395,4 +460,11 @@ def watch(
         for t in threads:
             t.join()
         shared.shutdown()
+    if store is not None:
+        for room in rooms:
+            try:
+                _store_room(store, room, options, engines)
+            except Exception as e:  # noqa: BLE001 - the findings are already written; say what was not kept
+                log.exception("the record of %s could not be stored", room.state.spec)
+                room.state.warnings.append(f"the room's record could not be stored: {e}")
     return [r.state for r in rooms]

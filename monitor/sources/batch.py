@@ -21,6 +21,9 @@ class BatchSource:
 
     spec: str
     room_meta: Path | None = None
+    stored_key: str | None = None
+    """A source known only by its record in the store (a watched room): detectors run on its newest
+    stored stages, without the media."""
 
 
 def read_manifest(path: Path) -> list[BatchSource]:

@@ -147,6 +147,26 @@ class Store:
                                      snapshots_blob=snapshots_blob))
         return StoredStage(record, snapshots)
 
+    def stored_sources(self) -> list[tuple[str, str]]:
+        """(key, spec) of every source with a stored stage record, oldest first."""
+        with self.session() as s:
+            rows = s.execute(
+                select(SourceRow.key, SourceRow.spec)
+                .where(SourceRow.key.in_(select(StageRecordRow.source_key)))
+                .order_by(SourceRow.first_seen, SourceRow.key)
+            ).all()
+            return [(key, spec) for key, spec in rows]
+
+    def newest_stage_keys(self, source_key: str) -> dict[str, str]:
+        """Stage → the key of the newest record stored for it (whatever options made it)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(StageRecordRow.stage, StageRecordRow.stage_key)
+                .filter_by(source_key=source_key)
+                .order_by(StageRecordRow.created_at, StageRecordRow.id)
+            ).all()
+        return {stage: key for stage, key in rows}
+
     # runs, status and findings
 
     def remember_run(self, run_key: str, settings: Mapping[str, Any]) -> None:

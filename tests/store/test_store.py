@@ -11,7 +11,7 @@ import pytest
 
 from monitor.errors import LivemonError
 from monitor.media.types import MediaInfo
-from monitor.observations.record import ScreenRecord, StreamRecord
+from monitor.observations.record import ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.types import FrameText, TextBox
 from monitor.store import Store
 
@@ -85,3 +85,14 @@ def test_gc_removes_only_unreferenced_blobs_older_than_the_retention(store: Stor
     assert not store.blobs.path(orphan_old).exists() and store.blobs.path(orphan_new).exists()
     loaded = store.load_stage("sha256:aa", "screen", "k1")  # the old but referenced snapshot stays
     assert loaded is not None and store.blobs.get(loaded.snapshots["frame_0.jpg"]) == b"\xff\xd8jpeg"
+
+
+def test_the_store_names_the_sources_it_holds_records_of_and_their_newest_stages(store: Store) -> None:
+    info = MediaInfo(source="room", duration=1.0, has_audio=True, has_video=False)
+    store.remember_source("url:a", "https://cdn.example/a.m3u8", None)
+    store.remember_source("sha256:b", "b.mp4", 10)
+    store.save_stage("url:a", "speech", "k1", StreamRecord(info=info))
+    store.save_stage("url:a", "speech", "k2", StreamRecord(info=info, speech=SpeechRecord(audio_seconds=1.0)))
+    assert store.stored_sources() == [("url:a", "https://cdn.example/a.m3u8")]  # b has no record
+    assert store.newest_stage_keys("url:a") == {"speech": "k2"}
+    assert store.newest_stage_keys("sha256:b") == {}
