@@ -15,13 +15,12 @@ Scoring: see :data:`SCORING`.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks import RESULTS_DIR
+from benchmarks import RESULTS_DIR, write_results
 from benchmarks.claims.asr_noisy import corpus_hash, load_transcripts
 from benchmarks.claims.corpus import CATEGORIES, SPLITS, Record, load_corpus
 from monitor.detectors.claims import ClaimEngine, ClaimHit, TextSource
@@ -294,9 +293,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, object]:
 
 def write_result(stem: Path, result: dict[str, Any], markdown: str) -> None:
     """Write ``stem``.json and ``stem``.md and print the Markdown up to its first section."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    stem.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    write_results(stem, result, markdown)
     print(markdown.split("\n## ", 1)[0])
 
 

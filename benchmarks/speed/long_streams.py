@@ -11,7 +11,6 @@ runs it, so its peak RSS (``ru_maxrss`` of the child) is its own. Results go to
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -23,7 +22,7 @@ from typing import Any
 
 import av
 
-from benchmarks import RESULTS_DIR
+from benchmarks import RESULTS_DIR, write_results
 from monitor.demo.cache import cached_folder, demo_stream
 
 __all__ = ["loop_stream", "measure"]
@@ -128,9 +127,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "long_streams")
     args = parser.parse_args()
     result = measure(args.minutes)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    args.out.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
+    write_results(args.out, result, _markdown(result))
     print(_markdown(result))
 
 

@@ -14,7 +14,6 @@ before it starts and the transcript is read from a generator). Results go to
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -28,7 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from benchmarks import RESULTS_DIR
+from benchmarks import RESULTS_DIR, write_results
 from monitor.findings import CLAIM_CATEGORIES, Evidence, Finding
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import MediaInfo, SampledFrame
@@ -178,9 +177,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "report_size")
     args = parser.parse_args()
     result = measure(args.hours, args.findings_per_hour, args.segments_per_hour)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-    args.out.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
+    write_results(args.out, result, _markdown(result))
     print(_markdown(result))
 
 

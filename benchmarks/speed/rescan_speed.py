@@ -19,7 +19,6 @@ in the same run. Results go to ``benchmarks/results/rescan_speed.{json,md}``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -32,7 +31,7 @@ from typing import Any
 
 import av
 
-from benchmarks import RESULTS_DIR
+from benchmarks import RESULTS_DIR, write_results
 from monitor.config import ScanOptions, load_options
 from monitor.demo.cache import cached_folder, demo_stream
 from monitor.pipeline.rescan import rescan
@@ -177,9 +176,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "rescan_speed")
     args = parser.parse_args()
     result = measure(args.recordings, args.seconds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    args.out.with_suffix(".md").write_text(_markdown(result), encoding="utf-8")
+    write_results(args.out, result, _markdown(result))
     print(_markdown(result))
 
 
