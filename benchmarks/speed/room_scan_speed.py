@@ -36,7 +36,7 @@ FPS = 25
 SR = 16_000
 
 
-def _speech(seconds: float) -> np.ndarray:
+def demo_speech(seconds: float) -> np.ndarray:
     """The demo stream's audio, 16 kHz mono, looped to ``seconds``."""
     with av.open(str(demo_stream()[0])) as container:
         resampler = av.AudioResampler(format="flt", layout="mono", rate=SR)
@@ -58,7 +58,7 @@ def room_recording(framing_name: str, seconds: float) -> Path:
         def frame_at(i: int) -> np.ndarray:
             return room_frame(framing, framing.host_face_px, poses[i % len(poses)])
 
-        write_media(folder / "room.mp4", duration=seconds, audio=_speech(seconds), sample_rate=SR,
+        write_media(folder / "room.mp4", duration=seconds, audio=demo_speech(seconds), sample_rate=SR,
                     frame_at=frame_at, fps=FPS)
 
     key = hashlib.sha256(f"room-scan-1|{framing_name}|{seconds}".encode()).hexdigest()[:12]
