@@ -1,7 +1,8 @@
 """Evidence clips: a few seconds of a stream around a finding, as MP4, by stream copy (no re-encode).
 
-A clip is cut from a file (seeking to the keyframe at or before the window) or from a room's
-:class:`PacketRing` of recent packets (a live watch). Its video starts at the last keyframe at or
+A clip is cut from a file (seeking to the keyframe at or before the window), from a room's
+:class:`PacketRing` of recent packets (a live watch), or from the :class:`StreamRecorder` copy of
+a stream URL a scan read once. Its video starts at the last keyframe at or
 before the window's start; the frames before the window are kept only so the first ones can be
 decoded, and the MP4's edit list hides them, so a player's time 0 is the clip's ``start``.
 """
@@ -27,6 +28,7 @@ __all__ = [
     "Clip",
     "ClipError",
     "PacketRing",
+    "StreamRecorder",
     "clip_window",
     "cut_file",
 ]
@@ -277,3 +279,41 @@ class PacketRing:
             if selection.finished:
                 break
         return _write_mp4(selection, [s for s in (self.video, self.audio) if s is not None], origin, out, at)
+
+
+class StreamRecorder:
+    """Copies of every demuxed packet of a stream's first video and audio tracks, in a local Matroska
+    file with their own timestamps: a stream URL is read once, so the clips of its findings (known
+    only at the end) are cut from this copy with :func:`cut_file`.
+
+    Recording stops (and :attr:`error` says why) when the copy passes ``max_bytes`` or cannot be
+    written; the stream itself is read on regardless.
+    """
+
+    def __init__(self, streams: Iterable[av.stream.Stream], path: Path, max_bytes: int = 8 * 1024**3) -> None:
+        self.path, self.max_bytes, self.bytes = path, max_bytes, 0
+        self.error: str | None = None
+        video, audio = _av_streams(streams)
+        self._container = av.open(str(path), "w", format="matroska")
+        self._streams = {s.index: self._container.add_stream_from_template(s) for s in (video, audio) if s}
+
+    def add(self, packet: av.Packet) -> None:
+        out = self._streams.get(packet.stream.index)
+        if out is None or self.error is not None or packet.size == 0 or packet.pts is None:
+            return
+        if self.bytes + packet.size > self.max_bytes:
+            self.error = f"the stream's copy for clips stopped at {self.max_bytes // 1024**2} MiB"
+            return
+        copy = av.Packet(bytes(packet))  # muxing consumes a packet; the decoder still needs this one
+        copy.pts, copy.dts, copy.duration = packet.pts, packet.dts, packet.duration
+        copy.time_base, copy.is_keyframe, copy.stream = packet.time_base, packet.is_keyframe, out
+        try:
+            self._container.mux(copy)
+        except (av.error.FFmpegError, ValueError) as e:
+            self.error = f"the stream could not be copied for clips: {e}"
+            return
+        self.bytes += packet.size
+
+    def close(self) -> None:
+        with contextlib.suppress(av.error.FFmpegError, ValueError):
+            self._container.close()

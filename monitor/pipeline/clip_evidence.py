@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.findings import Finding
-from monitor.media.clips import Clip, ClipError, PacketRing, clip_window, cut_file
+from monitor.media.clips import Clip, ClipError, PacketRing, StreamRecorder, clip_window, cut_file
 from monitor.sources.open import is_url
 from monitor.store.blobs import file_sha256
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 Cutter = Callable[[float, float, Path, float], Clip]
 """``cut(start, end, out, at)``: write the clip of ``[start, end]`` holding ``at`` to ``out``."""
 
-URL_SCAN = "evidence clips are cut from files: a stream URL scanned once has none (`livemon watch` keeps them)"
+URL_SCAN = "no evidence clips: the stream URL was read without a copy to cut them from"
 
 
 
@@ -83,11 +83,16 @@ def _file_cutter(spec: str) -> Cutter:
     return lambda start, end, out, at: cut_file(spec, start, end, out, at=at)
 
 
-def clip_findings(spec: str, findings: Sequence[Finding], folder: Path) -> tuple[list[Finding], list[str]]:
-    """Each finding with the clip around its start, cut from ``spec`` into ``folder``; and what went wrong."""
-    if is_url(spec):
+def clip_findings(
+    spec: str, findings: Sequence[Finding], folder: Path, recording: StreamRecorder | None = None
+) -> tuple[list[Finding], list[str]]:
+    """Each finding with the clip around its start, cut from ``spec`` (a URL: from its ``recording``) into
+    ``folder``; and what went wrong."""
+    if is_url(spec) and recording is None:
         return list(findings), [URL_SCAN] if findings else []
-    maker = ClipMaker(folder, spec, _file_cutter(spec))
+    if recording is not None and recording.error is not None:
+        return list(findings), [recording.error] if findings else []
+    maker = ClipMaker(folder, spec, _file_cutter(str(recording.path) if recording is not None else spec))
     return [with_clip(f, maker.make(f.start)) for f in findings], maker.warnings
 
 

@@ -74,9 +74,10 @@ def observe_stream(
     crop_interval: float | None,
     hook: ProgressHook,
     spill: Path | None = None,
+    on_packet: Callable[[av.Packet], None] | None = None,
 ) -> StreamObservations:
     """Decode once; OCR sampled frames, track faces on dense frames, hand 16 kHz audio to ``on_audio``
-    as it is decoded (none is kept)."""
+    as it is decoded (none is kept), and every demuxed packet to ``on_packet``."""
     timer = StageTimer()
     report = DecodeReport()
     decode = decode_options(options, audio=on_audio is not None, video=ocr is not None or faces is not None,
@@ -87,7 +88,7 @@ def observe_stream(
     snapshots = SnapshotStore(spill=spill)
     sampled = 0
     total = info.duration if options.max_duration is None else min(info.duration or 1e12, options.max_duration)
-    for item in iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total)):
+    for item in iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total), on_packet=on_packet):
         if isinstance(item, AudioPCM):
             if on_audio is not None:
                 on_audio(item)

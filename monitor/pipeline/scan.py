@@ -28,6 +28,7 @@ from monitor.detectors.digital_human import (
 from monitor.detectors.stream import DetectorOptions, detect_stream
 from monitor.errors import UnreadableMedia
 from monitor.findings import with_provenance
+from monitor.media.clips import StreamRecorder
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM
@@ -55,6 +56,8 @@ class Observed:
     record: StreamRecord
     snapshots: SnapshotStore
     seconds: dict[str, float] = field(default_factory=dict)
+    recording: StreamRecorder | None = None
+    """The local copy of a stream URL, when one was asked for (clips are cut from it)."""
 
 
 def _summary(report: DecodeReport, stream_seconds: float | None = None) -> DecodeSummary:
@@ -142,6 +145,7 @@ def observe(
     *,
     stages: tuple[str, ...] = STAGES,
     spill: Path | None = None,
+    record_to: Path | None = None,
 ) -> Observed:
     """Run the observation ``stages`` ('screen', 'speech') on one source.
 
@@ -149,11 +153,12 @@ def observe(
     its own audio-only pass while the main pass reads the screen and tracks faces
     (CTranslate2, onnxruntime and MediaPipe release the GIL). A URL is read once. Speech is
     transcribed in bounded chunks as it is decoded; with ``spill`` (a folder) the snapshot of
-    every sampled frame goes to disk instead of memory.
+    every sampled frame goes to disk instead of memory; with ``record_to`` (a file) a URL's
+    packets are copied there as they are read.
     """
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout)
-    face_engine = None
+    face_engine = recording = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
         try:
             info = probe(container, spec)
@@ -165,6 +170,7 @@ def observe(
                 else None
             )
             face_engine = engines.faces() if want_screen and options.faces and engines.faces else None
+            recording = StreamRecorder(container.streams, record_to) if record_to and is_url(spec) else None
             single = (
                 _SpeechPass(asr, options, hook, _stream_length(container, options)) if asr and early is None else None
             )
@@ -173,9 +179,12 @@ def observe(
                 on_audio=single.feed if single is not None else None,
                 ocr=engines.ocr if want_screen else None, faces=face_engine,
                 crop_interval=1.0 if engines.forgery is not None else None, hook=hook, spill=spill,
+                on_packet=recording.add if recording is not None else None,
             )
         finally:
             container.close()
+            if recording is not None:
+                recording.close()
             if face_engine is not None:
                 face_engine.close()
         timer = seen.timer
@@ -191,7 +200,8 @@ def observe(
         reason = seen.report.stopped_early or "no audio or video frame could be decoded"
         raise UnreadableMedia(f"nothing could be decoded from this source: {reason}", source=info.source)
     screen = _screen_record(seen, options, engines) if want_screen else None
-    return Observed(StreamRecord(info=info, screen=screen, speech=speech), seen.snapshots, dict(timer.seconds))
+    record = StreamRecord(info=info, screen=screen, speech=speech)
+    return Observed(record, seen.snapshots, dict(timer.seconds), recording)
 
 
 def record_warnings(record: StreamRecord, options: ScanOptions) -> list[str]:
@@ -288,8 +298,9 @@ def scan(
     room = load_room_meta(options.room_meta) if options.room_meta is not None else None
     keys = source_keys(spec, options, engines.claims, options.room_meta) if store is not None else None
     spill = Path(tempfile.mkdtemp(prefix="livemon-snapshots-"))
+    copy = spill.with_name(spill.name + "-stream.mkv") if clips is not None and is_url(spec) else None
     try:
-        observed = observe(spec, options, engines, hook, spill=spill)
+        observed = observe(spec, options, engines, hook, spill=spill, record_to=copy)
         if store is not None and keys is not None:
             store.remember_source(keys.source, spec, keys.size)
             store.remember_run(keys.run, keys.settings)
@@ -299,11 +310,17 @@ def scan(
         result = findings_of(spec, observed, options, engines.claims, room=room)
     except BaseException:
         shutil.rmtree(spill, ignore_errors=True)
+        if copy is not None:
+            copy.unlink(missing_ok=True)
         raise
     if store is not None and keys is not None:
         store.record_findings(keys.source, keys.run, [f.to_dict() for f in result.findings], stored_snapshots)
     if clips is not None:
-        result.findings, clip_warnings = clip_findings(spec, result.findings, clips)
+        try:
+            result.findings, clip_warnings = clip_findings(spec, result.findings, clips, observed.recording)
+        finally:
+            if copy is not None:
+                copy.unlink(missing_ok=True)
         result.warnings += clip_warnings
     result.stats["wall_seconds"] = round(time.perf_counter() - started, 3)
     hook("detect", 1, 1)
