@@ -13,9 +13,12 @@ is opened (and so at every reconnect); between opens the whitelist alone guards 
 
 from __future__ import annotations
 
+import functools
 import re
+import ssl
 from urllib.parse import urljoin
 
+import certifi
 import httpx
 
 from monitor.errors import ForbiddenSource, UnreachableSource
@@ -35,7 +38,7 @@ _NESTED_TAGS = ("#EXT-X-MEDIA:", "#EXT-X-I-FRAME-STREAM-INF:")
 def check_address(url: str, policy: SourcePolicy, timeout: float) -> None:
     """Refuse ``url`` (:class:`ForbiddenSource`) when it, a redirect or its playlist leads where the policy
     does not allow; :class:`UnreachableSource` when it cannot be fetched."""
-    with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+    with httpx.Client(timeout=timeout, follow_redirects=False, verify=_tls()) as client:
         fetched = _fetch(client, url, policy)
         if fetched is None:
             return
@@ -53,6 +56,12 @@ def check_address(url: str, policy: SourcePolicy, timeout: float) -> None:
                 inner_segments, inner_nested = playlist_addresses(*inner)
                 for address in (*inner_segments, *inner_nested):
                     policy.check(address, named_by=inner[1])
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The certificate store, loaded once (loading it takes ~0.1 s: more than the rest of the check)."""
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def playlist_addresses(text: str, base: str) -> tuple[list[str], list[str]]:

@@ -33,6 +33,11 @@ class Watched:
     def found(self, room: int, category: str) -> list[dict]:
         return [r for r in self.records if r["stream"] == self.urls[room] and r["category"] == category]
 
+    def first(self, room: int, category: str) -> dict:
+        found = self.found(room, category)
+        assert found, f"room {room} found no {category}"
+        return min(found, key=lambda r: r["start"])
+
 
 @pytest.fixture(scope="module")
 def watched(engines: Engines, options: ScanOptions, tmp_path_factory: pytest.TempPathFactory) -> Watched:
@@ -66,16 +71,14 @@ def test_a_room_that_comes_back_finds_the_claim_after_the_outage_later_on_its_cl
     reconnecting = [tick[0][1] for tick in watched.ticks if tick[0][0] == "reconnecting"]
     assert reconnecting, "the room never showed `reconnecting`"
     before_outage = reconnecting[0]
-    (before,) = watched.found(0, "absolute_terms")
-    (after,) = watched.found(0, "traffic_diversion")
+    before, after = watched.first(0, "absolute_terms"), watched.first(0, "traffic_diversion")
     assert before["start"] < before_outage < after["start"]
     # the server's encoder ran on through the outage: the room's clock counts the media it missed
     assert after["start"] - before["start"] == pytest.approx(AFTER.start - BEFORE.start, abs=1.5)
 
 
 def test_every_finding_carries_its_wall_clock_time(watched: Watched) -> None:
-    (before,) = watched.found(0, "absolute_terms")
-    (after,) = watched.found(0, "traffic_diversion")
+    before, after = watched.first(0, "absolute_terms"), watched.first(0, "traffic_diversion")
     assert datetime.fromisoformat(before["wall_time"]) < datetime.fromisoformat(after["wall_time"])
     assert all(datetime.fromisoformat(r["wall_time"]).tzinfo is not None for r in watched.records)
 
