@@ -27,6 +27,25 @@ class ScanOptions(BaseModel):
         False, description="decode only keyframes: cheapest for rescans of streams with a short keyframe interval"
     )
     open_timeout: float = Field(15.0, gt=0, description="seconds to wait for a URL to answer")
+    stall_timeout: float = Field(
+        10.0, gt=0, description="seconds without an audio or video packet after which a stream counts as stalled"
+    )
+    reconnect_outage: float = Field(
+        300.0, gt=0,
+        description="seconds a live room may go without media, reconnecting, before `watch` reports it failed",
+    )
+    allowed_protocols: tuple[Literal["http", "https", "rtmp", "rtmps", "rtsp", "srt"], ...] = Field(
+        ("http", "https", "rtmp", "rtmps"),
+        description="protocols a stream address may use (HLS goes over http/https); FFmpeg's file, concat, "
+        "subfile, data, pipe, crypto and the like never",
+    )
+    allowed_hosts: tuple[str, ...] = Field(
+        (), description="hosts a stream address may name ('cdn.example.com', '*.example.com'); empty: any host"
+    )
+    max_redirects: int = Field(3, ge=0, le=20, description="HTTP redirects a stream address may take")
+    max_playlist_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="an HLS playlist larger than this is refused"
+    )
     asr_engine: Literal["faster-whisper", "torch"] = Field(
         "faster-whisper", description="CTranslate2 (CPU default) or PyTorch/transformers (batched, GPU)"
     )

@@ -8,7 +8,8 @@
     │   ├── EmptySource          a 0-byte file
     │   ├── UnreadableMedia      corrupt, truncated or not media at all
     │   ├── NoUsableTrack        neither a usable audio nor video track
-    │   └── UnreachableSource    a URL that cannot be opened
+    │   ├── UnreachableSource    a URL that cannot be opened
+    │   └── ForbiddenSource      an address the operator's protocols and hosts do not allow
     ├── ConfigError              a bad option, config file or config key
     └── ModelError               a model that cannot be found, joined or loaded
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigError",
     "EmptySource",
+    "ForbiddenSource",
     "InputError",
     "LivemonError",
     "ModelError",
@@ -78,6 +80,10 @@ class NoUsableTrack(InputError):
 
 class UnreachableSource(InputError):
     """A URL that cannot be opened (DNS, refused connection, HTTP error, timeout)."""
+
+
+class ForbiddenSource(InputError):
+    """An address whose protocol or host the operator does not allow (or a playlist that names one)."""
 
 
 class ConfigError(LivemonError):

@@ -67,6 +67,9 @@ class Finding:
     evidence: Evidence = field(default_factory=Evidence)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     """How it was made: livemon version, model ids, rule-pack versions, thresholds."""
+    wall_time: str | None = None
+    """UTC wall-clock time (ISO 8601) at which a watched room's stream reached ``start``; ``start`` and ``end``
+    stay stream seconds. ``None`` for a recording scanned after the fact."""
 
     def __post_init__(self) -> None:
         if self.category not in CATEGORIES:
@@ -83,13 +86,15 @@ class Finding:
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
 
     def to_dict(self) -> dict[str, Any]:
-        """The finding as JSON-ready data; a finding without a clip has no clip fields (outputs without
-        clips stay as they were)."""
+        """The finding as JSON-ready data; a finding without a clip has no clip fields, one without a wall-clock
+        time no ``wall_time`` (outputs without them stay as they were)."""
         data = {"id": self.id, **asdict(self)}
         data["span"] = list(self.span) if self.span else None
         data["provenance"] = dict(self.provenance)
         if self.evidence.clip is None:
             del data["evidence"]["clip"], data["evidence"]["clip_start"]
+        if self.wall_time is None:
+            del data["wall_time"]
         return data
 
 

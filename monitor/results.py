@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -18,7 +18,9 @@ from monitor.media.types import MediaInfo
 from monitor.observations.record import StreamRecord
 from monitor.observations.types import FrameText, TranscriptSegment
 
-__all__ = ["LATENCIES_KEPT", "RescanItem", "RescanSummary", "RoomState", "ScanResult"]
+__all__ = ["LATENCIES_KEPT", "RescanItem", "RescanSummary", "RoomState", "RoomStatus", "ScanResult"]
+
+RoomStatus = Literal["watching", "reconnecting", "ended", "failed"]
 
 LATENCIES_KEPT = 2_000
 """Newest latencies kept per room and kind, for the live table's percentiles."""
@@ -62,6 +64,24 @@ class RoomState:
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
+    reconnecting: bool = False
+    """The live stream was lost and is being reopened, within the outage budget."""
+    reconnects: int = 0
+    """Times the live stream came back after a loss."""
+    attempts: int = 0
+    """Reopenings tried in the current outage."""
+    lost: str | None = None
+    """Why the stream was last lost, or why its last reopening failed."""
+    lost_at: float | None = None
+    """``time.monotonic()`` when the current outage began."""
+
+    @property
+    def status(self) -> RoomStatus:
+        if self.error:
+            return "failed"
+        if self.finished:
+            return "ended"
+        return "reconnecting" if self.reconnecting else "watching"
 
     def latency(self, q: float) -> float | None:
         """The ``q`` quantile (0..1) of every latency in :attr:`timings`, once there are any."""

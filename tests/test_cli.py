@@ -19,6 +19,8 @@ runner = CliRunner()
     [
         ("/nonexistent/room.mp4", "no such file"),
         ("http://127.0.0.1:9/live.flv", "cannot open the stream|no readable media"),
+        ("file:///etc/passwd", "protocol 'file' is not allowed"),
+        ("concat:/etc/passwd|/etc/hosts", "protocol 'concat' is not allowed"),
     ],
 )
 def test_scan_bad_source_is_one_clear_error(source: str, message: str) -> None:

@@ -45,6 +45,7 @@ from monitor.pipeline.stage_options import decode_options
 from monitor.pipeline.stored import STAGES, save_stages, source_keys
 from monitor.results import ScanResult
 from monitor.sources.open import is_url, open_source, probe
+from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
 
 __all__ = ["Observed", "detector_options", "findings_of", "observe", "scan"]
@@ -111,7 +112,7 @@ def _transcribe_file(
     """Decode a local file's audio on its own and transcribe it as it is decoded, in bounded chunks
     (runs beside the video pass)."""
     started = time.perf_counter()
-    container = open_source(spec, timeout=options.open_timeout)
+    container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
     try:
         speech = _SpeechPass(asr, options, hook, _stream_length(container, options))
         report = DecodeReport()
@@ -157,7 +158,7 @@ def observe(
     packets are copied there as they are read.
     """
     started = time.perf_counter()
-    container = open_source(spec, timeout=options.open_timeout)
+    container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
     face_engine = recording = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
         try:

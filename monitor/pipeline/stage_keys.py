@@ -37,7 +37,10 @@ STAGE_OPTIONS: Mapping[str, tuple[str, ...]] = {
     "speech": ("asr_engine", "asr_model", "compute_type", "beam_size", "asr_chunk_seconds", "max_duration", "speech"),
 }
 DETECTOR_OPTIONS = ("classifier", "rule_packs", "allow_list", "min_confidence", "dh_gap", "dh_threshold", "room_meta")
-RUNTIME_OPTIONS = ("open_timeout", "device")
+RUNTIME_OPTIONS = (
+    "open_timeout", "device", "stall_timeout", "reconnect_outage", "allowed_protocols", "allowed_hosts",
+    "max_redirects", "max_playlist_bytes",
+)
 """Options that change how a scan runs, not what it finds."""
 STAGE_VERSIONS: Mapping[str, int] = {"screen": 2, "speech": 1}
 """Bump when a stage's code changes what it records: stored records of the old version are then made again.

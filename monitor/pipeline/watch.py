@@ -9,8 +9,14 @@ claim check becomes findings at once through the room's :class:`StreamDetector` 
 detectors ``scan`` and ``rescan`` run over a whole record): speech findings per utterance,
 screen findings when a caption leaves the screen or has stayed up ``banner_report_s``.
 Utterances are read in a short Whisper window, batched across rooms
-(``FasterWhisperAsr.transcribe_batch``). One room failing (a dead URL,
-a corrupt file) is reported and the others go on.
+(``FasterWhisperAsr.transcribe_batch``). One room failing (a refused address,
+a corrupt file, a live room gone longer than ``reconnect_outage``) is reported and the others go on.
+
+A live room (a stream URL without a known duration) whose stream ends, errors or stalls (no
+audio or video packet for ``stall_timeout``) is reopened with jittered exponential backoff
+(:mod:`monitor.pipeline.reconnect`) and shows ``reconnecting`` meanwhile; its stream time goes on
+across reconnects (:class:`RoomTimeline`), and each finding carries the wall-clock time it was on
+air. A file, or a URL with a known duration (a recording), ends where it ends.
 
 With a store, each room's record (its transcript and on-screen text, under live stage keys)
 and findings are kept there when the watch ends, so ``livemon rescan --stored`` can run new
@@ -29,17 +35,19 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import av.container
+import av.error
+from tenacity import RetryCallState
 
 from monitor.config import ScanOptions
 from monitor.detectors.stream import DetectorOptions, StreamDetector
-from monitor.errors import LivemonError
-from monitor.findings import Finding, with_provenance
+from monitor.errors import ForbiddenSource, LivemonError, UnreachableSource
+from monitor.findings import Finding
 from monitor.media.clips import PacketRing
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
@@ -51,12 +59,15 @@ from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.provenance import finding_provenance
+from monitor.pipeline.reconnect import ConnectionLost, ReconnectOptions, reconnecting
 from monitor.pipeline.stage_options import decode_options, text_gate_options
 from monitor.pipeline.stored import live_source_keys, save_stages
+from monitor.pipeline.timeline import RoomTimeline
 from monitor.results import RoomState
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
 from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
 from monitor.sources.open import is_url, open_source, probe
+from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
 
 __all__ = ["FindingSink", "WatchOptions", "watch"]
@@ -91,6 +102,8 @@ class WatchOptions:
     """Stream seconds of recent packets a live room keeps for clips."""
     ring_bytes: int = 64 * 1024 * 1024
     """Bytes of recent packets a live room keeps for clips, at most."""
+    reconnect: ReconnectOptions = ReconnectOptions()
+    """The waits between a lost live room's reopenings (how long it may stay lost: ``reconnect_outage``)."""
 
 
 @dataclass(slots=True)
@@ -121,8 +134,18 @@ class _Room:
     kept: _Kept | None = None
     clips: RoomClips | None = None
     report: DecodeReport = field(default_factory=DecodeReport)
+    """The current connection's decoding counters."""
+    timeline: RoomTimeline = field(default_factory=RoomTimeline)
+    connections: int = 0
+    """Connections that delivered media so far."""
+    last_media: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` when the room last read media (or began)."""
     outstanding: int = 0
     idle: threading.Condition = field(default_factory=threading.Condition)
+
+    def origin(self) -> float:
+        """The current connection's first timestamp less the room's offset: room times count from it."""
+        return (self.report.start_time or 0.0) - self.timeline.offset
 
     def begin(self) -> None:
         with self.idle:
@@ -170,7 +193,7 @@ class _Shared:
         of frames moves on.
         """
         provenance = {**self.provenance, "live": _played_live(room.state.spec, self.realtime)}
-        findings = with_provenance(findings, provenance)
+        findings = [replace(f, provenance=provenance, wall_time=room.timeline.wall_time(f.start)) for f in findings]
         for finding in findings:
             name = finding.evidence.snapshot
             snapshot = room.snapshots.images.get(name) if name else None
@@ -184,7 +207,7 @@ class _Shared:
     def release(self, room: _Room, *, everything: bool = False) -> None:
         """Hand on the room's held findings whose clip can be cut now (on the room's reader thread)."""
         if room.clips is not None:
-            room.clips.release(lambda f, snapshot: self._outbox.put((room, f, snapshot)), room.report.start_time,
+            room.clips.release(lambda f, snapshot: self._outbox.put((room, f, snapshot)), room.origin(),
                                everything=everything)
 
     def _write(self) -> None:
@@ -300,71 +323,165 @@ def _played_live(spec: str, realtime: bool) -> bool:
 def _play(
     shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, stop: threading.Event
 ) -> None:
-    """Read one room until it ends, ``max_duration`` passes or ``stop`` is set; then drain its work."""
-    container = None
+    """Read one room until it ends, ``max_duration`` passes or ``stop`` is set; a live room through its reconnects."""
     try:
-        container = open_source(room.state.spec, timeout=options.open_timeout)
-        _read(shared, room, container, options, watch_options, stop)
+        if is_url(room.state.spec):
+            _stay_connected(shared, room, options, watch_options, stop)
+        else:
+            _connect(shared, room, options, watch_options, stop)
     except LivemonError as e:
         room.state.error = str(e)
     except Exception as e:  # noqa: BLE001 - one room's crash must not stop the others; it is reported
         room.state.error = f"unexpected error: {e!r}"
-    try:
-        while True:  # held findings are released while the room's last work finishes
-            with room.idle:
-                if room.idle.wait_for(lambda: room.outstanding == 0, timeout=0.25):
-                    break
-            shared.release(room)
-        shared.emit(room, room.detector.finish(room.snapshots.index))
-        shared.release(room, everything=True)  # clips are cut while the room's container is still open
-    finally:
-        if container is not None:
-            container.close()
-    if room.clips is not None:
-        room.state.warnings += room.clips.warnings
+    room.state.reconnecting = False
     room.state.finished = True
+
+
+def _stay_connected(
+    shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, stop: threading.Event
+) -> None:
+    """Connect, read, and after each loss reopen the stream under the reconnect policy until the room is over."""
+    state = room.state
+
+    def since_media() -> float:
+        return time.monotonic() - room.last_media
+
+    def waiting(attempt: RetryCallState) -> None:
+        state.reconnecting, state.attempts = True, attempt.attempt_number
+        state.lost_at = state.lost_at or room.last_media
+        if attempt.outcome is not None and (error := attempt.outcome.exception()) is not None:
+            state.lost = str(error)
+
+    policy = reconnecting(options.reconnect_outage, watch_options.reconnect, stop, since_media, waiting)
+    try:
+        while not policy(_connect, shared, room, options, watch_options, stop):
+            state.reconnecting, state.lost_at, state.attempts = True, room.last_media, 0
+            room.timeline.reconnected()
+            log.warning("room %d lost its stream (%s); reconnecting", room.index, state.lost)
+    except ForbiddenSource:
+        raise
+    except (LivemonError, ConnectionLost) as e:
+        if stop.is_set():
+            return
+        lost = since_media()
+        raise UnreachableSource(
+            f"直播流中断 {lost:.0f}s 未恢复，已放弃 the stream stayed lost for {lost:.0f}s "
+            f"(reconnect_outage {options.reconnect_outage:g}s): {e.args[0] if e.args else e}", source=state.spec,
+        ) from e
+
+
+def _connect(
+    shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, stop: threading.Event
+) -> bool:
+    """Open the room once and read it: ``True`` when the room is over, ``False`` when a live stream was lost
+    after media came (:class:`ConnectionLost` when before). The connection's work is drained before it closes."""
+    if stop.is_set():
+        return True
+    container = open_source(
+        room.state.spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options),
+        stall_timeout=options.stall_timeout,
+    )
+    connections = room.connections
+    try:
+        lost = _read(shared, room, container, options, watch_options, stop)
+    finally:
+        _drain(shared, room)  # clips are cut while the connection's container is still open
+        container.close()
+    if lost is None:
+        return True
+    room.state.lost = lost
+    if room.connections == connections:
+        raise ConnectionLost(lost)
+    return False
+
+
+def _drain(shared: _Shared, room: _Room) -> None:
+    """Wait for the connection's work, close its captions, and hand on its held findings with their clips."""
+    while True:  # held findings are released while the room's last work finishes
+        with room.idle:
+            if room.idle.wait_for(lambda: room.outstanding == 0, timeout=0.25):
+                break
+        shared.release(room)
+    shared.emit(room, room.detector.finish(room.snapshots.index))
+    shared.release(room, everything=True)
+    if room.clips is not None:
+        room.state.warnings += [w for w in room.clips.warnings if w not in room.state.warnings]
 
 
 def _read(
     shared: _Shared, room: _Room, container: av.container.InputContainer, options: ScanOptions,
     watch_options: WatchOptions, stop: threading.Event,
-) -> None:
-    """Decode the room and feed its work to the schedulers (and its packets to its ring, for clips)."""
-    spec = room.state.spec
+) -> str | None:
+    """Decode one connection and feed its work to the schedulers (and its packets to its ring, for clips).
+
+    Returns why a live stream was lost (it ended, broke off or stalled), or ``None`` when the room is over.
+    """
+    spec, state = room.state.spec, room.state
     info = room.info = probe(container, spec)
+    live = is_url(spec) and info.duration is None
+    if room.connections and not live:
+        state.warnings.append("直播已结束 the broadcast ended: the stream is now a finished recording")
+        return None
     speech = shared.asr is not None and info.has_audio
     screen = shared.ocr is not None and info.has_video
-    if not speech:
-        room.state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
-    decode = decode_options(options, audio=speech, video=screen)
+    if not speech and not room.connections:
+        state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
+    decode = replace(decode_options(options, audio=speech, video=screen), max_duration=None)
     pace = watch_options.realtime and not is_url(spec)
     ring = None
     if watch_options.clips is not None:
         # a room read faster than real time runs ahead of its findings: cut from the file
-        live = _played_live(spec, watch_options.realtime)
-        ring = PacketRing(container.streams, watch_options.ring_seconds, watch_options.ring_bytes) if live else None
+        ring = PacketRing(container.streams, watch_options.ring_seconds, watch_options.ring_bytes) \
+            if _played_live(spec, watch_options.realtime) else None
         room.clips = RoomClips(watch_options.clips, spec, ring)
     cutter = UtteranceCutter()
-    report = room.report
-    room.started = time.monotonic()
-    for item in iter_media(container, decode, report, on_packet=ring.add if ring is not None else None):
-        if stop.is_set():
-            break
-        t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
-        if pace:
-            time.sleep(max(0.0, room.started + t - time.monotonic()))
-        room.state.stream_seconds = max(room.state.stream_seconds, t)
-        if isinstance(item, AudioPCM):
-            for clip in cutter.feed(item):
-                _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
-        else:
-            room.snapshots.add(item)
-            _frame(shared, room, item, _due(room, item.time, pace))
-        shared.release(room)
-    for clip in cutter.flush() if speech else ():  # cut by the end of the stream: due when it ended
+    room.report = report = DecodeReport()
+    room.started = room.started or time.monotonic()
+    lost: str | None = "直播流结束 the stream ended"
+    try:
+        for item in iter_media(container, decode, report, on_packet=ring.add if ring is not None else None):
+            if stop.is_set():
+                lost = None
+                break
+            item = _on_room_clock(room, item)
+            t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
+            if options.max_duration is not None and t > options.max_duration:
+                state.warnings.append(f"stopped at the requested maximum of {options.max_duration:g}s")
+                lost = None
+                break
+            if pace:
+                time.sleep(max(0.0, room.started + t - time.monotonic()))
+            state.stream_seconds = max(state.stream_seconds, t)
+            if isinstance(item, AudioPCM):
+                for clip in cutter.feed(item):
+                    _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
+            else:
+                room.snapshots.add(item)
+                _frame(shared, room, item, _due(room, item.time, pace))
+            shared.release(room)
+    except av.error.ExitError:  # PyAV's read timeout: no audio or video packet for stall_timeout
+        lost = f"卡顿 stalled: no packet for {options.stall_timeout:g}s"
+    for clip in cutter.flush() if speech else ():  # cut by the end of the connection: due when it ended
         _utterance(shared, room, clip, time.monotonic())
     if report.stopped_early:
-        room.state.warnings.append(report.stopped_early)
+        lost = report.stopped_early if live else lost
+        if not live:
+            state.warnings.append(report.stopped_early)
+    return lost if live and not stop.is_set() else None
+
+
+def _on_room_clock(room: _Room, item: AudioPCM | SampledFrame) -> AudioPCM | SampledFrame:
+    """``item`` with its time on the room's clock; the first item of a connection marks the room reconnected."""
+    if room.connections == 0 or room.state.reconnecting:
+        if room.state.reconnecting:
+            room.state.reconnects += 1
+        room.state.reconnecting, room.state.lost_at, room.state.attempts = False, None, 0
+        room.connections += 1
+    room.last_media = time.monotonic()
+    start = room.report.start_time or 0.0
+    if isinstance(item, AudioPCM):
+        return replace(item, start=room.timeline.place(item.start, start))
+    return replace(item, time=room.timeline.place(item.time, start))
 
 
 def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engines) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -92,16 +93,31 @@ def rooms_table(rooms: list[RoomState]) -> Table:
     for i, r in enumerate(rooms):
         p50, p95 = r.latency(0.5), r.latency(0.95)
         latency = f"{p50:.1f} / {p95:.1f} s" if p50 is not None and p95 is not None else "–"
-        if r.error:
-            status = Text.assemble(("失败 failed: ", "red"), plain(r.error))
-        else:
-            status = Text("已结束 ended" if r.finished else "监看中 watching", style="green" if r.finished else "")
+        status = _room_status(r)
+        if not r.error:
             for w in r.warnings:
                 status.append("\n").append_text(plain(w, "yellow"))
         name = r.spec if is_url(r.spec) else Path(r.spec).name
         counts = (str(r.utterances), str(r.frames), str(r.findings))
         table.add_row(plain(f"{i} {name}"), f"{r.stream_seconds:.1f}", *counts, latency, status)
     return table
+
+
+def _room_status(room: RoomState) -> Text:
+    """失败/重连中/已结束/监看中, with why a stream was lost and how often it came back."""
+    if room.status == "failed":
+        return Text.assemble(("失败 failed: ", "red"), plain(room.error or ""))
+    if room.status == "reconnecting":
+        lost_for = time.monotonic() - room.lost_at if room.lost_at is not None else 0.0
+        tries = f" · 第 {room.attempts} 次重试 attempt {room.attempts}" if room.attempts else ""
+        return Text.assemble(
+            ("重连中 reconnecting", "yellow"), f" · 已断 {lost_for:.0f}s lost{tries}\n", plain(room.lost or "", "dim")
+        )
+    status = Text("已结束 ended" if room.status == "ended" else "监看中 watching",
+                  style="green" if room.status == "ended" else "")
+    if room.reconnects:
+        status.append(f" · 重连 {room.reconnects} 次 reconnected {room.reconnects}x")
+    return status
 
 
 def rescan_table(summary: RescanSummary) -> Table:

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import shutil
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -188,10 +189,17 @@ def test_the_live_rooms_table_shows_controls_and_markup_harmlessly() -> None:
     rooms = [
         RoomState(spec=f"https://cdn.example/{hostile}.m3u8", warnings=[hostile]),
         RoomState(spec=f"/rec/{hostile}.flv", error=f"cannot open {hostile}"),
+        RoomState(spec=f"https://cdn.example/{hostile}/b.m3u8", reconnecting=True, attempts=3, lost=hostile,
+                  lost_at=time.monotonic() - 12.0),
+        RoomState(spec="https://cdn.example/c.m3u8", reconnects=2),
     ]
     console, out = _terminal()
     console.print(rooms_table(rooms))
-    _assert_harmless(out.getvalue())
+    printed = out.getvalue()
+    _assert_harmless(printed)
+    text = re.sub(r"\x1b\[[0-9;]*m", "", printed)
+    assert re.search(r"重连中 reconnecting · 已断 \d+s lost · 第 3 次重试 attempt 3", text)
+    assert "监看中 watching · 重连 2 次 reconnected 2x" in text
 
 
 def test_a_scan_of_a_hostile_recording_writes_a_harmless_report(bad: BadInputs, tmp_path: Path) -> None:
