@@ -4,6 +4,13 @@
 ``prev_hash`` being 64 zeros. The one-row ``audit_head`` holds the newest ``seq`` and ``hash``:
 an append locks it (so appends are serial and gap-free) and verify compares the chain's end with it,
 so a deleted last event is found too.
+
+The head's lock is held from the append to the commit, so every writer waits for it: an append is
+kept to one statement on PostgreSQL. That statement advances the head and inserts the event
+together, the database computing the sha256 over the same bytes as :func:`event_hash` (the event's
+canonical JSON up to its last key, ``seq``, is made here; the database adds the seq and the closing
+brace); ``audit_head.prev_hash`` keeps the hash it replaced, for the insert to read. ``verify``
+recomputes every hash here, so the chain is exactly as tamper-evident as when Python hashed it.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from monitor.service.db import aware
@@ -31,23 +38,57 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def _event_json(seq: int, actor: str, action: str, payload: Any, at: datetime) -> str:
+    return canonical_json({"seq": seq, "actor": actor, "action": action, "payload": payload,
+                           "at": aware(at).isoformat(timespec="microseconds")})
+
+
 def event_hash(prev_hash: str, seq: int, actor: str, action: str, payload: Any, at: datetime) -> str:
-    event = {"seq": seq, "actor": actor, "action": action, "payload": payload,
-             "at": aware(at).isoformat(timespec="microseconds")}
-    return hashlib.sha256((prev_hash + canonical_json(event)).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev_hash + _event_json(seq, actor, action, payload, at)).encode("utf-8")).hexdigest()
+
+
+def _event_prefix(actor: str, action: str, payload: Any, at: datetime) -> str:
+    """The event's canonical JSON before its seq's digits: ``seq`` sorts last, so the rest is the seq and ``}``."""
+    return _event_json(0, actor, action, payload, at)[:-len("0}")]
 
 
 def append_event(session: Session, actor: str, action: str, payload: dict[str, Any], at: datetime) -> int:
-    """Append one event in ``session``'s transaction (call it last: it holds the chain's lock); its seq."""
+    """Append one event in ``session``'s transaction (call it last: it holds the chain's lock); its seq.
+
+    The session's pending writes are flushed first, so they are not made while the lock is held.
+    """
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        return _append_in_database(session, actor, action, payload, at)
     seq, prev_hash = session.execute(
-        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq + 1)
-        .returning(AuditHeadRow.seq, AuditHeadRow.hash).execution_options(synchronize_session=False)
+        update(AuditHeadRow).where(AuditHeadRow.id == 1)
+        .values(seq=AuditHeadRow.seq + 1, prev_hash=AuditHeadRow.hash)
+        .returning(AuditHeadRow.seq, AuditHeadRow.prev_hash).execution_options(synchronize_session=False)
     ).one()
     digest = event_hash(prev_hash, seq, actor, action, payload, at)
-    session.add(AuditEventRow(seq=seq, prev_hash=prev_hash, hash=digest, actor=actor, action=action,
-                              payload=canonical_json(payload), at=at))
+    session.execute(insert(AuditEventRow).values(seq=seq, prev_hash=prev_hash, hash=digest, actor=actor,
+                                                 action=action, payload=canonical_json(payload), at=at))
     session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=digest)
                     .execution_options(synchronize_session=False))
+    return int(seq)
+
+
+def _append_in_database(session: Session, actor: str, action: str, payload: dict[str, Any], at: datetime) -> int:
+    """One statement: advance the head (hashing in PostgreSQL) and insert the event it now names."""
+    hashed = AuditHeadRow.hash + literal(_event_prefix(actor, action, payload, at)) \
+        + cast(AuditHeadRow.seq + 1, String) + literal("}")
+    head = (
+        update(AuditHeadRow).where(AuditHeadRow.id == 1)
+        .values(seq=AuditHeadRow.seq + 1, prev_hash=AuditHeadRow.hash,
+                hash=func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex"))
+        .returning(AuditHeadRow.seq, AuditHeadRow.prev_hash, AuditHeadRow.hash).cte("head")
+    )
+    row = select(head.c.seq, head.c.prev_hash, head.c.hash, literal(actor), literal(action),
+                 literal(canonical_json(payload)), literal(at, AuditEventRow.at.type))
+    seq = session.execute(
+        insert(AuditEventRow).from_select(["seq", "prev_hash", "hash", "actor", "action", "payload", "at"], row)
+        .returning(AuditEventRow.seq)
+    ).scalar_one()
     return int(seq)
 
 

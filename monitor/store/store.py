@@ -62,6 +62,9 @@ class Store:
         self.engine = engine
         self.blobs = BlobStore(folder / "blobs")
         self._session = sessionmaker(engine, expire_on_commit=False)
+        server = engine.dialect.name != "sqlite"
+        self._reader = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT") if server else engine,
+                                    expire_on_commit=False)
 
     @classmethod
     def open(cls, folder: Path, db_url: str | None = None) -> Store:
@@ -106,6 +109,14 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._session.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only. On a database server it runs in autocommit: each statement sees what
+        was committed when it began, as in the server's READ COMMITTED transactions, without the BEGIN
+        and COMMIT round trips. SQLite, in the process, reads in a transaction as :meth:`session` does."""
+        with self._reader() as session:
             yield session
 
     # sources and stage records
