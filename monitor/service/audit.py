@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, func, insert, literal, select, update
+from sqlalchemy import Executable, String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from monitor.service.db import aware
@@ -52,43 +52,49 @@ def _event_prefix(actor: str, action: str, payload: Any, at: datetime) -> str:
     return _event_json(0, actor, action, payload, at)[:-len("0}")]
 
 
+def _statements() -> tuple[Executable, Executable, Executable, Executable]:
+    """The appends' statements, built once (bound values only) so no call compiles or keys them anew.
+
+    PostgreSQL's is one statement: the head advances, hashing in the database, and the event is inserted.
+    SQLite's are three: advance the head, insert the event hashed here, store its hash in the head.
+    """
+    head = AuditHeadRow
+    hashed = head.hash + bindparam("prefix", type_=String) + cast(head.seq + 1, String) + literal("}")
+    digest = func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex")
+    advanced = (
+        update(head).where(head.id == 1).values(seq=head.seq + 1, prev_hash=head.hash, hash=digest)
+        .returning(head.seq, head.prev_hash, head.hash).cte("head")
+    )
+    event = select(advanced.c.seq, advanced.c.prev_hash, advanced.c.hash, bindparam("actor", type_=String),
+                   bindparam("action", type_=String), bindparam("payload", type_=String),
+                   bindparam("at", type_=AuditEventRow.at.type))
+    columns = ["seq", "prev_hash", "hash", "actor", "action", "payload", "at"]
+    in_database = insert(AuditEventRow).from_select(columns, event).returning(AuditEventRow.seq)
+    advance = (update(head).where(head.id == 1).values(seq=head.seq + 1, prev_hash=head.hash)
+               .returning(head.seq, head.prev_hash))
+    settle = update(head).where(head.id == 1).values(hash=bindparam("digest", type_=String))
+    return in_database, advance, insert(AuditEventRow), settle
+
+
+_APPEND_IN_DATABASE, _ADVANCE, _INSERT_EVENT, _SETTLE = _statements()
+
+
 def append_event(session: Session, actor: str, action: str, payload: dict[str, Any], at: datetime) -> int:
     """Append one event in ``session``'s transaction (call it last: it holds the chain's lock); its seq.
 
     The session's pending writes are flushed first, so they are not made while the lock is held.
     """
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        return _append_in_database(session, actor, action, payload, at)
-    seq, prev_hash = session.execute(
-        update(AuditHeadRow).where(AuditHeadRow.id == 1)
-        .values(seq=AuditHeadRow.seq + 1, prev_hash=AuditHeadRow.hash)
-        .returning(AuditHeadRow.seq, AuditHeadRow.prev_hash).execution_options(synchronize_session=False)
-    ).one()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return int(connection.execute(_APPEND_IN_DATABASE, {
+            "prefix": _event_prefix(actor, action, payload, at), "actor": actor, "action": action,
+            "payload": canonical_json(payload), "at": at}).scalar_one())
+    seq, prev_hash = connection.execute(_ADVANCE).one()
     digest = event_hash(prev_hash, seq, actor, action, payload, at)
-    session.execute(insert(AuditEventRow).values(seq=seq, prev_hash=prev_hash, hash=digest, actor=actor,
-                                                 action=action, payload=canonical_json(payload), at=at))
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=digest)
-                    .execution_options(synchronize_session=False))
-    return int(seq)
-
-
-def _append_in_database(session: Session, actor: str, action: str, payload: dict[str, Any], at: datetime) -> int:
-    """One statement: advance the head (hashing in PostgreSQL) and insert the event it now names."""
-    hashed = AuditHeadRow.hash + literal(_event_prefix(actor, action, payload, at)) \
-        + cast(AuditHeadRow.seq + 1, String) + literal("}")
-    head = (
-        update(AuditHeadRow).where(AuditHeadRow.id == 1)
-        .values(seq=AuditHeadRow.seq + 1, prev_hash=AuditHeadRow.hash,
-                hash=func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex"))
-        .returning(AuditHeadRow.seq, AuditHeadRow.prev_hash, AuditHeadRow.hash).cte("head")
-    )
-    row = select(head.c.seq, head.c.prev_hash, head.c.hash, literal(actor), literal(action),
-                 literal(canonical_json(payload)), literal(at, AuditEventRow.at.type))
-    seq = session.execute(
-        insert(AuditEventRow).from_select(["seq", "prev_hash", "hash", "actor", "action", "payload", "at"], row)
-        .returning(AuditEventRow.seq)
-    ).scalar_one()
+    connection.execute(_INSERT_EVENT, {"seq": seq, "prev_hash": prev_hash, "hash": digest, "actor": actor,
+                                       "action": action, "payload": canonical_json(payload), "at": at})
+    connection.execute(_SETTLE, {"digest": digest})
     return int(seq)
 
 

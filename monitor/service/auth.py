@@ -11,7 +11,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from monitor.service.audit import append_event
@@ -140,12 +140,15 @@ def create_token(session: Session, role: str, user_name: str | None, now: dateti
 
 def authenticate(session: Session, token: str) -> Principal | None:
     """The caller a token stands for, or ``None`` for an unknown or revoked one."""
-    found = session.execute(
-        select(ApiTokenRow.id, ApiTokenRow.role, UserRow.name)
-        .outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
-        .where(ApiTokenRow.token_sha256 == token_digest(token), ApiTokenRow.revoked_at.is_(None))
-    ).first()
+    found = session.connection().execute(_AUTHENTICATE, {"digest": token_digest(token)}).first()
     return Principal(found[0], found[1], found[2]) if found else None
+
+
+_AUTHENTICATE = (
+    select(ApiTokenRow.id, ApiTokenRow.role, UserRow.name).outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
+    .where(ApiTokenRow.token_sha256 == bindparam("digest"), ApiTokenRow.revoked_at.is_(None))
+)
+"""Built once: every API request runs it."""
 
 
 def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> None:

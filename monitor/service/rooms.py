@@ -13,8 +13,8 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import Executable, bindparam, func, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from monitor.service.audit import append_event
@@ -88,13 +88,21 @@ def expire_live(session: Session, now: datetime) -> None:
     A case's priority holds the live bonus exactly while its ``live_until`` is set, so the queue
     stays ordered by a stored, indexed column. Rows another transaction holds are left for the next sweep.
     """
-    lapsed = select(CaseRow.id).where(CaseRow.live_until.is_not(None), CaseRow.live_until <= now)
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    connection.execute(_EXPIRE_LIVE[connection.dialect.name == "postgresql"], {"now": now})
+
+
+def _expire_statement(skip_locked: bool) -> Executable:
+    lapsed = select(CaseRow.id).where(CaseRow.live_until.is_not(None),
+                                      CaseRow.live_until <= bindparam("now", type_=CaseRow.live_until.type))
+    if skip_locked:
         lapsed = lapsed.with_for_update(skip_locked=True)
-    session.execute(
-        update(CaseRow).where(CaseRow.id.in_(lapsed.scalar_subquery()))
-        .values(priority=CaseRow.priority - LIVE_BONUS, live_until=None).execution_options(synchronize_session=False)
-    )
+    return (update(CaseRow).where(CaseRow.id.in_(lapsed.scalar_subquery()))
+            .values(priority=CaseRow.priority - LIVE_BONUS, live_until=None))
+
+
+_EXPIRE_LIVE = {skip_locked: _expire_statement(skip_locked) for skip_locked in (False, True)}
+"""Built once (every claim runs one): with ``SKIP LOCKED`` on PostgreSQL."""
 
 
 def rooms_for(session: Session, streams: Sequence[str], now: datetime) -> dict[str, RoomRow]:

@@ -27,6 +27,9 @@ __all__ = ["SourceStatus", "StoredStage", "Store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+POOL_SIZE = 20
+"""Connections kept open: as many as the service's reviewers and ingesters at once (a connection past
+the pool is opened and closed per use, which costs the database a new backend each time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +78,8 @@ class Store:
         url = db_url or f"sqlite:///{folder / 'livemon.db'}"
         try:
             sqlite = url.startswith("sqlite")
-            engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {})  # workers share the file
+            engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {},  # workers share the file
+                                   pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
         except Exception as e:  # SQLAlchemy's URL and driver errors
             raise ConfigError(f"cannot use the database {url!r}: {e}") from e
         if engine.dialect.name == "sqlite":
