@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError
@@ -78,8 +78,10 @@ class Store:
         url = db_url or f"sqlite:///{folder / 'livemon.db'}"
         try:
             sqlite = url.startswith("sqlite")
-            engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {},  # workers share the file
-                                   pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
+            in_memory = sqlite and make_url(url).database in (None, "", ":memory:")  # one connection, no pool
+            pool = {} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_SIZE}
+            # server workers share a SQLite file: each waits up to 60 s for its write lock
+            engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {}, **pool)
         except Exception as e:  # SQLAlchemy's URL and driver errors
             raise ConfigError(f"cannot use the database {url!r}: {e}") from e
         if engine.dialect.name == "sqlite":
