@@ -507,6 +507,28 @@ def users_add(
     console.print(Text.assemble("added ", plain(name), f" ({role})"))
 
 
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="the user's login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the new password from the first line of stdin")
+    ] = False,
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+) -> None:
+    """Change a user's password (asked twice, or read from stdin); their console sessions end."""
+    from monitor.service.auth import set_password
+    from monitor.service.db import system_clock
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    with store_session(store, db) as s:
+        set_password(s, name, password, system_clock(), actor="cli")
+    console.print(Text.assemble("password changed for ", plain(name)))
+
+
 @tokens_app.command("create")
 def tokens_create(
     role: Annotated[str, typer.Option(help="ingest, reviewer, lead or admin")],

@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, func, select, text
 
 from monitor.service.audit import verify_chain
 from monitor.service.auth import Principal
-from monitor.service.cases import ingest_findings
 from monitor.service.decisions import decide
+from monitor.service.ingest import ingest_findings
 from monitor.service.leases import claim_next
 from monitor.service.models import DecisionIn, FindingIn
 from monitor.store import Store

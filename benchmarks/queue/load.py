@@ -7,8 +7,10 @@ PostgreSQL schema dropped afterwards), offers findings at ``--rate`` per second 
 ``--reviewers`` threads claim, read and decide cases with no pause between them.
 Every finding opens a case (rooms and times are spread so none group): the worst case for the queue.
 The reviewers stop with the ingest. It reports throughput and p50/p95 latency per endpoint as the
-client sees it, and checks that nothing was lost: every finding posted is stored and in a case, no
-case decided twice, the audit chain intact. Results go to ``benchmarks/results/queue_load.json``.
+client sees it, the CPU time the server's processes and the load generator used (the server's per
+request is its cost whatever else runs on the machine), and checks that nothing was lost: every
+finding posted is stored and in a case, no case decided twice, the audit chain intact. Results go
+to ``benchmarks/results/queue_load.json``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -72,11 +75,23 @@ class LoadResult:
     findings_without_case: int
     audit_chain_ok: bool
     errors: int
+    server_cpu_s: float
+    """CPU seconds the server's processes used (user + system), from start-up to shutdown."""
+    server_cpu_ms_per_request: float
+    """``server_cpu_s`` over the requests answered: the server's cost, whatever else shares the machine."""
+    client_cpu_s: float
+    """CPU seconds the load generator (this process) used meanwhile, on the same machine."""
 
     @property
     def ok(self) -> bool:
         return (self.findings_posted == self.findings_stored and self.cases_decided_twice == 0
                 and self.findings_without_case == 0 and self.audit_chain_ok and self.errors == 0)
+
+
+def _cpu(who: int) -> float:
+    """User + system CPU seconds of this process (``RUSAGE_SELF``) or its waited-for children."""
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _free_port() -> int:
@@ -141,6 +156,7 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int, workers: i
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = store.folder / "serve.log"
+    children, client = _cpu(resource.RUSAGE_CHILDREN), _cpu(resource.RUSAGE_SELF)
     server = _serve(store, port, log, workers)
     timings = _Timings()
     ingesting = threading.Event()
@@ -198,6 +214,8 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int, workers: i
     finally:
         server.terminate()
         server.wait(timeout=30)
+    server_cpu, client_cpu = _cpu(resource.RUSAGE_CHILDREN) - children, _cpu(resource.RUSAGE_SELF) - client
+    requests = sum(len(v) for v in timings.values.values())
     with store.session() as s:
         stored = int(s.scalar(select(func.count()).select_from(IngestedFindingRow)) or 0)
         cases = int(s.scalar(select(func.count()).select_from(CaseRow)) or 0)
@@ -214,7 +232,8 @@ def run_load(store: Store, seconds: float, rate: int, reviewers: int, workers: i
         findings_per_second=round(posted / seconds, 1),
         decisions_per_second=round(len(decided) / elapsed, 1), latency_ms=latency, ingest_behind_s=round(behind, 2),
         cases_decided_twice=int(twice or 0), cases_waiting=waiting, findings_without_case=stored - in_cases,
-        audit_chain_ok=chain.ok, errors=len(timings.errors),
+        audit_chain_ok=chain.ok, errors=len(timings.errors), server_cpu_s=round(server_cpu, 1),
+        server_cpu_ms_per_request=round(1000 * server_cpu / max(requests, 1), 2), client_cpu_s=round(client_cpu, 1),
     )
 
 

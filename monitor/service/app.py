@@ -3,7 +3,7 @@ the reviewer console under ``/console`` needs a login session (:mod:`monitor.ser
 
 # No "from __future__ import annotations": FastAPI reads the routes' annotations, which name local values.
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
@@ -17,17 +17,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.findings import CATEGORIES, Source
 from monitor.service.auth import Principal, authenticate, require
-from monitor.service.cases import STATUSES, CaseFilter, case_detail, ingest_findings, list_cases
+from monitor.service.cases import STATUSES, CaseFilter, case_detail, list_cases
 from monitor.service.console import install_console
 from monitor.service.db import Clock, system_clock
 from monitor.service.decisions import decide
 from monitor.service.errors import Invalid, ServiceError
 from monitor.service.evidence import EVIDENCE_TYPES, UnsupportedMedia, store_evidence
 from monitor.service.governance_routes import add_governance_routes
+from monitor.service.ingest import ingest_findings
 from monitor.service.leases import CLAIMERS, claim_next, heartbeat, hold, release
 from monitor.service.metrics import ServiceMetrics
 from monitor.service.models import (
@@ -96,6 +97,31 @@ class _BodyLimit:
         await self.app(scope, receive, send)
 
 
+class _Timed:
+    """Each request's latency into ``metrics``, by method, route template and status (plain ASGI: no extra task)."""
+
+    def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
+
+
 def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock = system_clock) -> FastAPI:
     """The service over ``store``; ``clock`` is the time every lease and due date is measured by."""
     opts = options or ServiceOptions()
@@ -105,7 +131,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
     def caller(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Principal:
         if credentials is None:
             raise HTTPException(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-        with store.session() as s:
+        with store.reading() as s:
             principal = authenticate(s, credentials.credentials)
         if principal is None:
             raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
@@ -134,18 +160,12 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    @app.middleware("http")
-    async def _timed(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        metrics.requests.labels(request.method, route, str(response.status_code)).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(_Timed, metrics=metrics)
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:
         """The service is up and its database answers."""
-        with store.session() as s:
+        with store.reading() as s:
             s.execute(text("SELECT 1"))
         return {"status": "ok", "database": store.engine.dialect.name}
 
@@ -209,7 +229,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
             raise Invalid(f"unknown category {category!r}; expected one of {', '.join(CATEGORIES)}")
         if status is not None and status not in STATUSES:
             raise Invalid(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
-        with store.session() as s:
+        with store.reading() as s:
             cases, total, counts = list_cases(s, CaseFilter(category, source, status, tier), clock(), limit=limit,
                                               offset=offset)
         return CaseList(cases=cases, total=total, counts=counts)
@@ -218,7 +238,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
     def get_case(who: Caller, case_id: int) -> dict[str, Any]:
         """One case with its findings and decisions."""
         require(who, *CLAIMERS)
-        with store.session() as s:
+        with store.reading() as s:
             return case_detail(s, case_id, clock())
 
     @api.post("/api/v1/cases/claim", response_model=Claim, responses={204: {"description": "nothing is waiting"}})

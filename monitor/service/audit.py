@@ -4,6 +4,13 @@
 ``prev_hash`` being 64 zeros. The one-row ``audit_head`` holds the newest ``seq`` and ``hash``:
 an append locks it (so appends are serial and gap-free) and verify compares the chain's end with it,
 so a deleted last event is found too.
+
+The head's lock is held from the append to the commit, so every writer waits for it: an append is
+kept to one statement on PostgreSQL. That statement advances the head and inserts the event
+together, the database computing the sha256 over the same bytes as :func:`event_hash` (the event's
+canonical JSON up to its last key, ``seq``, is made here; the database adds the seq and the closing
+brace); ``audit_head.prev_hash`` keeps the hash it replaced, for the insert to read. ``verify``
+recomputes every hash here, so the chain is exactly as tamper-evident as when Python hashed it.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Executable, String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from monitor.service.db import aware
@@ -31,23 +38,63 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
+def _event_json(seq: int, actor: str, action: str, payload: Any, at: datetime) -> str:
+    return canonical_json({"seq": seq, "actor": actor, "action": action, "payload": payload,
+                           "at": aware(at).isoformat(timespec="microseconds")})
+
+
 def event_hash(prev_hash: str, seq: int, actor: str, action: str, payload: Any, at: datetime) -> str:
-    event = {"seq": seq, "actor": actor, "action": action, "payload": payload,
-             "at": aware(at).isoformat(timespec="microseconds")}
-    return hashlib.sha256((prev_hash + canonical_json(event)).encode("utf-8")).hexdigest()
+    return hashlib.sha256((prev_hash + _event_json(seq, actor, action, payload, at)).encode("utf-8")).hexdigest()
+
+
+def _event_prefix(actor: str, action: str, payload: Any, at: datetime) -> str:
+    """The event's canonical JSON before its seq's digits: ``seq`` sorts last, so the rest is the seq and ``}``."""
+    return _event_json(0, actor, action, payload, at)[:-len("0}")]
+
+
+def _statements() -> tuple[Executable, Executable, Executable, Executable]:
+    """The appends' statements, built once (bound values only) so no call compiles or keys them anew.
+
+    PostgreSQL's is one statement: the head advances, hashing in the database, and the event is inserted.
+    SQLite's are three: advance the head, insert the event hashed here, store its hash in the head.
+    """
+    head = AuditHeadRow
+    hashed = head.hash + bindparam("prefix", type_=String) + cast(head.seq + 1, String) + literal("}")
+    digest = func.encode(func.sha256(func.convert_to(hashed, "UTF8")), "hex")
+    advanced = (
+        update(head).where(head.id == 1).values(seq=head.seq + 1, prev_hash=head.hash, hash=digest)
+        .returning(head.seq, head.prev_hash, head.hash).cte("head")
+    )
+    event = select(advanced.c.seq, advanced.c.prev_hash, advanced.c.hash, bindparam("actor", type_=String),
+                   bindparam("action", type_=String), bindparam("payload", type_=String),
+                   bindparam("at", type_=AuditEventRow.at.type))
+    columns = ["seq", "prev_hash", "hash", "actor", "action", "payload", "at"]
+    in_database = insert(AuditEventRow).from_select(columns, event).returning(AuditEventRow.seq)
+    advance = (update(head).where(head.id == 1).values(seq=head.seq + 1, prev_hash=head.hash)
+               .returning(head.seq, head.prev_hash))
+    settle = update(head).where(head.id == 1).values(hash=bindparam("digest", type_=String))
+    return in_database, advance, insert(AuditEventRow), settle
+
+
+_APPEND_IN_DATABASE, _ADVANCE, _INSERT_EVENT, _SETTLE = _statements()
 
 
 def append_event(session: Session, actor: str, action: str, payload: dict[str, Any], at: datetime) -> int:
-    """Append one event in ``session``'s transaction (call it last: it holds the chain's lock); its seq."""
-    seq, prev_hash = session.execute(
-        update(AuditHeadRow).where(AuditHeadRow.id == 1).values(seq=AuditHeadRow.seq + 1)
-        .returning(AuditHeadRow.seq, AuditHeadRow.hash).execution_options(synchronize_session=False)
-    ).one()
+    """Append one event in ``session``'s transaction (call it last: it holds the chain's lock); its seq.
+
+    The session's pending writes are flushed first, so they are not made while the lock is held.
+    """
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return int(connection.execute(_APPEND_IN_DATABASE, {
+            "prefix": _event_prefix(actor, action, payload, at), "actor": actor, "action": action,
+            "payload": canonical_json(payload), "at": at}).scalar_one())
+    seq, prev_hash = connection.execute(_ADVANCE).one()
     digest = event_hash(prev_hash, seq, actor, action, payload, at)
-    session.add(AuditEventRow(seq=seq, prev_hash=prev_hash, hash=digest, actor=actor, action=action,
-                              payload=canonical_json(payload), at=at))
-    session.execute(update(AuditHeadRow).where(AuditHeadRow.id == 1).values(hash=digest)
-                    .execution_options(synchronize_session=False))
+    connection.execute(_INSERT_EVENT, {"seq": seq, "prev_hash": prev_hash, "hash": digest, "actor": actor,
+                                       "action": action, "payload": canonical_json(payload), "at": at})
+    connection.execute(_SETTLE, {"digest": digest})
     return int(seq)
 
 

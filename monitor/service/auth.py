@@ -11,7 +11,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from monitor.service.audit import append_event
@@ -30,6 +30,7 @@ __all__ = [
     "list_tokens",
     "require",
     "revoke_token",
+    "set_password",
     "token_digest",
 ]
 
@@ -65,14 +66,18 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def _check_password_rules(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise Invalid(f"the password must be at least {MIN_PASSWORD} characters")
+
+
 def add_user(session: Session, name: str, role: str, password: str, now: datetime, actor: str) -> UserRow:
     """A new user with an Argon2 hash of ``password``."""
     if not _NAME.fullmatch(name):
         raise Invalid("a user name is 1-64 letters, digits or . _ @ -")
     if role not in USER_ROLES:
         raise Invalid(f"a user's role is one of {', '.join(USER_ROLES)}, got {role!r}")
-    if len(password) < MIN_PASSWORD:
-        raise Invalid(f"the password must be at least {MIN_PASSWORD} characters")
+    _check_password_rules(password)
     if session.scalars(select(UserRow.id).where(UserRow.name == name)).first() is not None:
         raise Invalid(f"there is already a user named {name!r}")
     user = UserRow(name=name, role=role, password_hash=_hasher.hash(password), created_at=now)
@@ -80,6 +85,16 @@ def add_user(session: Session, name: str, role: str, password: str, now: datetim
     session.flush()
     append_event(session, actor, "user.added", {"user": name, "role": role}, now)
     return user
+
+
+def set_password(session: Session, name: str, password: str, now: datetime, actor: str) -> None:
+    """Replace ``name``'s password (a new Argon2 hash); the user's console sessions end with the old hash."""
+    _check_password_rules(password)
+    user = session.scalars(select(UserRow).where(UserRow.name == name).with_for_update()).first()
+    if user is None:
+        raise NotFound(f"no user named {name!r}")
+    user.password_hash = _hasher.hash(password)
+    append_event(session, actor, "user.password_changed", {"user": name}, now)
 
 
 def check_password(session: Session, name: str, password: str) -> bool:
@@ -125,12 +140,15 @@ def create_token(session: Session, role: str, user_name: str | None, now: dateti
 
 def authenticate(session: Session, token: str) -> Principal | None:
     """The caller a token stands for, or ``None`` for an unknown or revoked one."""
-    found = session.execute(
-        select(ApiTokenRow.id, ApiTokenRow.role, UserRow.name)
-        .outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
-        .where(ApiTokenRow.token_sha256 == token_digest(token), ApiTokenRow.revoked_at.is_(None))
-    ).first()
+    found = session.connection().execute(_AUTHENTICATE, {"digest": token_digest(token)}).first()
     return Principal(found[0], found[1], found[2]) if found else None
+
+
+_AUTHENTICATE = (
+    select(ApiTokenRow.id, ApiTokenRow.role, UserRow.name).outerjoin(UserRow, UserRow.id == ApiTokenRow.user_id)
+    .where(ApiTokenRow.token_sha256 == bindparam("digest"), ApiTokenRow.revoked_at.is_(None))
+)
+"""Built once: every API request runs it."""
 
 
 def revoke_token(session: Session, token_id: int, now: datetime, actor: str) -> None:

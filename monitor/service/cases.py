@@ -1,4 +1,6 @@
-"""Findings in, cases out: idempotent ingest, grouping by room, category and time, priority, listing."""
+"""Cases out: the queue as readers see it (lapsed leases count as waiting), filtered pages and one case in full.
+
+Findings come in through :mod:`monitor.service.ingest`."""
 
 from __future__ import annotations
 
@@ -13,21 +15,15 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from monitor.findings import RISK_ORDER
-from monitor.service.audit import append_event, canonical_json
-from monitor.service.db import aware, lock_for_write
+from monitor.service.db import aware
 from monitor.service.errors import NotFound
-from monitor.service.models import CaseSummary, FindingIn, IngestResult
-from monitor.service.rooms import case_priority, due_after, is_live, mark_live, room_for, stream_key
-from monitor.service.webhooks.outbox import enqueue
-from monitor.store.governance_schema import RoomRow
+from monitor.service.models import CaseSummary
+from monitor.service.rooms import is_live
 from monitor.store.queue_schema import CaseFindingRow, CaseRow, DecisionRow, IngestedFindingRow
 
-__all__ = ["GROUPABLE", "STATUSES", "case_detail", "ingest_findings", "list_cases", "waiting_status"]
+__all__ = ["STATUSES", "CaseFilter", "case_detail", "list_cases", "waiting_status"]
 
 STATUSES: tuple[str, ...] = ("open", "leased", "held", "escalated", "decided")
-GROUPABLE: tuple[str, ...] = ("open", "held", "escalated")
-"""Cases a new finding may join; a leased case stays as its reviewer saw it (a new case opens instead)."""
 
 
 def waiting_status(now: datetime) -> ColumnElement[str]:
@@ -35,91 +31,6 @@ def waiting_status(now: datetime) -> ColumnElement[str]:
     lapsed = and_(CaseRow.status == "leased", CaseRow.lease_expires <= now)
     back = sql_case((CaseRow.escalated, "escalated"), else_="open")
     return sql_case((lapsed, back), else_=CaseRow.status)
-
-
-def _grow(case: CaseRow, finding: FindingIn, now: datetime) -> None:
-    case.start, case.end = min(case.start, finding.start), max(case.end, finding.end)
-    if RISK_ORDER[finding.risk] > RISK_ORDER[case.risk]:
-        case.risk, case.priority = finding.risk, case_priority(finding.risk, case.tier, case.live_until is not None)
-        case.due_at = min(aware(case.due_at), now + due_after(finding.risk, case.tier))
-    case.updated_at = now
-
-
-def _open_case(session: Session, finding: FindingIn, room: RoomRow, now: datetime) -> CaseRow:
-    live = is_live(room.live_until, now)
-    case = CaseRow(stream=finding.stream, stream_key=room.stream_key, category=finding.category,
-                   start=finding.start, end=finding.end, risk=finding.risk,
-                   priority=case_priority(finding.risk, room.tier, live),
-                   due_at=now + due_after(finding.risk, room.tier), status="open", escalated=False, tier=room.tier,
-                   live_until=room.live_until if live else None, created_at=now, updated_at=now)
-    session.add(case)
-    session.flush()
-    return case
-
-
-def _case_for(session: Session, finding: FindingIn, window: float) -> CaseRow | None:
-    """A waiting case of the same room and category whose time span lies within ``window`` s of the finding."""
-    return session.scalars(
-        select(CaseRow)
-        .where(CaseRow.stream_key == stream_key(finding.stream), CaseRow.category == finding.category,
-               CaseRow.status.in_(GROUPABLE), CaseRow.start - window <= finding.start,
-               CaseRow.end + window >= finding.start)
-        .order_by(CaseRow.id).limit(1).with_for_update()
-    ).first()
-
-
-def _opened_event(case: CaseRow, findings: list[str]) -> dict[str, Any]:
-    return {"case": case.id, "stream": case.stream, "category": case.category, "risk": case.risk,
-            "priority": case.priority, "start": case.start, "end": case.end, "findings": findings,
-            "opened_at": aware(case.created_at).isoformat(), "due_at": aware(case.due_at).isoformat()}
-
-
-def ingest_findings(
-    session: Session, findings: Sequence[FindingIn], actor: str, now: datetime, window: float
-) -> IngestResult:
-    """Store the findings not seen before (by id) and put each into a case; one audit event if any was new.
-
-    A finding of risk ``pass`` is kept on record but opens no case. Each case opened queues a
-    ``case.opened`` webhook in the same transaction.
-    """
-    unique = list({f.id: f for f in reversed(findings)}.values())[::-1]  # first occurrence of each id
-    lock_for_write(session, [*(f"case:{stream_key(f.stream)}:{f.category}" for f in unique),
-                             *(f"room:{stream_key(f.stream)}" for f in unique)])
-    ids = [f.id for f in unique]
-    seen = set(session.scalars(select(IngestedFindingRow.finding_id).where(IngestedFindingRow.finding_id.in_(ids))))
-    new = sorted((f for f in unique if f.id not in seen), key=lambda f: (f.stream, f.category, f.start, f.id))
-    opened: list[int] = []
-    grown: list[int] = []
-    members: dict[int, list[str]] = defaultdict(list)
-    for finding in new:
-        row = IngestedFindingRow(finding_id=finding.id, stream=finding.stream, category=finding.category,
-                                 source=finding.source, risk=finding.risk, start=finding.start, end=finding.end,
-                                 body=canonical_json(finding.model_dump(mode="json")), received_at=now)
-        session.add(row)
-        session.flush()
-        room = room_for(session, finding.stream, now)
-        if finding.provenance.get("live") is True:
-            mark_live(session, room, now)
-        if finding.risk == "pass":
-            continue
-        case = _case_for(session, finding, window)
-        if case is None:
-            case = _open_case(session, finding, room, now)
-            opened.append(case.id)
-        else:
-            _grow(case, finding, now)
-            if case.id not in opened and case.id not in grown:
-                grown.append(case.id)
-        session.add(CaseFindingRow(case_id=case.id, finding_row_id=row.id))
-        members[case.id].append(finding.id)
-    if new:
-        session.flush()
-        for case in session.scalars(select(CaseRow).where(CaseRow.id.in_(opened)).order_by(CaseRow.id)).all():
-            enqueue(session, "case.opened", _opened_event(case, members[case.id]), now)
-        append_event(session, actor, "findings.ingested",
-                     {"findings": [f.id for f in new], "cases_opened": opened, "cases_grown": grown}, now)
-    return IngestResult(received=len(findings), new=len(new), duplicates=len(findings) - len(new),
-                        cases=sorted(opened + grown))
 
 
 @dataclass(frozen=True, slots=True)

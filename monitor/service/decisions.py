@@ -9,7 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.service.audit import append_event
@@ -37,21 +37,22 @@ def decide(session: Session, principal: Principal, case_id: int, decision: Decis
                               "updated_at": now}
     if escalate:
         values["escalated"] = True
-    changed = session.execute(
+    case = session.scalars(
         update(CaseRow).where(lease_fence(principal, case_id, decision.lease_token, now)).values(**values)
-        .returning(CaseRow.id).execution_options(synchronize_session=False)
+        .returning(CaseRow).execution_options(synchronize_session=False, populate_existing=True)
     ).first()
-    if changed is None:
+    if case is None:
         raise refuse_lease(session, case_id)
-    case = session.get_one(CaseRow, case_id)
-    previous = session.scalar(select(func.max(DecisionRow.id)).where(DecisionRow.case_id == case_id))
-    row = DecisionRow(case_id=case_id, action=decision.action, reason=decision.reason,
-                      policies=json.dumps(decision.policies, ensure_ascii=False), sanction=decision.sanction,
-                      decided_by=principal.name, decided_at=now, supersedes_id=previous)
-    session.add(row)
-    session.flush()
-    sanction = impose(session, case, row.id, decision, principal.name, now)
-    event = {"case": case_id, "decision": row.id, "stream": case.stream, "category": case.category,
+    latest = select(func.max(DecisionRow.id)).where(DecisionRow.case_id == case_id).scalar_subquery()
+    decision_id, previous = session.execute(
+        insert(DecisionRow).values(case_id=case_id, action=decision.action, reason=decision.reason,
+                                   policies=json.dumps(decision.policies, ensure_ascii=False),
+                                   sanction=decision.sanction, decided_by=principal.name, decided_at=now,
+                                   supersedes_id=latest)
+        .returning(DecisionRow.id, DecisionRow.supersedes_id)
+    ).one()
+    sanction = impose(session, case, decision_id, decision, principal.name, now)
+    event = {"case": case_id, "decision": decision_id, "stream": case.stream, "category": case.category,
              "risk": case.risk, "action": decision.action, "status": status, "policies": decision.policies,
              "sanction": decision.sanction, "supersedes": previous, "decided_at": now.isoformat()}
     enqueue(session, "case.decided", event, now)
@@ -60,9 +61,9 @@ def decide(session: Session, principal: Principal, case_id: int, decision: Decis
         enqueue(session, "case.sanctioned", {**event, "sanction": decision.sanction, "sanction_id": sanction.id,
                                              "terms": terms}, now)
     append_event(session, principal.name, "case.decided",
-                 {"case": case_id, "decision": row.id, "action": decision.action, "reason": decision.reason,
+                 {"case": case_id, "decision": decision_id, "action": decision.action, "reason": decision.reason,
                   "policies": decision.policies, "sanction": decision.sanction, "supersedes": previous}, now)
     if decision.action == "confirm" or previous is not None:
         refresh_tier(session, case.stream, principal.name, now)
-    return DecisionOut(id=row.id, case=case_id, action=decision.action, status=status, supersedes=previous,
+    return DecisionOut(id=decision_id, case=case_id, action=decision.action, status=status, supersedes=previous,
                        sanction=sanction.id if sanction else None)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from monitor.service.audit import append_event
 from monitor.service.db import lock_for_write
 from monitor.service.errors import ServiceError
+from monitor.service.models import EVIDENCE_KEYS
 from monitor.store.blobs import BlobStore, file_sha256
 from monitor.store.queue_schema import IngestedFindingRow
 
@@ -28,8 +29,6 @@ __all__ = [
 ]
 
 EVIDENCE_TYPES: dict[str, str] = {"image/jpeg": "a JPEG", "video/mp4": "an MP4"}
-EVIDENCE_KEYS: tuple[str, ...] = ("snapshot_sha256", "clip_sha256")
-"""The keys of a finding's ``evidence`` that name a blob."""
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -82,7 +81,8 @@ class EvidenceCheck:
 
 def verify_evidence(session: Session, blobs: BlobStore) -> EvidenceCheck:
     """Check every blob an ingested finding names (``snapshot_sha256``, ``clip_sha256``): present, and its
-    content still hashing to its name. Values that are not a sha256 name no blob and are skipped."""
+    content still hashing to its name. Ingest refuses any other value; one stored before it did names no
+    blob and is skipped."""
     named: dict[str, tuple[str, str]] = {}
     rows = session.execute(select(IngestedFindingRow.finding_id, IngestedFindingRow.body)
                            .order_by(IngestedFindingRow.id).execution_options(yield_per=1000))

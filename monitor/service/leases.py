@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select, update
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, not_, or_, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
@@ -31,29 +31,39 @@ CLAIMERS: tuple[str, ...] = ("reviewer", "lead", "admin")
 _LEADS = ("lead", "admin")
 
 
-def _claimable(principal: Principal, now: datetime) -> ColumnElement[bool]:
+def _claimable(lead: bool, now: ColumnElement[datetime]) -> ColumnElement[bool]:
     """Reviewers take open cases; leads and admins also escalated and held ones. A lapsed lease counts as waiting."""
     lapsed = and_(CaseRow.status == "leased", CaseRow.lease_expires <= now)
-    if principal.role in _LEADS:
+    if lead:
         return or_(CaseRow.status.in_(("open", "escalated", "held")), lapsed)
     return or_(CaseRow.status == "open", and_(lapsed, not_(CaseRow.escalated)))
+
+
+def _claim_statement(lead: bool) -> Executable:
+    """``UPDATE … WHERE id = (SELECT … LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id``, built once per kind of
+    claimer with bound values; a reviewer's pick walks ``ix_cases_claim`` in its order."""
+    now = bindparam("now", type_=CaseRow.lease_expires.type)
+    waiting = _claimable(lead, now)
+    order: list[Any] = [CaseRow.priority.desc(), CaseRow.due_at, CaseRow.id]
+    if lead:  # a lead's own queue first: escalated and held cases
+        order.insert(0, sql_case((or_(CaseRow.escalated, CaseRow.status == "held"), 0), else_=1))
+    pick = select(CaseRow.id).where(waiting).order_by(*order).limit(1).with_for_update(skip_locked=True)
+    return (update(CaseRow).where(CaseRow.id == pick.scalar_subquery(), waiting)
+            .values(status="leased", lease_token=bindparam("token"), lease_owner=bindparam("owner"),
+                    lease_expires=bindparam("expires", type_=CaseRow.lease_expires.type), updated_at=now)
+            .returning(CaseRow.id))
+
+
+_CLAIMS = {lead: _claim_statement(lead) for lead in (False, True)}
 
 
 def claim_next(session: Session, principal: Principal, now: datetime, lease: timedelta) -> Claim | None:
     """Lease the most urgent waiting case to the caller; ``None`` when nothing waits."""
     require(principal, *CLAIMERS)
-    waiting = _claimable(principal, now)
     expire_live(session, now)
-    order: list[Any] = [CaseRow.priority.desc(), CaseRow.due_at, CaseRow.id]
-    if principal.role in _LEADS:  # a lead's own queue first: escalated and held cases
-        order.insert(0, sql_case((or_(CaseRow.escalated, CaseRow.status == "held"), 0), else_=1))
-    pick = select(CaseRow.id).where(waiting).order_by(*order).limit(1).with_for_update(skip_locked=True)
     token, expires = secrets.token_urlsafe(24), now + lease
-    row = session.execute(
-        update(CaseRow).where(CaseRow.id == pick.scalar_subquery(), waiting)
-        .values(status="leased", lease_token=token, lease_owner=principal.name, lease_expires=expires, updated_at=now)
-        .returning(CaseRow.id).execution_options(synchronize_session=False)
-    ).first()
+    row = session.connection().execute(_CLAIMS[principal.role in _LEADS], {
+        "now": now, "token": token, "owner": principal.name, "expires": expires}).first()
     if row is None:
         return None
     append_event(session, principal.name, "case.claimed",

@@ -26,7 +26,7 @@ class _CaseGauge(Collector):
     def collect(self) -> Iterator[Metric]:
         gauge = GaugeMetricFamily("livemon_cases", "Cases per status", labels=["status"])
         status = waiting_status(self.clock())
-        with self.store.session() as s:
+        with self.store.reading() as s:
             counts = {name: n for name, n in s.execute(select(status, func.count()).group_by(status))}
         for name in STATUSES:
             gauge.add_metric([name], int(counts.get(name, 0)))

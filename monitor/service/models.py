@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from monitor.findings import CATEGORIES, Risk, Source
 
 __all__ = [
+    "EVIDENCE_KEYS",
     "SANCTIONS",
     "AppealDecisionIn",
     "AppealIn",
@@ -28,6 +30,10 @@ __all__ = [
     "LeaseIn",
     "LeaseOut",
 ]
+
+EVIDENCE_KEYS: tuple[str, ...] = ("snapshot_sha256", "clip_sha256")
+"""The keys of a finding's ``evidence`` that name a blob."""
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 Sanction = Literal["警示", "限流", "暂停直播", "关闭账号", "黑名单"]
 """The sanction steps of the 直播电商监督管理办法, mildest first."""
@@ -63,6 +69,16 @@ class FindingIn(BaseModel):
     def _known_category(cls, value: str) -> str:
         if value not in CATEGORIES:
             raise ValueError(f"unknown category {value!r}; expected one of {', '.join(CATEGORIES)}")
+        return value
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_hashes(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """A blob the evidence names is a sha256 as 64 lowercase hex digits (or null); the value is not echoed."""
+        for key in EVIDENCE_KEYS:
+            digest = value.get(key)
+            if digest is not None and not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
+                raise ValueError(f"evidence.{key} must be a sha256 as 64 lowercase hex digits, or null")
         return value
 
     @model_validator(mode="after")

@@ -10,9 +10,11 @@ the room take the new priority and, if sooner, the new due time.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import Executable, bindparam, func, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from monitor.service.audit import append_event
@@ -32,6 +34,7 @@ __all__ = [
     "is_live",
     "refresh_tier",
     "room_for",
+    "rooms_for",
     "stream_key",
     "tier_of",
 ]
@@ -85,41 +88,57 @@ def expire_live(session: Session, now: datetime) -> None:
     A case's priority holds the live bonus exactly while its ``live_until`` is set, so the queue
     stays ordered by a stored, indexed column. Rows another transaction holds are left for the next sweep.
     """
-    lapsed = select(CaseRow.id).where(CaseRow.live_until.is_not(None), CaseRow.live_until <= now)
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    connection.execute(_EXPIRE_LIVE[connection.dialect.name == "postgresql"], {"now": now})
+
+
+def _expire_statement(skip_locked: bool) -> Executable:
+    lapsed = select(CaseRow.id).where(CaseRow.live_until.is_not(None),
+                                      CaseRow.live_until <= bindparam("now", type_=CaseRow.live_until.type))
+    if skip_locked:
         lapsed = lapsed.with_for_update(skip_locked=True)
-    session.execute(
-        update(CaseRow).where(CaseRow.id.in_(lapsed.scalar_subquery()))
-        .values(priority=CaseRow.priority - LIVE_BONUS, live_until=None).execution_options(synchronize_session=False)
-    )
+    return (update(CaseRow).where(CaseRow.id.in_(lapsed.scalar_subquery()))
+            .values(priority=CaseRow.priority - LIVE_BONUS, live_until=None))
+
+
+_EXPIRE_LIVE = {skip_locked: _expire_statement(skip_locked) for skip_locked in (False, True)}
+"""Built once (every claim runs one): with ``SKIP LOCKED`` on PostgreSQL."""
+
+
+def rooms_for(session: Session, streams: Sequence[str], now: datetime) -> dict[str, RoomRow]:
+    """The rooms of ``streams`` by stream key, locked; those seen for the first time are made (tier ``low``)."""
+    by_key = {stream_key(stream): stream for stream in streams}
+    rooms = {room.stream_key: room for room in session.scalars(
+        select(RoomRow).where(RoomRow.stream_key.in_(sorted(by_key))).order_by(RoomRow.stream_key)
+        .with_for_update().execution_options(populate_existing=True)
+    )}
+    made = [RoomRow(stream_key=key, stream=stream, tier="low", confirmed=0, live_until=None, updated_at=now)
+            for key, stream in by_key.items() if key not in rooms]
+    session.add_all(made)
+    session.flush()
+    return rooms | {room.stream_key: room for room in made}
 
 
 def room_for(session: Session, stream: str, now: datetime) -> RoomRow:
-    """The room of ``stream``, made (tier ``low``) the first time it is seen."""
-    key = stream_key(stream)
-    room = session.get(RoomRow, key, with_for_update=True)
-    if room is None:
-        room = RoomRow(stream_key=key, stream=stream, tier="low", confirmed=0, live_until=None, updated_at=now)
-        session.add(room)
-        session.flush()
-    return room
+    """The room of ``stream``, locked; made (tier ``low``) the first time it is seen."""
+    return rooms_for(session, [stream], now)[stream_key(stream)]
 
 
-def mark_live(session: Session, room: RoomRow, now: datetime) -> None:
-    """The room is on air: it and its waiting cases count as live for :data:`LIVE_WINDOW` (cases not yet
+def mark_live(session: Session, rooms: Sequence[RoomRow], now: datetime) -> None:
+    """The rooms are on air: they and their waiting cases count as live for :data:`LIVE_WINDOW` (cases not yet
     ranked live get the live bonus). A room live for more than half a window more is left as it is, so a
     room stays live between half a window and a window after its last live finding."""
-    if room.live_until is not None and aware(room.live_until) > now + LIVE_WINDOW / 2:
-        return  # still live for a while: renewed at most twice a window, not at every finding
-    room.live_until = now + LIVE_WINDOW
-    room.updated_at = now
-    waiting = and_(CaseRow.stream_key == room.stream_key, CaseRow.status != "decided")
+    until = now + LIVE_WINDOW
+    renewed = sorted({room.stream_key: room for room in rooms
+                      if room.live_until is None or aware(room.live_until) <= now + LIVE_WINDOW / 2}.items())
+    if not renewed:
+        return  # all still live for a while: renewed at most twice a window, not at every finding
+    for _key, room in renewed:
+        room.live_until, room.updated_at = until, now
+    bonus = sql_case((CaseRow.live_until.is_(None), LIVE_BONUS), else_=0)
     session.execute(
-        update(CaseRow).where(waiting, CaseRow.live_until.is_(None))
-        .values(priority=CaseRow.priority + LIVE_BONUS).execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(CaseRow).where(waiting).values(live_until=room.live_until).execution_options(synchronize_session=False)
+        update(CaseRow).where(CaseRow.stream_key.in_([key for key, _room in renewed]), CaseRow.status != "decided")
+        .values(priority=CaseRow.priority + bonus, live_until=until).execution_options(synchronize_session=False)
     )
 
 

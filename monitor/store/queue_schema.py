@@ -21,6 +21,7 @@ __all__ = [
     "CaseRow",
     "DecisionRow",
     "IngestedFindingRow",
+    "LoginFailureRow",
     "UserRow",
 ]
 
@@ -37,6 +38,21 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(_TS, default=utcnow)
+
+
+class LoginFailureRow(Base):
+    """A failed (or not yet decided) console login, counted by every server process against the limit.
+
+    ``subject`` is the sha256 of ``user:NAME`` or ``addr:ADDRESS``, so what people typed as a name
+    (sometimes a password) is not kept; rows older than the limit's window are deleted.
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_subject", "subject", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(_TS, index=True)
 
 
 class ApiTokenRow(Base):
@@ -109,6 +125,12 @@ class CaseRow(Base):
     updated_at: Mapped[datetime] = mapped_column(_TS)
 
 
+_WAITING = CaseRow.status != "decided"
+Index("ix_cases_claim", CaseRow.priority.desc(), CaseRow.due_at, CaseRow.id, postgresql_where=_WAITING,
+      sqlite_where=_WAITING)
+"""The claim order over the cases not decided: a claim walks it from the top and takes the first it may."""
+
+
 class CaseFindingRow(Base):
     """Which case a finding belongs to (each finding to one case)."""
 
@@ -160,3 +182,6 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    """The hash the newest append replaced (the newest event's ``prev_hash``): an append reads it back in
+    the statement that inserts the event."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError
@@ -27,6 +27,9 @@ __all__ = ["SourceStatus", "StoredStage", "Store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+POOL_SIZE = 20
+"""Connections kept open: as many as the service's reviewers and ingesters at once (a connection past
+the pool is opened and closed per use, which costs the database a new backend each time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ class Store:
         self.engine = engine
         self.blobs = BlobStore(folder / "blobs")
         self._session = sessionmaker(engine, expire_on_commit=False)
+        server = engine.dialect.name != "sqlite"
+        self._reader = sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT") if server else engine,
+                                    expire_on_commit=False)
 
     @classmethod
     def open(cls, folder: Path, db_url: str | None = None) -> Store:
@@ -72,7 +78,10 @@ class Store:
         url = db_url or f"sqlite:///{folder / 'livemon.db'}"
         try:
             sqlite = url.startswith("sqlite")
-            engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {})  # workers share the file
+            in_memory = sqlite and make_url(url).database in (None, "", ":memory:")  # one connection, no pool
+            pool = {} if in_memory else {"pool_size": POOL_SIZE, "max_overflow": POOL_SIZE}
+            # server workers share a SQLite file: each waits up to 60 s for its write lock
+            engine = create_engine(url, connect_args={"timeout": 60} if sqlite else {}, **pool)
         except Exception as e:  # SQLAlchemy's URL and driver errors
             raise ConfigError(f"cannot use the database {url!r}: {e}") from e
         if engine.dialect.name == "sqlite":
@@ -106,6 +115,14 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._session.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only. On a database server it runs in autocommit: each statement sees what
+        was committed when it began, as in the server's READ COMMITTED transactions, without the BEGIN
+        and COMMIT round trips. SQLite, in the process, reads in a transaction as :meth:`session` does."""
+        with self._reader() as session:
             yield session
 
     # sources and stage records

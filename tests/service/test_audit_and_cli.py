@@ -14,6 +14,7 @@ from monitor.cli import app as cli
 from monitor.service import create_app
 from monitor.service.auth import check_password
 from monitor.store import Store
+from tests.service.console_helpers import PASSWORD, login
 from tests.service.queue_helpers import Service, drop_guards, finding
 
 runner = CliRunner()
@@ -103,6 +104,8 @@ def test_tokens_create_prints_a_token_that_works(store: Store) -> None:
         (["users", "add", "x", "--role", "owner", "--password-stdin"], "a long passphrase\n", "role is one of"),
         (["users", "add", "x", "--password-stdin"], "short\n", "at least 10"),
         (["users", "add", "bad name", "--password-stdin"], "a long passphrase\n", "user name"),
+        (["users", "passwd", "nobody", "--password-stdin"], "a long passphrase\n", "no user named"),
+        (["users", "passwd", "nobody", "--password-stdin"], "short\n", "at least 10"),
         (["tokens", "create", "--role", "root"], None, "role is one of"),
         (["tokens", "create", "--role", "reviewer", "--user", "nobody"], None, "no user named"),
     ],
@@ -111,6 +114,26 @@ def test_bad_command_input_is_one_clear_error(store: Store, args: list[str], std
     result = runner.invoke(cli, [*args, *_where(store)], input=stdin)
     assert result.exit_code == 2 and "error:" in result.output and message in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_users_passwd_changes_the_password_and_ends_console_sessions(service: Service) -> None:
+    browser = login(service.client.app, "ana")
+    assert browser.get("/console", follow_redirects=False).status_code == 200
+    changed = runner.invoke(cli, ["users", "passwd", "ana", *_where(service.store)],
+                            input="a new long passphrase\na new long passphrase\n")  # asked twice
+    assert changed.exit_code == 0, changed.output
+    assert "password changed for ana" in changed.output and "a new long passphrase" not in changed.output
+    assert browser.get("/console", follow_redirects=False).headers["location"].startswith("/console/login")
+    with service.store.session() as s:
+        assert check_password(s, "ana", "a new long passphrase") and not check_password(s, "ana", PASSWORD)
+    piped = runner.invoke(cli, ["users", "passwd", "ana", "--password-stdin", *_where(service.store)],
+                          input="the third passphrase\n")
+    assert piped.exit_code == 0, piped.output
+    login(service.client.app, "ana", "the third passphrase")
+    assert _verify(service.store)[0] == 0
+    with service.store.session() as s:
+        changes = s.execute(text("SELECT count(*) FROM audit_events WHERE action = 'user.password_changed'")).scalar()
+    assert changes == 2
 
 
 def test_a_token_cannot_outrank_its_user(store: Store) -> None:

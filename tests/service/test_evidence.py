@@ -9,9 +9,11 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from monitor.cli import app as cli
+from monitor.store.queue_schema import IngestedFindingRow
 from tests.service.queue_helpers import Service, finding
 from tests.service.test_audit_and_cli import _where
 
@@ -105,10 +107,28 @@ def _ingest_with_evidence(service: Service) -> tuple[str, str]:
     body = finding("f1")
     body["evidence"].update(snapshot_sha256=hashlib.sha256(snapshot).hexdigest(),
                             clip_sha256=hashlib.sha256(clip).hexdigest(), clip_start=5.0)
-    hostile = finding("f2", start=40.0)  # names no blob: not a sha256
-    hostile["evidence"].update(snapshot_sha256="../../etc/passwd", clip_sha256="javascript:alert(1)")
-    assert service.post("ingest", "/api/v1/findings", [body, hostile]).status_code == 200
+    bare = finding("f2", start=40.0)
+    bare["evidence"].update(snapshot_sha256=None, clip_sha256=None)  # names no blob
+    assert service.post("ingest", "/api/v1/findings", [body, bare]).status_code == 200
     return body["evidence"]["snapshot_sha256"], body["evidence"]["clip_sha256"]
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("snapshot_sha256", "../../etc/passwd"), ("clip_sha256", "javascript:alert(1)"),
+    ("snapshot_sha256", "A" * 64), ("clip_sha256", "0" * 63), ("snapshot_sha256", "0" * 65),
+    ("clip_sha256", "0" * 63 + "g"), ("snapshot_sha256", 12), ("clip_sha256", ["0" * 64]),
+])
+def test_a_finding_naming_evidence_by_anything_but_a_sha256_is_422(service: Service, key: str, value: Any) -> None:
+    body = finding("f1")
+    body["evidence"][key] = value
+    answer = service.post("ingest", "/api/v1/findings", [finding("f0"), body])
+    assert answer.status_code == 422, answer.text
+    (error,) = answer.json()["detail"]
+    assert error["loc"] == ["body", 1, "evidence"]
+    assert error["msg"] == f"Value error, evidence.{key} must be a sha256 as 64 lowercase hex digits, or null"
+    assert str(value) not in answer.text  # hostile input is not echoed
+    with service.store.session() as s:
+        assert s.scalar(select(func.count()).select_from(IngestedFindingRow)) == 0  # the whole batch is refused
 
 
 def test_audit_verify_checks_every_evidence_blob_a_finding_names(service: Service) -> None:

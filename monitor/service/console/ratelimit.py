@@ -1,55 +1,64 @@
 """Login rate limiting: at most N failed logins per user name and per client address within a window.
 
-Counted in this process's memory by the service's clock (a restart forgets, and each worker
-counts alone). A name that is no user counts like one that is, so a refusal says nothing about
-who exists; a successful login clears its user's count (not its address's).
+Counted in the database (``login_failures``), so every server process (``serve --workers N``) and
+a restart see the same count. An attempt is counted before its password is checked and the count
+taken back when it succeeds, all under a lock on its name and address: attempts racing in
+several processes cannot together get past the limit. A name that is no user counts like one that
+is, so a refusal says nothing about who exists; a successful login clears its user's failures (not
+its address's). Rows older than the window are deleted as new attempts come in.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-__all__ = ["LoginLimiter"]
+from sqlalchemy import delete, func, insert, select
+
+from monitor.service.db import lock_for_write
+from monitor.store import Store
+from monitor.store.queue_schema import LoginFailureRow
+
+__all__ = ["Attempt", "LoginLimiter"]
+
+
+def _subject(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A login attempt counted as a failure until :meth:`LoginLimiter.succeeded` takes it back."""
+
+    user: str
+    address_row: int
 
 
 class LoginLimiter:
-    """Failures per ``("user", name)`` and ``("addr", address)`` within ``window``; ``max_keys`` bounds memory."""
+    """Failures per user name and per address within ``window``, kept in ``store``'s database."""
 
-    def __init__(self, max_failures: int = 5, window: timedelta = timedelta(minutes=15),
-                 max_keys: int = 100_000) -> None:
-        self.max_failures, self.window, self.max_keys = max_failures, window, max_keys
-        self._failures: dict[tuple[str, str], deque[datetime]] = {}
-        self._lock = threading.Lock()
+    def __init__(self, store: Store, max_failures: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self.store, self.max_failures, self.window = store, max_failures, window
 
-    def _recent(self, key: tuple[str, str], now: datetime) -> deque[datetime] | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-            return None
-        return times
+    def attempt(self, user: str, address: str, now: datetime) -> Attempt | None:
+        """Count an attempt by ``user`` from ``address``; ``None`` (nothing counted) when either is used up."""
+        subjects = (_subject("user", user), _subject("addr", address))
+        with self.store.session() as s:
+            lock_for_write(s, [f"login:{subject}" for subject in subjects])
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.at <= now - self.window))
+            counts = {subject: n for subject, n in s.execute(
+                select(LoginFailureRow.subject, func.count()).where(LoginFailureRow.subject.in_(subjects))
+                .group_by(LoginFailureRow.subject))}
+            if any(counts.get(subject, 0) >= self.max_failures for subject in subjects):
+                return None
+            ids = s.scalars(insert(LoginFailureRow).returning(LoginFailureRow.id, sort_by_parameter_order=True),
+                            [{"subject": subject, "at": now} for subject in subjects]).all()
+        return Attempt(user, ids[1])
 
-    def blocked(self, user: str, address: str, now: datetime) -> bool:
-        """Whether this user name or this address has used up its failures."""
-        with self._lock:
-            return any(len(times) >= self.max_failures for key in (("user", user), ("addr", address))
-                       if (times := self._recent(key, now)) is not None)
-
-    def failed(self, user: str, address: str, now: datetime) -> None:
-        with self._lock:
-            if len(self._failures) >= self.max_keys:
-                for key in list(self._failures):
-                    self._recent(key, now)
-            if len(self._failures) >= self.max_keys:  # still full of live keys: forget the oldest
-                del self._failures[min(self._failures, key=lambda k: self._failures[k][-1])]
-            for key in (("user", user), ("addr", address)):
-                self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, user: str) -> None:
-        with self._lock:
-            self._failures.pop(("user", user), None)
+    def succeeded(self, attempt: Attempt) -> None:
+        """The attempt's password was right: forget the user's failures and this attempt's count on its address."""
+        with self.store.session() as s:
+            s.execute(delete(LoginFailureRow).where(
+                (LoginFailureRow.subject == _subject("user", attempt.user))
+                | (LoginFailureRow.id == attempt.address_row)))

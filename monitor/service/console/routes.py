@@ -128,7 +128,7 @@ def _address(request: Request) -> str:
 def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, metrics: ServiceMetrics) -> None:
     """Mount the console on ``app`` under ``/console`` (the cookie secret is the store folder's)."""
     codec = SessionCodec(load_secret(store.folder))
-    limiter = LoginLimiter()
+    limiter = LoginLimiter(store)
     lease_minutes = int(lease.total_seconds() // 60)
 
     def set_session(response: Response, request: Request, data: SessionData) -> None:
@@ -139,7 +139,7 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
         data = codec.load(request.cookies.get(COOKIE), clock())
         if data is None or data.user is None:
             return None
-        with store.session() as s:
+        with store.reading() as s:
             user = s.execute(select(UserRow.role, UserRow.password_hash).where(UserRow.name == data.user)).first()
         if user is None or user.role not in CLAIMERS or password_fingerprint(user.password_hash) != data.fingerprint:
             return None
@@ -206,7 +206,8 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
                                "The login form expired; reload it.")
         name, address = user.strip()[:64], _address(request)
         form = {"csrf": anonymous.csrf, "user": name, "next": next if _NEXT.fullmatch(next) else ""}
-        if limiter.blocked(name, address, now):
+        attempt = limiter.attempt(name, address, now)  # counted as a failure until it succeeds
+        if attempt is None:
             return _page("login.html.j2", 429, error="登录失败次数过多，请 15 分钟后再试。Too many failed logins; "
                                                      "try again in 15 minutes.", **form)
         with store.session() as s:  # an unknown name costs one Argon2 verify too (check_password)
@@ -216,9 +217,8 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
             if ok:
                 append_event(s, name, "console.login", {"user": name}, now)
         if not ok or found is None:
-            limiter.failed(name, address, now)
             return _page("login.html.j2", 401, error="用户名或密码错误。Wrong user name or password.", **form)
-        limiter.succeeded(name)
+        limiter.succeeded(attempt)
         response = RedirectResponse(form["next"] or "/console", status_code=303)
         set_session(response, request, codec.new(name, now, password_fingerprint(found.password_hash)))
         return response
@@ -249,7 +249,7 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
         if tier and tier not in TIERS:
             raise Refusal(422, "未知的风险等级。Unknown risk tier.")
         flt = CaseFilter(category or None, source or None, status or None, tier or None)
-        with store.session() as s:
+        with store.reading() as s:
             cases, total, counts = list_cases(s, flt, clock(), limit=PAGE_SIZE, offset=offset)
         filters = {k: v for k, v in (("category", category), ("source", source), ("status", status), ("tier", tier))
                    if v}
@@ -275,7 +275,7 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
     def case_page(viewer: Viewer, case_id: int, status: int = 200, error: str | None = None,
                   form: dict[str, Any] | None = None) -> HTMLResponse:
         now = clock()
-        with store.session() as s:
+        with store.reading() as s:
             try:
                 case = case_detail(s, case_id, now)
             except ServiceError as e:

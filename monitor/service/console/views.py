@@ -17,8 +17,9 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.service.cases import stream_key, waiting_status
+from monitor.service.cases import waiting_status
 from monitor.service.db import aware
+from monitor.service.rooms import stream_key
 from monitor.store.queue_schema import CaseRow, DecisionRow
 
 __all__ = [
