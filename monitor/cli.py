@@ -484,6 +484,13 @@ app.add_typer(webhooks_app, name="webhooks")
 EndpointArg = Annotated[int, typer.Argument(help="the endpoint's id (`livemon webhooks list`)")]
 
 
+def _read_password(prompt: str, from_stdin: bool) -> str:
+    """The first line of stdin, or a password typed twice at a hidden prompt."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
 @users_app.command("add")
 def users_add(
     name: Annotated[str, typer.Argument(help="login name (letters, digits, . _ @ -)")],
@@ -498,10 +505,7 @@ def users_add(
     from monitor.service.auth import add_user
     from monitor.service.db import system_clock
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    password = _read_password("password", password_stdin)
     with store_session(store, db) as s:
         add_user(s, name, role, password, system_clock(), actor="cli")
     console.print(Text.assemble("added ", plain(name), f" ({role})"))
@@ -520,10 +524,7 @@ def users_passwd(
     from monitor.service.auth import set_password
     from monitor.service.db import system_clock
 
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("new password", hide_input=True, confirmation_prompt=True)
+    password = _read_password("new password", password_stdin)
     with store_session(store, db) as s:
         set_password(s, name, password, system_clock(), actor="cli")
     console.print(Text.assemble("password changed for ", plain(name)))
