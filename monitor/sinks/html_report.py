@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from monitor.findings import Finding
 from monitor.results import ScanResult
-from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
+from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH, VERDICT_ZH
 
 __all__ = ["render_report", "write_report"]
 
@@ -91,7 +91,7 @@ def render_report(result: ScanResult, folder: Path | None = None) -> str:
     css, csp = _stylesheet()
     return env.get_template("report.html.j2").render(
         result=result, items=items, by_category=by_category, dh=dh, css=css, csp=csp,
-        category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH,
+        category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH, verdict_zh=VERDICT_ZH,
     )
 
 
