@@ -124,8 +124,7 @@ class LlamaServer:
         command = [
             str(judge_python()), "-m", "llama_cpp.server", "--model", str(gguf_path()), "--model_alias", MODEL_NAME,
             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", str(self.n_ctx),
-            "--n_threads", str(self.threads), "--n_threads_batch", str(os.cpu_count() or 1), "--cache", "True",
-            "--verbose", "False",
+            "--n_threads", str(self.threads), "--n_threads_batch", str(os.cpu_count() or 1), "--verbose", "False",
         ]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self._log)
         deadline = time.monotonic() + self.start_timeout

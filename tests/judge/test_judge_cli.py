@@ -12,6 +12,7 @@ from fake_openai import fake_openai, verdict
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.demo.bad_inputs import BadInputs
 from monitor.findings import Evidence, Finding, SecondOpinion
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import MediaInfo
@@ -90,3 +91,17 @@ def test_the_report_shows_the_opinion_escaped() -> None:
     assert "待审 → 通过" in html
     assert html.count("二审意见") == 1, "a finding without an opinion shows none"
     assert html.count("说的是天气。") == 1
+
+
+def test_scan_with_the_judge_writes_the_opinion_to_the_findings_and_the_report(bad: BadInputs, tmp_path: Path) -> None:
+    out, report = tmp_path / "f.jsonl", tmp_path / "report.html"
+    with fake_openai(verdict("violation", "absolute_terms", 0.9, "绝对化用语，违反《广告法》第九条。")) as server:
+        result = runner.invoke(app, ["scan", str(bad.audio_only), "--out", str(out), "--report", str(report),
+                                     "--judge", server.url, "--judge-model", "test-model", "--judge-all"],
+                               env={"LIVEMON_CACHE": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    judged = [r for r in records if "judge" in r["evidence"]]
+    assert judged and len(judged) == len(server.requests)
+    assert all(r["provenance"]["judge"]["model"] == "test-model" for r in judged)
+    assert "绝对化用语，违反《广告法》第九条。" in report.read_text() and "二审 judge" in result.output
