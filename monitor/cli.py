@@ -13,6 +13,16 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
+from monitor.cli_judge import (
+    JudgeAllOpt,
+    JudgeConcurrencyOpt,
+    JudgeFormatOpt,
+    JudgeKeyOpt,
+    JudgeModelOpt,
+    JudgeOpt,
+    make_judge,
+    report_judge,
+)
 from monitor.cli_support import DbOpt, StoreOpt, console, fail, store_session
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
@@ -65,7 +75,7 @@ def _send_report(sink: Any) -> bool:
 
 def _run_scan(
     source: str, options: ScanOptions, out: Path | None, report: Path | None, to: Any = None,
-    clips: bool | None = None, store: Path | None = None, db: str | None = None,
+    clips: bool | None = None, store: Path | None = None, db: str | None = None, judge: Any = None,
 ) -> int:
     import tempfile
 
@@ -92,12 +102,17 @@ def _run_scan(
         with RichProgress(console) as progress:
             result = scan(source, options, engines, hook=progress, store=kept,
                           clips=evidence if (clips if clips is not None else to is not None) else None)
+        if judge is not None:
+            with console.status("二审 asking the judge…"):
+                result.findings = judge.findings(result.findings, result.provenance.get("rule_descriptions", {}))
+            result.provenance["judge"] = judge.key()
         paths = {}
         if out is not None:
             paths = result.snapshots.write(evidence)
             write_jsonl(result.findings, out, paths)
         written = write_report(result, report) if report is not None else None
         print_summary(result, console)
+        report_judge(judge)
         if out is not None:
             console.print(Text.assemble("findings → ", plain(out)))
         if written is not None:
@@ -141,10 +156,17 @@ def scan(
     store: Annotated[Path | None, typer.Option(
         "--store", help="keep the record of every stage and the findings in this store folder, for rescans")] = None,
     db: DbOpt = None,
+    judge: JudgeOpt = None,
+    judge_model: JudgeModelOpt = None,
+    judge_key: JudgeKeyOpt = None,
+    judge_all: JudgeAllOpt = False,
+    judge_format: JudgeFormatOpt = "json_schema",
+    judge_concurrency: JudgeConcurrencyOpt = 4,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
     from monitor.sinks.queue_service import queue_target
 
+    second = None
     try:
         options = load_options(
             config,
@@ -165,9 +187,13 @@ def scan(
         )
         if db is not None and store is None:
             raise ConfigError("--db needs --store: the store folder keeps the blobs beside the database")
-        _run_scan(source, options, out, report, queue_target(to, token), clips, store, db)
+        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency)
+        _run_scan(source, options, out, report, queue_target(to, token), clips, store, db, second)
     except LivemonError as e:
         fail(e)
+    finally:
+        if second is not None:
+            second.close()
 
 
 def _room_specs(sources: list[str], rooms_file: Path | None) -> list[str]:
@@ -296,6 +322,12 @@ def rescan(
     to: ToOpt = None,
     token: TokenOpt = None,
     clips: ClipsOpt = None,
+    judge: JudgeOpt = None,
+    judge_model: JudgeModelOpt = None,
+    judge_key: JudgeKeyOpt = None,
+    judge_all: JudgeAllOpt = False,
+    judge_format: JudgeFormatOpt = "json_schema",
+    judge_concurrency: JudgeConcurrencyOpt = 4,
 ) -> None:
     """Rescan many recordings through the store: stages already stored are not made again.
 
@@ -312,6 +344,7 @@ def rescan(
     from monitor.sources.batch import BatchSource, expand_sources
     from monitor.store import Store
 
+    second = None
     try:
         target = queue_target(to, token)
         if stored and (sources or manifest):
@@ -325,6 +358,9 @@ def rescan(
         )
         if backend not in ("local", "ray"):
             raise ConfigError(f"--backend must be 'local' or 'ray', got {backend!r}")
+        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency)
+        if second is not None and backend == "ray":
+            raise ConfigError("--judge runs with --backend local only (Ray workers would each need the key)")
         remote = None
         if backend == "ray":
             from monitor.pipeline.ray_backend import RayBackend
@@ -348,10 +384,15 @@ def rescan(
                         queue.add(record, snapshot)
                     queue.flush()
 
-            summary = run_rescan(items, options, opened, done, hook=progress, backend=remote, clips=evidence)
+            summary = run_rescan(items, options, opened, done, hook=progress, backend=remote, clips=evidence,
+                                 judge=second)
     except LivemonError as e:
         fail(e)
+    finally:
+        if second is not None:
+            second.close()
     console.print(rescan_table(summary))
+    report_judge(second)
     console.print(Text.assemble(f"{sink.written} finding(s) → ", plain(out)))
     unsent = queue is not None and _send_report(queue)
     if summary.failed or unsent:
@@ -797,6 +838,12 @@ def check_text(
     source: Annotated[
         str, typer.Option(help="'text' (written: captions, scripts) or 'speech' (ASR transcripts)")
     ] = "text",
+    judge: JudgeOpt = None,
+    judge_model: JudgeModelOpt = None,
+    judge_key: JudgeKeyOpt = None,
+    judge_all: JudgeAllOpt = False,
+    judge_format: JudgeFormatOpt = "json_schema",
+    judge_concurrency: JudgeConcurrencyOpt = 4,
 ) -> None:
     """Check text lines for claims; print one JSON object per input line."""
     from monitor.detectors.claims import TEXT_SOURCES
@@ -805,15 +852,25 @@ def check_text(
 
     if source not in TEXT_SOURCES:
         fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
+    second = None
     try:
+        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency)
         engine = build_claim_engine(tuple(rule_packs or ()), allow_list, classifier)
         out = sys.stdout
         for batch in iter_lines(files or [], sys.stdin):
-            for line, hits in zip(batch, engine.check_many(batch, source), strict=True):
-                out.write(json.dumps(hits_record(line, hits), ensure_ascii=False) + "\n")
-        out.flush()
+            hits = engine.check_many(batch, source)
+            judged = (second.lines(batch, hits, {h.rule: engine.rule_description(h.rule) for hs in hits for h in hs},
+                                   "speech" if source == "speech" else "text") if second is not None else None)
+            for i, (line, line_hits) in enumerate(zip(batch, hits, strict=True)):
+                record = hits_record(line, line_hits, judged[i] if judged is not None else None)
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
     except LivemonError as e:
         fail(e)
+    finally:
+        if second is not None:
+            second.close()
+    report_judge(second)
 
 
 def _benchmark_suite() -> tuple[Any, tuple[str, ...]]:

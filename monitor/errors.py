@@ -11,7 +11,9 @@
     │   ├── UnreachableSource    a URL that cannot be opened
     │   └── ForbiddenSource      an address the operator's protocols and hosts do not allow
     ├── ConfigError              a bad option, config file or config key
-    └── ModelError               a model that cannot be found, joined or loaded
+    ├── ModelError               a model that cannot be found, joined or loaded
+    └── JudgeError               an LLM judge's answer that cannot be used (``kind`` says why); counted
+                                 by the judge and never raised to the user: the finding stays as it was
 
 Backend errors (PyAV, CTranslate2, onnxruntime) are translated into this tree at
 the boundary where they happen, so the CLI prints one clear line per error and
@@ -26,10 +28,12 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 __all__ = [
+    "JUDGE_FAILURES",
     "ConfigError",
     "EmptySource",
     "ForbiddenSource",
     "InputError",
+    "JudgeError",
     "LivemonError",
     "ModelError",
     "NoUsableTrack",
@@ -92,6 +96,21 @@ class ConfigError(LivemonError):
 
 class ModelError(LivemonError):
     """A model that cannot be found, assembled or loaded."""
+
+
+class JudgeError(LivemonError):
+    """A second-opinion call that failed; ``kind`` is one of :data:`JUDGE_FAILURES`."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        if kind not in JUDGE_FAILURES:
+            raise ValueError(f"unknown judge failure kind {kind!r}; expected one of {JUDGE_FAILURES}")
+        self.kind = kind
+        super().__init__(message)
+
+
+JUDGE_FAILURES: tuple[str, ...] = ("unreachable", "timeout", "http", "malformed", "refusal", "schema")
+"""Why a judge call gave no usable verdict: endpoint down, too slow, an HTTP error status, an answer that is
+not JSON, a refusal (no JSON, or the model declined), JSON outside the verdict schema."""
 
 
 def describe_validation_error(error: ValidationError) -> str:

@@ -7,7 +7,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-__all__ = ["CATEGORIES", "CLAIM_CATEGORIES", "Evidence", "Finding", "Risk", "Source", "with_provenance"]
+__all__ = [
+    "CATEGORIES", "CLAIM_CATEGORIES", "Evidence", "Finding", "Risk", "SecondOpinion", "Source", "with_provenance",
+]
 
 Risk = Literal["block", "review", "pass"]
 Source = Literal["speech", "screen", "metadata", "video", "audio", "room"]
@@ -34,6 +36,22 @@ RISK_ORDER: dict[str, int] = {"block": 2, "review": 1, "pass": 0}
 
 
 @dataclass(frozen=True, slots=True)
+class SecondOpinion:
+    """An LLM judge's reading of a finding (``livemon … --judge URL``); see ``docs/judge.md``."""
+
+    verdict: Literal["violation", "not_violation", "unsure"]
+    category: str
+    """The category the judge names (``none`` when it sees no violation)."""
+    rationale: str
+    """A short reason in Chinese citing the article; written by a model that read the stream: hostile."""
+    confidence: float
+    model: str
+    prompt_version: str
+    risk_before: Risk
+    """The finding's risk as the rules and classifier made it (its ``risk`` is the risk after the judge)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """What a human reviewer needs to check a finding."""
 
@@ -47,6 +65,8 @@ class Evidence:
     """Path of an MP4 clip of the stream around the finding (made only when asked for)."""
     clip_start: float | None = None
     """The stream time, in seconds, at which the clip begins (a player seeks to ``start - clip_start``)."""
+    judge: SecondOpinion | None = None
+    """The LLM judge's second opinion, when one was asked for and given."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +107,8 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as JSON-ready data; a finding without a clip has no clip fields, one without a wall-clock
-        time no ``wall_time`` (outputs without them stay as they were)."""
+        time no ``wall_time``, one without a second opinion no ``judge`` field (outputs without them stay as they
+        were)."""
         data = {"id": self.id, **asdict(self)}
         data["span"] = list(self.span) if self.span else None
         data["provenance"] = dict(self.provenance)
@@ -95,6 +116,8 @@ class Finding:
             del data["evidence"]["clip"], data["evidence"]["clip_start"]
         if self.wall_time is None:
             del data["wall_time"]
+        if self.evidence.judge is None:
+            del data["evidence"]["judge"]
         return data
 
 

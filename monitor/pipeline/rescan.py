@@ -20,6 +20,7 @@ from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.digital_human import load_room_meta
 from monitor.errors import LivemonError
+from monitor.judge import Judge
 from monitor.media.snapshots import SnapshotStore
 from monitor.observations.record import StreamRecord
 from monitor.pipeline.clip_evidence import clip_records
@@ -87,11 +88,15 @@ def _observe_missing(
 
 
 def _detect(
-    spec: str, record: StreamRecord, options: ScanOptions, claims: ClaimEngine, room: Path | None
+    spec: str, record: StreamRecord, options: ScanOptions, claims: ClaimEngine, room: Path | None,
+    judge: Judge | None = None,
 ) -> list[dict[str, Any]]:
     meta = load_room_meta(room) if room is not None else None
     result = findings_of(spec, Observed(record, SnapshotStore()), options, claims, room=meta)
-    return [f.to_dict() for f in result.findings]
+    findings = result.findings
+    if judge is not None:
+        findings = judge.findings(findings, result.provenance.get("rule_descriptions", {}))
+    return [f.to_dict() for f in findings]
 
 
 def current_findings(store: Store, key: str) -> list[tuple[dict[str, Any], bytes | None]]:
@@ -102,9 +107,10 @@ class RescanWorker:
     """Rescans one source at a time into a store: what a process (local, or a Ray actor) holds."""
 
     def __init__(
-        self, options: ScanOptions, store: Store, claims: ClaimEngine | None = None, engines: Engines | None = None
+        self, options: ScanOptions, store: Store, claims: ClaimEngine | None = None, engines: Engines | None = None,
+        judge: Judge | None = None,
     ) -> None:
-        self.options, self.store = options, store
+        self.options, self.store, self.judge = options, store, judge
         self.claims = claims or build_claim_engine(options.rule_packs, options.allow_list, options.classifier)
         self.engines = _LazyEngines(options, self.claims, engines)
 
@@ -122,20 +128,27 @@ class RescanWorker:
             )
         except LivemonError as e:
             return RescanItem(item.spec, "failed", error=str(e), seconds=time.perf_counter() - started)
+        if self.judge is not None:
+            keys = keys.with_settings(judge=self.judge.key())
         key, run_key = keys.source, keys.run
         store.remember_source(key, item.spec, keys.size)
         store.remember_run(run_key, keys.settings)
         try:
-            if store.status(key, run_key) == "done":
+            if store.status(key, run_key) == "done" and not self._judge_pending(key):
                 found = len(store.current_findings(key))
                 return RescanItem(item.spec, "skipped", found, source_key=key, seconds=time.perf_counter() - started)
             record, snapshots, made = _observe_missing(store, keys, item.spec, item_options, self.engines, hook)
-            findings = _detect(item.spec, record, item_options, self.claims, room)
+            findings = _detect(item.spec, record, item_options, self.claims, room, self.judge)
         except LivemonError as e:
             store.mark_failed(key, run_key, str(e))
             return RescanItem(item.spec, "failed", error=str(e), source_key=key, seconds=time.perf_counter() - started)
         store.record_findings(key, run_key, findings, snapshots)
         return RescanItem(item.spec, "done", len(findings), made, source_key=key, seconds=time.perf_counter() - started)
+
+    def _judge_pending(self, key: str) -> bool:
+        """A source done with the judge whose call failed for some finding is done again (the verdicts
+        already given come from the judge's cache)."""
+        return self.judge is not None and self.judge.pending([body for body, _ in self.store.current_findings(key)])
 
 
 def rescan(
@@ -150,6 +163,7 @@ def rescan(
     on_item: Callable[[RescanItem], None] | None = None,
     backend: Backend | None = None,
     clips: Path | None = None,
+    judge: Judge | None = None,
 ) -> RescanSummary:
     """Rescan ``items`` into ``store``; ``sink`` gets each finished source's findings, including those
     of sources already done under these settings (so the output is whole after a resume).
@@ -160,14 +174,14 @@ def rescan(
     ``backend`` runs the sources elsewhere (:class:`monitor.pipeline.ray_backend.RayBackend`);
     by default they run here, one after another, with ``claims`` and ``engines`` when already
     loaded (else the claim engine is built from ``options`` and observation models only when a
-    stage must be made).
+    stage must be made). ``judge`` (local runs only) gives review findings an LLM second opinion.
     """
     started = time.perf_counter()
     summary = RescanSummary()
     if backend is not None:
         results: Iterable[RescanItem] = backend.run(items, options)
     else:
-        worker = RescanWorker(options, store, claims, engines)
+        worker = RescanWorker(options, store, claims, engines, judge)
         results = (worker.run(item, hook) for item in items)
     hook("files", 0, len(items))
     for done, one in enumerate(results, 1):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,11 @@ class SourceKeys:
     run: str
     settings: Mapping[str, Any]
 
+    def with_settings(self, **more: Any) -> SourceKeys:
+        """The same keys with more settings (a judge) in the run key."""
+        settings = {**self.settings, **more}
+        return replace(self, run=_hash(settings), settings=settings)
+
 
 def source_keys(spec: str, options: ScanOptions, claims: ClaimEngine, room: Path | None) -> SourceKeys:
     """The keys of ``spec`` under ``options`` (raises :class:`SourceNotFound` for a missing file)."""
@@ -84,8 +89,11 @@ def _with_run(
     room: Path | None,
 ) -> SourceKeys:
     settings = {"stages": dict(stages), "detectors": detector_key(options, claims, room)}
-    run = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    return SourceKeys(key, size, stages, run, settings)
+    return SourceKeys(key, size, stages, _hash(settings), settings)
+
+
+def _hash(settings: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
 
 
 def save_stages(

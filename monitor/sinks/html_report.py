@@ -12,7 +12,7 @@ from pathlib import Path
 
 from monitor.observations.types import TranscriptSegment
 from monitor.results import ScanResult
-from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
+from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH, VERDICT_ZH
 from monitor.sinks.report_env import environment as _environment
 from monitor.sinks.report_env import stylesheet
 from monitor.sinks.report_pages import (
@@ -61,7 +61,7 @@ def render_report(
     css, csp = stylesheet()
     return env.get_template("report.html.j2").render(
         result=result, items=items, by_category=by_category, dh=dh, css=css, csp=csp,
-        category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH,
+        category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH, verdict_zh=VERDICT_ZH,
     )
 
 

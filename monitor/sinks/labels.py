@@ -1,8 +1,8 @@
-"""Chinese names of categories, risks and sources, for what reviewers read (reports, console)."""
+"""Chinese names of categories, risks, sources and the judge's verdicts, for what reviewers read (reports, console)."""
 
 from __future__ import annotations
 
-__all__ = ["CATEGORY_ZH", "RISK_ZH", "SOURCE_ZH"]
+__all__ = ["CATEGORY_ZH", "RISK_ZH", "SOURCE_ZH", "VERDICT_ZH"]
 
 CATEGORY_ZH: dict[str, str] = {
     "absolute_terms": "极限用语",
@@ -22,3 +22,4 @@ RISK_ZH: dict[str, str] = {"block": "拦截", "review": "待审", "pass": "通�
 SOURCE_ZH: dict[str, str] = {
     "speech": "语音", "screen": "画面文字", "metadata": "元数据", "video": "视频", "audio": "音频", "room": "直播间",
 }
+VERDICT_ZH: dict[str, str] = {"violation": "构成违规", "not_violation": "不构成违规", "unsure": "无法判断"}

@@ -20,7 +20,7 @@ from typing import Any
 from monitor.findings import Finding
 from monitor.observations.types import TranscriptSegment
 from monitor.results import ScanResult
-from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
+from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH, VERDICT_ZH
 from monitor.sinks.report_env import clip_href, environment, jpeg_data_uri, relative_href, stylesheet
 from monitor.sinks.report_plan import Page, by_category, by_hour, plan_pages
 from monitor.sinks.report_transcript import Block, ExcerptLine, TranscriptReader, settled
@@ -159,7 +159,7 @@ def write_pages(
     css, csp = stylesheet()
     common: dict[str, Any] = {
         "result": result, "css": css, "csp": csp, "index": relative_href("../" + path.name),
-        "category_zh": CATEGORY_ZH, "risk_zh": RISK_ZH, "source_zh": SOURCE_ZH,
+        "category_zh": CATEGORY_ZH, "risk_zh": RISK_ZH, "source_zh": SOURCE_ZH, "verdict_zh": VERDICT_ZH,
     }
     pages = plan_pages(findings, page_size)
     finding_at = {i: (page.name, (page.number - 1) * page_size + n + 1)

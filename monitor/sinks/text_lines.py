@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.detectors.claims import ClaimHit
 from monitor.errors import InputError
+from monitor.findings import SecondOpinion
 
 __all__ = ["hits_record", "iter_lines"]
 
@@ -48,20 +50,27 @@ def iter_lines(files: Sequence[Path], stdin: TextIO, batch: int = BATCH) -> Iter
         yield pending
 
 
-def hits_record(text: str, hits: Sequence[ClaimHit]) -> dict[str, Any]:
-    """``{"text": ..., "findings": [{category, risk, span, confidence, basis, rule}, ...]}``."""
+def hits_record(
+    text: str, hits: Sequence[ClaimHit], judged: Sequence[tuple[str, SecondOpinion | None]] | None = None
+) -> dict[str, Any]:
+    """``{"text": ..., "findings": [{category, risk, span, confidence, basis, rule}, ...]}``.
+
+    ``judged`` holds, per hit, its risk after the LLM judge and the judge's opinion (added as ``judge``).
+    """
+    after = judged if judged is not None else [(h.risk, None) for h in hits]
     return {
         "text": text,
         "findings": [
             {
                 "category": h.category,
-                "risk": h.risk,
+                "risk": risk,
                 "span": list(h.span),
                 "confidence": round(h.confidence, 3),
                 "basis": h.basis,
                 "rule": h.rule,
                 **({"details": h.details} if h.details else {}),
+                **({"judge": asdict(opinion)} if opinion is not None else {}),
             }
-            for h in hits
+            for h, (risk, opinion) in zip(hits, after, strict=True)
         ],
     }

@@ -41,7 +41,7 @@ from monitor.service.leases import CLAIMERS, claim_next, heartbeat, hold, releas
 from monitor.service.metrics import ServiceMetrics
 from monitor.service.models import SANCTIONS, DecisionIn, HoldIn, LeaseIn
 from monitor.service.rooms import TIER_NAMES, TIERS
-from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH
+from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH, VERDICT_ZH
 from monitor.store import Store
 from monitor.store.queue_schema import UserRow
 
@@ -113,7 +113,7 @@ def _environment() -> Environment:
     env.filters["timecode"] = timecode
     env.filters["when"] = when
     env.globals.update(category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH, status_zh=STATUS_ZH,
-                       action_zh=ACTION_ZH, sanctions=SANCTIONS, tier_zh=TIER_NAMES)
+                       action_zh=ACTION_ZH, sanctions=SANCTIONS, tier_zh=TIER_NAMES, verdict_zh=VERDICT_ZH)
     return env
 
 

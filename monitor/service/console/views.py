@@ -25,6 +25,7 @@ from monitor.store.queue_schema import CaseRow, DecisionRow
 __all__ = [
     "BEIJING",
     "FindingView",
+    "JudgeView",
     "HistoryEntry",
     "finding_view",
     "held_lease",
@@ -92,6 +93,34 @@ class FindingView:
     clip: str | None
     """The evidence URL of its clip, with a media fragment starting at the finding."""
     clip_offset: float
+    judge: JudgeView | None = None
+    """The LLM judge's second opinion, when the finding carries one."""
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeView:
+    """An LLM second opinion as the case page shows it (every field checked: the body is hostile)."""
+
+    verdict: str
+    """``violation``, ``not_violation`` or ``unsure``."""
+    rationale: str
+    model: str
+    confidence: float | None
+    risk_before: str | None
+
+
+VERDICTS = ("violation", "not_violation", "unsure")
+
+
+def _judge_view(value: Any) -> JudgeView | None:
+    if not isinstance(value, dict) or value.get("verdict") not in VERDICTS:
+        return None
+    rationale, model, before = value.get("rationale"), value.get("model"), value.get("risk_before")
+    return JudgeView(
+        verdict=value["verdict"], rationale=rationale if isinstance(rationale, str) else "",
+        model=model if isinstance(model, str) else "", confidence=_number(value.get("confidence")),
+        risk_before=before if before in ("block", "review", "pass") else None,
+    )
 
 
 def finding_view(finding: Mapping[str, Any]) -> FindingView:
@@ -108,6 +137,7 @@ def finding_view(finding: Mapping[str, Any]) -> FindingView:
         context=marked if marked is not None else (escape(context) if context else None),
         snapshot=f"/console/evidence/{snapshot}" if snapshot else None,
         clip=f"/console/evidence/{clip}#t={offset:.2f}" if clip else None, clip_offset=round(offset, 2),
+        judge=_judge_view(evidence.get("judge")),
     )
 
 
