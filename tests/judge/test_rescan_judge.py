@@ -8,7 +8,7 @@ from pathlib import Path
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.judge import Judge, JudgeOptions, JudgePrompt
-from monitor.pipeline.rescan import _run_key
+from monitor.pipeline.stored import source_keys
 
 PROMPT = JudgePrompt.load()
 
@@ -38,11 +38,11 @@ def test_pending_means_a_finding_to_judge_without_an_opinion() -> None:
 
 def test_the_judge_changes_the_run_key_only_when_asked_for(tmp_path: Path) -> None:
     claims = ClaimEngine.load()
-    options = ScanOptions()
-    keys = {"speech": "s"}
-    plain, settings = _run_key(keys, options, claims, None)
-    assert "judge" not in settings, "rescans without the judge keep their run keys"
-    with_judge, settings = _run_key(keys, options, claims, None, judge())
-    other_model, _ = _run_key(keys, options, claims, None, judge(model="other"))
-    assert len({plain, with_judge, other_model}) == 3
-    assert settings["judge"] == {"model": "m", "prompt": PROMPT.id, "scope": "review", "min_confidence": 0.6}
+    media = tmp_path / "room.mp4"
+    media.write_bytes(b"recorded room")
+    plain = source_keys(str(media), ScanOptions(), claims, None)
+    assert "judge" not in plain.settings, "rescans without the judge keep their run keys"
+    with_judge = plain.with_settings(judge=judge().key())
+    other_model = plain.with_settings(judge=judge(model="other").key())
+    assert len({plain.run, with_judge.run, other_model.run}) == 3
+    assert with_judge.settings["judge"] == {"model": "m", "prompt": PROMPT.id, "scope": "review", "min_confidence": 0.6}
