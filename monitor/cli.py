@@ -20,6 +20,7 @@ from monitor.cli_judge import (
     JudgeKeyOpt,
     JudgeModelOpt,
     JudgeOpt,
+    JudgeTimeoutOpt,
     make_judge,
     report_judge,
 )
@@ -162,6 +163,7 @@ def scan(
     judge_all: JudgeAllOpt = False,
     judge_format: JudgeFormatOpt = "json_schema",
     judge_concurrency: JudgeConcurrencyOpt = 4,
+    judge_timeout: JudgeTimeoutOpt = 60.0,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
     from monitor.sinks.queue_service import queue_target
@@ -187,7 +189,8 @@ def scan(
         )
         if db is not None and store is None:
             raise ConfigError("--db needs --store: the store folder keeps the blobs beside the database")
-        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency)
+        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
+                            judge_timeout)
         _run_scan(source, options, out, report, queue_target(to, token), clips, store, db, second)
     except LivemonError as e:
         fail(e)
@@ -328,6 +331,7 @@ def rescan(
     judge_all: JudgeAllOpt = False,
     judge_format: JudgeFormatOpt = "json_schema",
     judge_concurrency: JudgeConcurrencyOpt = 4,
+    judge_timeout: JudgeTimeoutOpt = 60.0,
 ) -> None:
     """Rescan many recordings through the store: stages already stored are not made again.
 
@@ -358,7 +362,8 @@ def rescan(
         )
         if backend not in ("local", "ray"):
             raise ConfigError(f"--backend must be 'local' or 'ray', got {backend!r}")
-        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency)
+        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
+                            judge_timeout)
         if second is not None and backend == "ray":
             raise ConfigError("--judge runs with --backend local only (Ray workers would each need the key)")
         remote = None
@@ -844,6 +849,7 @@ def check_text(
     judge_all: JudgeAllOpt = False,
     judge_format: JudgeFormatOpt = "json_schema",
     judge_concurrency: JudgeConcurrencyOpt = 4,
+    judge_timeout: JudgeTimeoutOpt = 60.0,
 ) -> None:
     """Check text lines for claims; print one JSON object per input line."""
     from monitor.detectors.claims import TEXT_SOURCES
@@ -854,7 +860,8 @@ def check_text(
         fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
     second = None
     try:
-        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency)
+        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
+                            judge_timeout)
         engine = build_claim_engine(tuple(rule_packs or ()), allow_list, classifier)
         out = sys.stdout
         for batch in iter_lines(files or [], sys.stdin):

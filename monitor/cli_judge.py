@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from monitor.judge import Judge
 
 __all__ = ["JudgeAllOpt", "JudgeConcurrencyOpt", "JudgeFormatOpt", "JudgeKeyOpt", "JudgeModelOpt", "JudgeOpt",
-           "make_judge", "report_judge"]
+           "JudgeTimeoutOpt", "make_judge", "report_judge"]
 
 JudgeOpt = Annotated[
     str | None,
@@ -34,17 +34,21 @@ JudgeFormatOpt = Annotated[
                       "or none")
 ]
 JudgeConcurrencyOpt = Annotated[int, typer.Option("--judge-concurrency", help="judge calls in flight at once")]
+JudgeTimeoutOpt = Annotated[
+    float, typer.Option("--judge-timeout", help="seconds to wait for one answer (a slow local model needs more)")
+]
 
 
 def make_judge(
-    url: str | None, model: str | None, key: str | None, judge_all: bool, response_format: str, concurrency: int
+    url: str | None, model: str | None, key: str | None, judge_all: bool, response_format: str, concurrency: int,
+    timeout: float,
 ) -> Judge | None:
     """The judge the options ask for (``None`` without ``--judge``); bad options raise ConfigError."""
     if url is None and model is None:
         return None
     from monitor.judge import build_judge
 
-    return build_judge(url, model, key=key, judge_all=judge_all, concurrency=concurrency,
+    return build_judge(url, model, key=key, judge_all=judge_all, concurrency=concurrency, timeout=timeout,
                        response_format=response_format)
 
 

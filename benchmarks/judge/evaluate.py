@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -148,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         judged.append(_row(record, hit, item, verdict, companions, costs[n], part="sample" if n < len(picked)
                            else "misjudged"))
     result = {
+        "command": "python -m benchmarks.judge.evaluate " + " ".join(argv if argv is not None else sys.argv[1:]),
         "model": model, "endpoint": "local llama.cpp (./setup-judge.sh)" if args.local else "given",
         "server_threads": threads, "prompt": prompt.id, "split": args.split, "condition": args.condition,
         "records": len(records), "split_records": len(every), "sample_seed": args.seed if args.sample else None,
@@ -190,6 +192,7 @@ def _cost(costs: Sequence[Any]) -> dict[str, float]:
 def _markdown(r: dict[str, Any]) -> str:
     lines = [
         f"# The LLM judge on the claims {r['split']} split ({r['condition']})", "",
+        f"`{r['command']}`", "",
         f"Model `{r['model']}` ({r['endpoint']}), prompt `{r['prompt']}`, "
         f"{r['records']} of {r['split_records']} records"
         + (f" (random sample, seed {r['sample_seed']})" if r["sample_seed"] is not None else "")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from monitor.errors import ConfigError
 from monitor.judge.cache import VerdictCache, default_cache_path
 from monitor.judge.client import OpenAIChatClient, ResponseFormat
@@ -23,6 +25,7 @@ def build_judge(
     key: str | None = None,
     judge_all: bool = False,
     concurrency: int = 4,
+    timeout: float = 60.0,
     response_format: str = "json_schema",
     prompts: Path = PROMPTS,
     cache: Path | None = None,
@@ -38,7 +41,10 @@ def build_judge(
         raise ConfigError(f"--judge-format must be one of {', '.join(FORMATS)}, got {response_format!r}")
     if concurrency < 1:
         raise ConfigError(f"--judge-concurrency must be at least 1, got {concurrency}")
+    if timeout <= 0:
+        raise ConfigError(f"--judge-timeout must be more than 0 seconds, got {timeout}")
     prompt = JudgePrompt.load(prompts)
-    client = OpenAIChatClient(url, model, key=key, response_format=response_format)  # type: ignore[arg-type]
+    client = OpenAIChatClient(url, model, key=key, response_format=response_format,  # type: ignore[arg-type]
+                              timeout=httpx.Timeout(timeout, connect=5.0))
     options = JudgeOptions(scope="all" if judge_all else "review", concurrency=concurrency)
     return Judge(client, model, prompt, options, VerdictCache(cache or default_cache_path()))

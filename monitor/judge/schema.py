@@ -26,13 +26,14 @@ CategoryName = Literal[  # the ten claim categories (monitor.findings.CLAIM_CATE
 
 
 class Verdict(BaseModel):
-    """复核结论：是否违规（verdict）、涉及的类别（category）、引用法条的简短理由（rationale）、把握（confidence）。"""
+    """复核结论：先写引用法条的简短理由（rationale），再给是否违规（verdict）、涉及的类别（category）和把握（confidence）。"""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    rationale: str = Field(min_length=2, max_length=RATIONALE_CHARS)
+    """First: a model that decodes in this order reasons before it rules (the grammar follows the order)."""
     verdict: Literal["violation", "not_violation", "unsure"]
     category: CategoryName
-    rationale: str = Field(min_length=2, max_length=RATIONALE_CHARS)
     confidence: float = Field(ge=0.0, le=1.0)
 
 
