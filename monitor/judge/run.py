@@ -10,7 +10,6 @@ finding whose call failed is returned exactly as it was.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -139,15 +138,13 @@ def second_opinions(
         if found is not None:
             stats.count_call(found, cached=True)
             return found.verdict
-        started = time.perf_counter()
         try:
             reply = client.complete(prompt.messages(item), prompt.schema)
             verdict = parse_verdict(reply.content)
         except JudgeError as e:
             stats.count_failure(e.kind)
             return None
-        entry = CachedVerdict(verdict, reply.prompt_tokens, reply.completion_tokens,
-                              round(time.perf_counter() - started, 3))
+        entry = CachedVerdict(verdict, reply.prompt_tokens, reply.completion_tokens, reply.seconds)
         if cache is not None:
             cache.put(key, entry)
         stats.count_call(entry, cached=False)
