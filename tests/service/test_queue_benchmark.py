@@ -15,9 +15,8 @@ def test_a_small_claims_run_keeps_every_invariant(store: Store) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)
 def test_fifty_claimers_over_ten_thousand_cases_on_postgresql(store: Store) -> None:
-    if store.engine.dialect.name != "postgresql":
-        pytest.skip("the issue's load is measured on PostgreSQL")
     result = run_claims(store, cases=10_000, claimers=50)
     assert result.ok and result.cases == 10_000, result
 
