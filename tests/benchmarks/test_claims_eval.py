@@ -51,11 +51,12 @@ def test_the_live_reader_is_scored_beside_the_scans_reader_on_the_same_records(
 ) -> None:
     import json
 
-    from benchmarks.claims import evaluate
+    from benchmarks.claims import asr_noisy, evaluate
     from benchmarks.claims.asr_noisy import text_key, transcript_path
     from benchmarks.claims.corpus import load_corpus
 
     monkeypatch.setenv("LIVEMON_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(asr_noisy, "COMMITTED_DIR", tmp_path / "committed")
     records = load_corpus("test")[:6]
     assert transcript_path("window") != transcript_path("transcribe")
     for reader, heard in (("window", lambda t: t), ("transcribe", lambda t: "嗯" * len(t))):
@@ -68,3 +69,42 @@ def test_the_live_reader_is_scored_beside_the_scans_reader_on_the_same_records(
     assert set(systems) == {"rules", "rules (baseline: scan's reader)"}
     assert systems["rules (baseline: scan's reader)"]["clean_flagged"] == 0  # "嗯嗯嗯" claims nothing
     assert (tmp_path / "out" / "claims_asr-live.md").is_file()
+
+
+def test_published_transcripts_are_read_on_a_machine_with_an_empty_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from benchmarks.claims import asr_noisy
+    from benchmarks.claims.corpus import load_corpus
+
+    monkeypatch.setenv("LIVEMON_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(asr_noisy, "COMMITTED_DIR", tmp_path / "committed")
+    records = load_corpus("test")[:3]
+    rows = [{"key": asr_noisy.text_key(r.text), "text": r.text, "raw_text": r.text} for r in records]
+    asr_noisy.transcript_path().write_text("".join(json.dumps(row) + "\n" for row in rows[:2]), encoding="utf-8")
+    assert asr_noisy.publish() == 2
+    monkeypatch.setenv("LIVEMON_CACHE", str(tmp_path / "fresh"))
+    heard = asr_noisy.load_transcripts(records)
+    assert set(heard) == {records[0].id, records[1].id}
+    assert asr_noisy.transcribe_records(records[:2]) == 0  # published ones are not voiced again
+
+
+def test_voiced_audio_is_kept_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from benchmarks.claims import asr_noisy
+
+    monkeypatch.setenv("LIVEMON_CACHE", str(tmp_path))
+    calls: list[str] = []
+
+    class Voice:
+        def synthesize(self, text: str) -> np.ndarray:
+            calls.append(text)
+            return np.linspace(-0.5, 0.5, 1600, dtype=np.float32)
+
+    first = asr_noisy.voiced_audio("今天全场五折", Voice())  # type: ignore[arg-type]
+    again = asr_noisy.voiced_audio("今天全场五折", Voice())  # type: ignore[arg-type]
+    assert calls == ["今天全场五折"]
+    assert np.allclose(first, again, atol=1e-4)
