@@ -237,6 +237,13 @@ def watch(
     store: Annotated[Path | None, typer.Option(
         "--store", help="keep each room's record and findings here when the watch ends (for rescan --stored)")] = None,
     db: DbOpt = None,
+    judge: JudgeOpt = None,
+    judge_model: JudgeModelOpt = None,
+    judge_key: JudgeKeyOpt = None,
+    judge_all: JudgeAllOpt = False,
+    judge_format: JudgeFormatOpt = "json_schema",
+    judge_concurrency: JudgeConcurrencyOpt = 4,
+    judge_timeout: JudgeTimeoutOpt = 60.0,
 ) -> None:
     """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
 
@@ -253,9 +260,12 @@ def watch(
     from monitor.sinks.queue_service import QueueSink, queue_target, spool_path
     from monitor.store import Store
 
+    second = None
     try:
         target = queue_target(to, token)
         specs = _room_specs(sources or [], rooms_file)
+        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
+                            judge_timeout)
         options = load_options(
             config, max_duration=max_duration, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
@@ -277,12 +287,16 @@ def watch(
 
             rooms = watch_rooms(
                 specs, options, engines, found, WatchOptions(realtime=realtime, clips=evidence),
-                on_tick=lambda states: live.update(rooms_table(states), refresh=True), store=kept,
+                on_tick=lambda states: live.update(rooms_table(states), refresh=True), store=kept, judge=second,
             )
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
         fail(e)
+    finally:
+        if second is not None:
+            second.close()
     console.print(Text.assemble(f"\n{sink.written} finding(s) appended → ", plain(out)))
+    report_judge(second)
     unsent = queue is not None and _send_report(queue)
     if any(r.error for r in rooms) or unsent:
         raise typer.Exit(code=1)

@@ -29,7 +29,7 @@ __all__ = ["JudgeOptions", "JudgeStats", "eligible", "judge_findings", "opinion"
 
 FAILURE_ZH = {
     "unreachable": "连不上", "timeout": "超时", "http": "HTTP 错误", "malformed": "格式错误",
-    "refusal": "拒答", "schema": "不合 schema",
+    "refusal": "拒答", "schema": "不合 schema", "backlog": "积压未送审", "error": "内部错误",
 }
 
 

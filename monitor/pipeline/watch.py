@@ -48,6 +48,7 @@ from monitor.config import ScanOptions
 from monitor.detectors.stream import DetectorOptions, StreamDetector
 from monitor.errors import ForbiddenSource, LivemonError, UnreachableSource
 from monitor.findings import Finding
+from monitor.judge import Judge
 from monitor.media.clips import PacketRing
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
@@ -58,6 +59,7 @@ from monitor.observations.text_gate import TextGateOptions
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.engines import Engines
+from monitor.pipeline.live_judge import DEFAULT_BACKLOG, LiveJudge
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.reconnect import ConnectionLost, ReconnectOptions, reconnecting
 from monitor.pipeline.stage_options import decode_options, text_gate_options
@@ -104,6 +106,8 @@ class WatchOptions:
     """Bytes of recent packets a live room keeps for clips, at most."""
     reconnect: ReconnectOptions = ReconnectOptions()
     """The waits between a lost live room's reopenings (how long it may stay lost: ``reconnect_outage``)."""
+    judge_backlog: int = DEFAULT_BACKLOG
+    """Findings waiting for the judge before the next ones go on unjudged (only with a judge)."""
 
 
 @dataclass(slots=True)
@@ -162,10 +166,11 @@ class _Shared:
 
     def __init__(
         self, engines: Engines, options: WatchOptions, sink: FindingSink, provenance: Mapping[str, Any],
-        gate: TextGateOptions = TextGateOptions(), store: Store | None = None,
+        gate: TextGateOptions = TextGateOptions(), store: Store | None = None, judge: LiveJudge | None = None,
     ) -> None:
         wait = options.max_wait_s
         self.engines, self.sink, self.provenance, self.store = engines, sink, provenance, store
+        self.judge = judge
         self.realtime = options.realtime
         self.lock = threading.Lock()
         self.asr = (
@@ -200,15 +205,22 @@ class _Shared:
             if room.clips is not None:
                 room.clips.hold(finding, snapshot)  # handed on by the room's reader, with its clip
             else:
-                self._outbox.put((room, finding, snapshot))
+                self._hand_on(room, finding, snapshot)
         with self.lock:
             room.state.findings += len(findings)
 
     def release(self, room: _Room, *, everything: bool = False) -> None:
         """Hand on the room's held findings whose clip can be cut now (on the room's reader thread)."""
         if room.clips is not None:
-            room.clips.release(lambda f, snapshot: self._outbox.put((room, f, snapshot)), room.origin(),
+            room.clips.release(lambda f, snapshot: self._hand_on(room, f, snapshot), room.origin(),
                                everything=everything)
+
+    def _hand_on(self, room: _Room, finding: Finding, snapshot: bytes | None) -> None:
+        """To the sink's queue, through the judge when there is one (it answers on its own threads)."""
+        if self.judge is None:
+            self._outbox.put((room, finding, snapshot))
+        else:
+            self.judge.submit(finding, lambda judged: self._outbox.put((room, judged, snapshot)))
 
     def _write(self) -> None:
         """Hand each queued finding to the sink, retrying a failing sink with backoff.
@@ -239,6 +251,8 @@ class _Shared:
         for scheduler in (self.asr, self.ocr, self.claims):
             if scheduler is not None:
                 scheduler.shutdown(wait=True, cancel_pending=True)
+        if self.judge is not None:
+            self.judge.close()
         self._outbox.put(None)
         self._writer.join()
 
@@ -531,11 +545,14 @@ def watch(
     stop: threading.Event | None = None,
     on_tick: Callable[[list[RoomState]], None] | None = None,
     store: Store | None = None,
+    judge: Judge | None = None,
 ) -> list[RoomState]:
     """Watch every room in ``specs`` until all have ended (or ``stop`` is set, or Ctrl-C); return what each did.
 
     ``on_tick`` receives the live room states about five times a second (for a progress display).
     With ``store``, each room's record and findings are kept there once every room has ended.
+    With ``judge``, findings it takes wait for its opinion off the detection threads
+    (:mod:`monitor.pipeline.live_judge`).
     """
     stop = stop or threading.Event()
     models = {
@@ -544,7 +561,10 @@ def watch(
         "faces": None,
     }
     provenance = finding_provenance(options, engines.claims, models)
-    shared = _Shared(engines, watch_options, sink, provenance, text_gate_options(options), store)
+    if judge is not None:
+        provenance = {**provenance, "judge": {"model": judge.model, "prompt": judge.prompt.id}}
+    live_judge = LiveJudge(judge, engines.claims, watch_options.judge_backlog) if judge is not None else None
+    shared = _Shared(engines, watch_options, sink, provenance, text_gate_options(options), store, live_judge)
     detector_options = DetectorOptions(min_confidence=options.min_confidence)
     rooms = [
         _Room(
