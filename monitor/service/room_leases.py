@@ -5,9 +5,10 @@ its own: same room, epoch, token and worker, room not removed), the rooms whose 
 back), and how many it can take (``capacity``). The service answers with what was renewed, what the
 worker must stop (``removed`` or ``lost``) and the rooms newly granted, all in one transaction.
 
-A grant is one statement: ``UPDATE watch_rooms SET lease… , lease_epoch = lease_epoch + 1 WHERE id IN
-(SELECT id … LIMIT n FOR UPDATE SKIP LOCKED) RETURNING …`` on PostgreSQL, so concurrent workers skip
-each other's rows; on SQLite it runs under the database's one write lock. A room is offered when no
+A grant is one statement: ``WITH picked AS MATERIALIZED (SELECT id … LIMIT n FOR UPDATE SKIP LOCKED)
+UPDATE watch_rooms SET lease… , lease_epoch = lease_epoch + 1 FROM picked WHERE id = picked.id AND
+(still offered) RETURNING …``: on PostgreSQL concurrent workers skip each other's rows; on SQLite it
+runs under the database's one write lock. A room is offered when no
 lease on it is live: a worker that died loses its rooms once their leases lapse. A lapsed lease that no
 one took yet is still renewed by its holder's next heartbeat (its epoch is still the room's).
 
@@ -156,11 +157,13 @@ def _grant(session: Session, worker: str, free: int, now: datetime,
            expires: datetime) -> list[tuple[GrantedRoom, str | None]]:
     """Lease up to ``free`` offered rooms to ``worker`` in one statement; each with the worker it was taken from."""
     at = bindparam("now", type_=WatchRoomRow.lease_expires.type)
-    pick = (select(WatchRoomRow.id).where(_claimable(at)).order_by(WatchRoomRow.id).limit(free)
-            .with_for_update(skip_locked=True))
+    # a CTE, materialized: evaluated once (a subquery in ``IN (…)`` may be rescanned and, re-checking rows
+    # this very statement just leased, pick more than ``free``)
+    picked = (select(WatchRoomRow.id).where(_claimable(at)).order_by(WatchRoomRow.id).limit(free)
+              .with_for_update(skip_locked=True).cte("picked").prefix_with("MATERIALIZED"))
     token = secrets.token_urlsafe(24)
     rows = session.execute(
-        update(WatchRoomRow).where(WatchRoomRow.id.in_(pick.scalar_subquery()), _claimable(at))
+        update(WatchRoomRow).where(WatchRoomRow.id == picked.c.id, _claimable(at))
         .values(lease_owner=worker, lease_token=token, lease_epoch=WatchRoomRow.lease_epoch + 1,
                 lease_expires=expires, heartbeat_at=now, state="starting", detail=None, findings=0, not_before=None,
                 updated_at=now)
