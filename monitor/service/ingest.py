@@ -92,13 +92,13 @@ def ingest_findings(
     ``case.opened`` webhook in the same transaction.
     """
     received = len(findings)
+    lock_for_write(session, [*(f"case:{stream_key(f.stream)}:{f.category}" for f in findings),
+                             *(f"room:{stream_key(f.stream)}" for f in findings)])  # first: SQLite writes first
     findings, fenced = fence_findings(session, findings)
     if not findings:
         append_event(session, actor, "findings.fenced", {"findings": fenced}, now)
         return IngestResult(received=received, new=0, duplicates=0, cases=[], fenced=fenced)
     unique = list({f.id: f for f in reversed(findings)}.values())[::-1]  # first occurrence of each id
-    lock_for_write(session, [*(f"case:{stream_key(f.stream)}:{f.category}" for f in unique),
-                             *(f"room:{stream_key(f.stream)}" for f in unique)])
     ids = [f.id for f in unique]
     seen = set(session.scalars(select(IngestedFindingRow.finding_id).where(IngestedFindingRow.finding_id.in_(ids))))
     new = sorted((f for f in unique if f.id not in seen), key=lambda f: (f.stream, f.category, f.start, f.id))

@@ -74,6 +74,7 @@ def remove_room(session: Session, principal: Principal, room_id: int, now: datet
     """Remove a room: it is offered to no worker, its holder is told to stop at its next heartbeat, and findings
     found after now under its lease are refused. One audit event; 404 for no such room, 409 when removed."""
     require(principal, *ROOM_EDITORS)
+    lock_for_write(session, [f"watch-room-id:{room_id}"])  # SQLite: the write lock before the read
     row = session.scalars(select(WatchRoomRow).where(WatchRoomRow.id == room_id).with_for_update()).first()
     if row is None:
         raise NotFound(f"no room {room_id}")

@@ -4,7 +4,7 @@ lease expiry and goes on finding what the room shows.
 
 The rooms are live HLS rooms (:class:`tests.pipeline.live_hls.LiveHls`) made from generated media: a sliding
 playlist of 1 s segments whose captions change every few seconds, alternating an absolute term and a traffic
-diversion. Worker A may hold one room, worker B two.
+diversion. Worker A may hold one room, worker B two. The service runs on PostgreSQL, as a platform runs it.
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ class Platform:
     def start(self, name: str, capacity: int) -> Worker:
         log = self.folder / f"{name}.log"
         command = [sys.executable, "-m", "monitor.cli", "watch", "--from", self.url, "--worker", name,
-                   "--capacity", str(capacity), "--no-speech", "--no-clips", "--out", str(self.folder / f"{name}.jsonl")]
+                   "--capacity", str(capacity), "--no-speech", "--no-clips",
+                   "--out", str(self.folder / f"{name}.jsonl")]
         env = {**os.environ, "LIVEMON_TOKEN": self.ingest, "COLUMNS": "200"}
         with log.open("wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=Path.cwd())
@@ -105,17 +106,16 @@ def _until(what: str, check: Callable[[], T | None], timeout: float, workers: li
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
+def platform(store: Store, tmp_path: Path) -> Iterator[Platform]:
     segments = make_segments(tmp_path, STREAM_S, CAPTIONS)
     rooms = [LiveHls(tmp_path, segments), LiveHls(tmp_path, segments)]
-    store = Store.open(tmp_path / "store")
     now = datetime.now(UTC)
     with store.session() as s:
         add_user(s, "lin", "lead", "correct horse battery", now, actor="test")
         lead = create_token(s, "lead", "lin", now, actor="test")[0]
         ingest = create_token(s, "ingest", None, now, actor="test")[0]
     app = create_app(store, ServiceOptions(room_leases=RoomLeaseOptions(lease=timedelta(seconds=LEASE_S))))
-    with store, serving(app) as url:
+    with serving(app) as url:
         platform = Platform(store, url, lead, ingest, tmp_path)
         for room in rooms:
             room.start()
@@ -133,6 +133,7 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
                 room.stop()
 
 
+@pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # the platform's database
 def test_a_killed_workers_room_goes_to_the_other_within_the_lease_and_findings_keep_coming(
     platform: Platform,
 ) -> None:

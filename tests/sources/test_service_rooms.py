@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from monitor.cli import app
 from monitor.results import RoomState
 from monitor.service import ServiceOptions, create_app
 from monitor.service.auth import add_user, create_token
@@ -123,3 +125,13 @@ def test_an_unreachable_service_keeps_the_rooms_and_says_why(served: Served) -> 
 def test_the_default_worker_name_is_the_host_and_the_process() -> None:
     name = default_worker_name()
     assert name.endswith(f":{os.getpid()}") and re.fullmatch(r"[\w.@:-]{1,128}", name)
+
+
+@pytest.mark.parametrize(("extra", "why"), [
+    (["--to", "http://127.0.0.1:9/"], "--to must be the --from service"),
+    (["--store", "st"], "--store does not go with --from"),
+    (["--worker", "a b"], "--worker is 1-128 letters"),
+])
+def test_a_worker_refuses_options_that_do_not_go_with_from(extra: list[str], why: str) -> None:
+    result = CliRunner().invoke(app, ["watch", "--from", "http://127.0.0.1:8/", "--token", "lm_x", *extra])
+    assert result.exit_code == 2 and why in " ".join(result.output.split())
