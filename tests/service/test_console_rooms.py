@@ -4,6 +4,7 @@ everyone sees who holds each room and its last heartbeat; hostile addresses and 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -13,7 +14,7 @@ from tests.service.queue_helpers import Service
 ADDRESS = "https://cdn.example.com/live/美妆专场.m3u8"
 
 
-def _add(client: TestClient, address: str, label: str = "", csrf: str | None = None) -> object:
+def _add(client: TestClient, address: str, label: str = "", csrf: str | None = None) -> Any:
     page = client.get("/console/rooms")
     return client.post("/console/rooms", data={"address": address, "label": label,
                                                "csrf": csrf if csrf is not None else csrf_of(page.text)},
@@ -49,16 +50,16 @@ def test_a_refused_address_is_explained_on_the_page_and_nothing_is_added(service
     for address, why in (("file:///etc/passwd", "protocol &#39;file&#39; is not allowed"),
                          ("concat:/etc/passwd|/etc/hosts", "protocol &#39;concat&#39; is not allowed")):
         answer = _add(lead, address)
-        assert answer.status_code == 422  # type: ignore[attr-defined]
-        assert "地址未通过检查，未添加" in answer.text and why in answer.text  # type: ignore[attr-defined]
+        assert answer.status_code == 422
+        assert "地址未通过检查，未添加" in answer.text and why in answer.text
     assert service.audit_events() == events and _room_ids(service) == []
 
 
 def test_without_the_csrf_token_nothing_is_added_or_removed(service: Service) -> None:
     lead = login(service.client.app, "lin")
-    assert _add(lead, ADDRESS, csrf="forged").status_code == 403  # type: ignore[attr-defined]
+    assert _add(lead, ADDRESS, csrf="forged").status_code == 403
     assert _room_ids(service) == []
-    assert _add(lead, ADDRESS).status_code == 303  # type: ignore[attr-defined]
+    assert _add(lead, ADDRESS).status_code == 303
     removed = lead.post("/console/rooms/1/remove", data={"csrf": "forged"}, follow_redirects=False)
     assert removed.status_code == 403 and _room_ids(service) == [1]
 
@@ -70,7 +71,7 @@ def test_a_reviewer_sees_the_rooms_but_may_not_add_or_remove_them(service: Servi
     assert page.status_code == 200 and ADDRESS in page.text
     assert "添加直播间" not in page.text and "/remove" not in page.text
     refused = _add(reviewer, "https://cdn.example.com/live/other.m3u8")
-    assert refused.status_code == 403 and "只有组长和管理员" in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 403 and "只有组长和管理员" in refused.text
     csrf = csrf_of(page.text)
     assert reviewer.post("/console/rooms/1/remove", data={"csrf": csrf}).status_code == 403
     assert _room_ids(service) == [1]
@@ -96,7 +97,7 @@ def test_an_admin_removes_a_room_and_its_worker_is_told_at_the_next_heartbeat(se
 def test_hostile_addresses_names_and_details_stay_text(service: Service) -> None:
     lead = login(service.client.app, "lin")
     hostile = 'https://cdn.example.com/live/"><script>alert(1)</script>.m3u8'
-    assert _add(lead, hostile, "<img src=x onerror=alert(1)>").status_code == 303  # type: ignore[attr-defined]
+    assert _add(lead, hostile, "<img src=x onerror=alert(1)>").status_code == 303
     grant = service.post("ingest", "/api/v1/watch/heartbeat", {"worker": "w1", "capacity": 1}).json()["granted"][0]
     service.post("ingest", "/api/v1/watch/heartbeat", {"worker": "w1", "capacity": 1, "held": [
         {"room": 1, "epoch": grant["epoch"], "lease_token": grant["lease_token"], "state": "reconnecting",
