@@ -24,6 +24,7 @@ from monitor.cli_judge import (
     make_judge,
     report_judge,
 )
+from monitor.cli_rooms import CapacityOpt, FromOpt, WorkerOpt, room_worker, stop_on_sigterm
 from monitor.cli_support import DbOpt, StoreOpt, console, fail, store_session
 from monitor.config import ScanOptions, load_options
 from monitor.errors import ConfigError, LivemonError
@@ -237,6 +238,9 @@ def watch(
     store: Annotated[Path | None, typer.Option(
         "--store", help="keep each room's record and findings here when the watch ends (for rescan --stored)")] = None,
     db: DbOpt = None,
+    from_url: FromOpt = None,
+    worker: WorkerOpt = None,
+    capacity: CapacityOpt = 4,
     judge: JudgeOpt = None,
     judge_model: JudgeModelOpt = None,
     judge_key: JudgeKeyOpt = None,
@@ -249,6 +253,9 @@ def watch(
 
     Ctrl-C stops reading, finishes what is queued and exits. A room that fails is reported
     and the others go on; the exit code is then 1. Digital-human checks need `scan`.
+    With --from URL the rooms come from a livemon service (added there, leased to this worker with
+    a heartbeat, up to --capacity at once) and the findings go back to it; the worker runs until
+    Ctrl-C or SIGTERM, then gives its rooms back.
     """
     from rich.live import Live
 
@@ -257,13 +264,12 @@ def watch(
     from monitor.pipeline.watch import watch as watch_rooms
     from monitor.sinks.console import rooms_table
     from monitor.sinks.jsonl import FindingAppender
-    from monitor.sinks.queue_service import QueueSink, queue_target, spool_path
+    from monitor.sinks.queue_service import QueueSink, spool_path
     from monitor.store import Store
 
     second = None
     try:
-        target = queue_target(to, token)
-        specs = _room_specs(sources or [], rooms_file)
+        specs = _room_specs(sources or [], rooms_file) if sources or rooms_file or not from_url else []
         second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
                             judge_timeout)
         options = load_options(
@@ -271,14 +277,16 @@ def watch(
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
             speech=False if no_speech else None, screen=False if no_screen else None, faces=False,
         )
+        target, feed = room_worker(from_url, to, token, worker, capacity, options, store)
         with console.status("loading models…"):
             engines = build_engines(options)
         evidence = out.with_name(f"{out.stem}_evidence") if (clips if clips is not None else target) else None
         queue = QueueSink(target, spool_path(out), background=True) if target is not None else None
         if db is not None and store is None:
             raise ConfigError("--db needs --store: the store folder keeps the blobs beside the database")
+        stop = stop_on_sigterm() if feed is not None else None
         with FindingAppender(out) as sink, queue or nullcontext(), Live(console=console, auto_refresh=False) as live, \
-                Store.open(store, db) if store is not None else nullcontext() as kept:
+                Store.open(store, db) if store is not None else nullcontext() as kept, feed or nullcontext():
 
             def found(finding: Any, snapshot: bytes | None) -> None:
                 sink(finding, snapshot)
@@ -287,7 +295,8 @@ def watch(
 
             rooms = watch_rooms(
                 specs, options, engines, found, WatchOptions(realtime=realtime, clips=evidence),
-                on_tick=lambda states: live.update(rooms_table(states), refresh=True), store=kept, judge=second,
+                on_tick=lambda states: live.update(rooms_table(states), refresh=True), store=kept, feed=feed,
+                stop=stop, judge=second,
             )
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:
@@ -298,7 +307,7 @@ def watch(
     console.print(Text.assemble(f"\n{sink.written} finding(s) appended → ", plain(out)))
     report_judge(second)
     unsent = queue is not None and _send_report(queue)
-    if any(r.error for r in rooms) or unsent:
+    if (feed is None and any(r.error for r in rooms)) or unsent:  # a worker's failed rooms went back to the service
         raise typer.Exit(code=1)
 
 
@@ -495,6 +504,11 @@ def serve(
         bool, typer.Option("--no-webhooks", help="deliver no webhooks here (run `livemon webhooks deliver`)")
     ] = False,
     workers: Annotated[int, typer.Option(min=1, max=64, help="server processes (each with its own pool)")] = 1,
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="YAML or TOML options file: its allowed_protocols and allowed_hosts say which room "
+        "addresses may be added for `watch --from` workers")] = None,
+    room_lease: Annotated[float, typer.Option(
+        min=3.0, max=3600.0, help="seconds a watch worker holds a room without a heartbeat")] = 30.0,
 ) -> None:
     """Serve the moderation queue over the store: findings in, cases leased to reviewers, decisions audited.
 
@@ -504,24 +518,27 @@ def serve(
     """
     import uvicorn
 
-    from monitor.service import ServiceOptions, create_app
+    from monitor.service import create_app
+    from monitor.service.asgi import service_options
     from monitor.store import Store
 
     try:
+        options = service_options(not no_webhooks, config, room_lease)
         opened = Store.open(store, db)  # made and migrated once, before any worker starts
     except LivemonError as e:
         fail(e)
     if workers > 1:
-        from monitor.service.asgi import ENV_DB, ENV_STORE, ENV_WEBHOOKS
+        from monitor.service.asgi import ENV_CONFIG, ENV_DB, ENV_ROOM_LEASE, ENV_STORE, ENV_WEBHOOKS
 
         opened.close()
         os.environ.update({ENV_STORE: str(store.resolve()), ENV_DB: db or "",
-                           ENV_WEBHOOKS: "0" if no_webhooks else "1"})
+                           ENV_WEBHOOKS: "0" if no_webhooks else "1",
+                           ENV_CONFIG: str(config.resolve()) if config else "", ENV_ROOM_LEASE: str(room_lease)})
         uvicorn.run("monitor.service.asgi:app_from_env", factory=True, workers=workers, host=host, port=port)
         return
     try:
         try:
-            service = create_app(opened, ServiceOptions(webhooks=not no_webhooks))
+            service = create_app(opened, options)
         except LivemonError as e:  # an unreadable console secret, say
             fail(e)
         uvicorn.run(service, host=host, port=port)

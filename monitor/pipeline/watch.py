@@ -18,6 +18,10 @@ audio or video packet for ``stall_timeout``) is reopened with jittered exponenti
 across reconnects (:class:`RoomTimeline`), and each finding carries the wall-clock time it was on
 air. A file, or a URL with a known duration (a recording), ends where it ends.
 
+With a feed (:class:`monitor.pipeline.room_feed.RoomFeed`, e.g. the rooms the review service leases to
+this worker: ``livemon watch --from``), rooms are started and stopped while the watch runs, each with its
+own stop; their findings carry the feed's provenance (the lease they were found under).
+
 With a store, each room's record (its transcript and on-screen text, under live stage keys)
 and findings are kept there when the watch ends, so ``livemon rescan --stored`` can run new
 rules over the rooms without their streams.
@@ -28,11 +32,13 @@ Digital-human judgement needs a face window over the whole stream and is left to
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -62,6 +68,7 @@ from monitor.pipeline.engines import Engines
 from monitor.pipeline.live_judge import DEFAULT_BACKLOG, LiveJudge
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.reconnect import ConnectionLost, ReconnectOptions, reconnecting
+from monitor.pipeline.room_feed import RoomFeed, RoomOrder
 from monitor.pipeline.stage_options import decode_options, text_gate_options
 from monitor.pipeline.stored import live_source_keys, save_stages
 from monitor.pipeline.timeline import RoomTimeline
@@ -76,6 +83,8 @@ __all__ = ["FindingSink", "WatchOptions", "watch"]
 
 log = logging.getLogger(__name__)
 
+FED_STATES_KEPT = 1000
+"""States of fed rooms that are over, kept to be returned (the newest)."""
 SINK_RETRY_WAITS = (0.5, 2.0, 5.0)
 """Seconds to wait before each new try of a failing finding sink."""
 
@@ -146,6 +155,10 @@ class _Room:
     """``time.monotonic()`` when the room last read media (or began)."""
     outstanding: int = 0
     idle: threading.Condition = field(default_factory=threading.Condition)
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    """Added to its findings' provenance (a fed room's lease)."""
+    stop: threading.Event = field(default_factory=threading.Event)
+    """Set to stop this room (its feed said so, or the whole watch stops)."""
 
     def origin(self) -> float:
         """The current connection's first timestamp less the room's offset: room times count from it."""
@@ -178,9 +191,10 @@ class _Shared:
             if engines.asr is not None
             else None
         )
+        self.gated = GatedOcr(engines.ocr, gate) if engines.ocr is not None else None
         self.ocr = (
-            BatchScheduler(GatedOcr(engines.ocr, gate), SchedulerOptions(options.ocr_batch, wait), name="watch-ocr")
-            if engines.ocr is not None
+            BatchScheduler(self.gated, SchedulerOptions(options.ocr_batch, wait), name="watch-ocr")
+            if self.gated is not None
             else None
         )
         self.claims: BatchScheduler[Any, Any] = BatchScheduler(
@@ -197,7 +211,7 @@ class _Shared:
         sink never holds up claim checks. The snapshot is taken now, before the room's ring
         of frames moves on.
         """
-        provenance = {**self.provenance, "live": _played_live(room.state.spec, self.realtime)}
+        provenance = {**self.provenance, "live": _played_live(room.state.spec, self.realtime), **room.provenance}
         findings = [replace(f, provenance=provenance, wall_time=room.timeline.wall_time(f.start)) for f in findings]
         for finding in findings:
             name = finding.evidence.snapshot
@@ -245,6 +259,11 @@ class _Shared:
                     log.error("the finding sink failed, finding not written: %s", json.dumps(finding.to_dict(),
                               ensure_ascii=False))
                     room.state.warnings.append(f"a finding could not be written ({e}); it is in the log")
+
+    def retire(self, room: _Room) -> None:
+        """Forget what the shared workers keep of a room that is over (its text gate's last frame)."""
+        if self.gated is not None:
+            self.gated.forget(room.index)
 
     def shutdown(self) -> None:
         """Finish queued work, then write every finding still in the outbox."""
@@ -545,12 +564,16 @@ def watch(
     stop: threading.Event | None = None,
     on_tick: Callable[[list[RoomState]], None] | None = None,
     store: Store | None = None,
+    feed: RoomFeed | None = None,
     judge: Judge | None = None,
 ) -> list[RoomState]:
     """Watch every room in ``specs`` until all have ended (or ``stop`` is set, or Ctrl-C); return what each did.
 
     ``on_tick`` receives the live room states about five times a second (for a progress display).
     With ``store``, each room's record and findings are kept there once every room has ended.
+    With ``feed``, rooms also start and stop as the feed says, and the watch runs until ``stop`` is set
+    (or Ctrl-C); a fed room that is over is forgotten (only its state is returned, the newest
+    :data:`FED_STATES_KEPT` of them), so a watch can run for days as rooms come and go.
     With ``judge``, findings it takes wait for its opinion off the detection threads
     (:mod:`monitor.pipeline.live_judge`).
     """
@@ -566,35 +589,74 @@ def watch(
     live_judge = LiveJudge(judge, engines.claims, watch_options.judge_backlog) if judge is not None else None
     shared = _Shared(engines, watch_options, sink, provenance, text_gate_options(options), store, live_judge)
     detector_options = DetectorOptions(min_confidence=options.min_confidence)
-    rooms = [
-        _Room(
-            index=i,
+    rooms: list[_Room] = []
+    """Every room still running, and every room ever started when watching into a store."""
+    fed: dict[str, _Room] = {}
+    retired: deque[RoomState] = deque(maxlen=FED_STATES_KEPT)
+    threads: dict[int, threading.Thread] = {}
+    """The thread of every room not yet forgotten, by the room's index."""
+    indices = itertools.count()
+
+    def start(spec: str, order: RoomOrder | None = None) -> None:
+        index = next(indices)
+        room = _Room(
+            index=index,
             state=RoomState(spec),
-            snapshots=SnapshotStore(limit=watch_options.snapshots_kept, prefix=f"room{i}_"),
+            snapshots=SnapshotStore(limit=watch_options.snapshots_kept, prefix=f"room{index}_"),
             detector=StreamDetector(
                 engines.claims, detector_options, frame_interval=options.frame_interval, stream=spec,
                 report_after_s=watch_options.banner_report_s,
             ),
             kept=_Kept() if store is not None else None,
+            provenance=order.provenance if order is not None else {},
         )
-        for i, spec in enumerate(specs)
-    ]
-    threads = [
-        threading.Thread(target=_play, args=(shared, r, options, watch_options, stop), name=f"livemon-room{r.index}")
-        for r in rooms
-    ]
+        rooms.append(room)
+        if order is not None:
+            fed[order.key] = room
+        threads[index] = threading.Thread(target=_play, args=(shared, room, options, watch_options, room.stop),
+                                          name=f"livemon-room{index}")
+        threads[index].start()
+
+    def follow(feed: RoomFeed) -> None:
+        """Hand the feed its rooms' states; forget the rooms it has now seen over; start and stop as it says."""
+        over = [key for key, room in fed.items() if not threads[room.index].is_alive()]
+        starts, stops = feed.update({key: room.state for key, room in fed.items()})
+        for key in over:
+            room = fed.pop(key)
+            threads.pop(room.index)
+            shared.retire(room)
+            for latencies in room.state.timings.values():
+                latencies.clear()
+            retired.append(room.state)
+            if store is None:
+                rooms.remove(room)
+        for key in stops:
+            if key in fed:
+                fed[key].stop.set()
+        for order in starts:
+            if order.key not in fed:
+                start(order.spec, order)
+
     try:
-        for t in threads:
-            t.start()
-        while any(t.is_alive() for t in threads):
+        for spec in specs:
+            start(spec)
+        while feed is not None or any(t.is_alive() for t in threads.values()):
+            if feed is not None:
+                follow(feed)
+            if stop.is_set():
+                break
             if on_tick is not None:
-                on_tick([r.state for r in rooms])
+                on_tick([r.state for r in rooms if r.index in threads])
             time.sleep(0.2)
     except KeyboardInterrupt:
-        stop.set()  # Ctrl-C: stop reading; what is queued still becomes findings below
+        pass  # Ctrl-C: stop reading; what is queued still becomes findings below
     finally:
         stop.set()
-        for t in threads:
+        if feed is not None:
+            feed.update({key: room.state for key, room in fed.items()}, stopping=True)
+        for room in rooms:
+            room.stop.set()
+        for t in list(threads.values()):
             t.join()
         shared.shutdown()
     if store is not None:
@@ -604,4 +666,6 @@ def watch(
             except Exception as e:  # noqa: BLE001 - the findings are already written; say what was not kept
                 log.exception("the record of %s could not be stored", room.state.spec)
                 room.state.warnings.append(f"the room's record could not be stored: {e}")
-    return [r.state for r in rooms]
+    if feed is not None:
+        feed.update({key: room.state for key, room in fed.items()}, stopping=True)  # every room is over now
+    return [*retired, *(r.state for r in rooms if r.index in threads)]

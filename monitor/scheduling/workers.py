@@ -47,6 +47,11 @@ class GatedOcr:
         self.reads = 0
         self.frames = 0
 
+    def forget(self, room: int) -> None:
+        """Drop what is kept of a room that is over (its gate and last read): a long watch sees many rooms."""
+        self._gates.pop(room, None)
+        self._last.pop(room, None)
+
     def __call__(self, items: Sequence[tuple[int, SampledFrame]]) -> list[FrameText]:
         results: dict[int, FrameText] = {}
         todo = list(range(len(items)))

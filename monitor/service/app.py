@@ -42,8 +42,11 @@ from monitor.service.models import (
     LeaseIn,
     LeaseOut,
 )
+from monitor.service.room_leases import RoomLeaseOptions
+from monitor.service.room_routes import add_room_routes
 from monitor.service.rooms import TIERS
 from monitor.service.webhooks import Deliverer, delivering
+from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
 
 __all__ = ["ServiceOptions", "create_app"]
@@ -66,6 +69,10 @@ class ServiceOptions:
     """Findings per POST."""
     webhooks: bool = False
     """Deliver the webhook outbox on a background thread while the app runs (``livemon serve`` turns it on)."""
+    room_policy: SourcePolicy = SourcePolicy()
+    """What a room added for the ``watch --from`` workers may be (protocols, hosts)."""
+    room_leases: RoomLeaseOptions = RoomLeaseOptions()
+    """How long a worker holds a room without a heartbeat, and the pause before a room that ended is offered."""
 
 
 class _BodyLimit:
@@ -178,7 +185,7 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
     def openapi() -> dict[str, Any]:
         return app.openapi()
 
-    @api.post("/api/v1/findings")
+    @api.post("/api/v1/findings", response_model_exclude_defaults=True)
     def post_findings(
         who: Caller, findings: Annotated[list[FindingIn], Body(min_length=1, max_length=opts.max_findings)]
     ) -> IngestResult:
@@ -284,7 +291,8 @@ def create_app(store: Store, options: ServiceOptions | None = None, clock: Clock
         """The reviewer console (which asks for a login)."""
         return RedirectResponse("/console", status_code=303)
 
-    install_console(app, store, clock, opts.lease, metrics)
+    install_console(app, store, clock, opts.lease, metrics, opts.room_policy)
     add_governance_routes(api, store, clock, caller)
+    add_room_routes(api, store, clock, caller, opts.room_policy, opts.room_leases)
     app.include_router(api)
     return app

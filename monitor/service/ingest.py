@@ -22,6 +22,7 @@ from monitor.findings import RISK_ORDER
 from monitor.service.audit import append_event, canonical_json
 from monitor.service.db import aware, lock_for_write
 from monitor.service.models import FindingIn, IngestResult
+from monitor.service.room_leases import fence_findings
 from monitor.service.rooms import case_priority, due_after, is_live, mark_live, rooms_for, stream_key
 from monitor.service.webhooks.outbox import enqueue_many
 from monitor.store.governance_schema import RoomRow
@@ -84,17 +85,27 @@ def ingest_findings(
 ) -> IngestResult:
     """Store the findings not seen before (by id) and put each into a case; one audit event if any was new.
 
+    Findings that name a room lease which had ended before they were found are refused first
+    (:func:`monitor.service.room_leases.fence_findings`: a worker that lost a room does not post as its holder).
+
     A finding of risk ``pass`` is kept on record but opens no case. Each case opened queues a
     ``case.opened`` webhook in the same transaction.
     """
+    received = len(findings)
+    lock_for_write(session, [*(f"case:{stream_key(f.stream)}:{f.category}" for f in findings),
+                             *(f"room:{stream_key(f.stream)}" for f in findings)])  # first: SQLite writes first
+    findings, fenced = fence_findings(session, findings)
+    if not findings:
+        append_event(session, actor, "findings.fenced", {"findings": fenced}, now)
+        return IngestResult(received=received, new=0, duplicates=0, cases=[], fenced=fenced)
     unique = list({f.id: f for f in reversed(findings)}.values())[::-1]  # first occurrence of each id
-    lock_for_write(session, [*(f"case:{stream_key(f.stream)}:{f.category}" for f in unique),
-                             *(f"room:{stream_key(f.stream)}" for f in unique)])
     ids = [f.id for f in unique]
     seen = set(session.scalars(select(IngestedFindingRow.finding_id).where(IngestedFindingRow.finding_id.in_(ids))))
     new = sorted((f for f in unique if f.id not in seen), key=lambda f: (f.stream, f.category, f.start, f.id))
     if not new:
-        return IngestResult(received=len(findings), new=0, duplicates=len(findings), cases=[])
+        if fenced:
+            append_event(session, actor, "findings.fenced", {"findings": fenced}, now)
+        return IngestResult(received=received, new=0, duplicates=len(findings), cases=[], fenced=fenced)
     rooms = rooms_for(session, [f.stream for f in new], now)
     mark_live(session, [rooms[stream_key(f.stream)] for f in new if f.provenance.get("live") is True], now)
     rows = [IngestedFindingRow(finding_id=f.id, stream=f.stream, category=f.category, source=f.source, risk=f.risk,
@@ -128,7 +139,10 @@ def ingest_findings(
         members[case.id].append(row.finding_id)
     enqueue_many(session, "case.opened", [_opened_event(case, members[case.id]) for case in opened], now)
     opened_ids = [case.id for case in opened]
-    append_event(session, actor, "findings.ingested",
-                 {"findings": [f.id for f in new], "cases_opened": opened_ids, "cases_grown": list(grown)}, now)
-    return IngestResult(received=len(findings), new=len(new), duplicates=len(findings) - len(new),
-                        cases=sorted(opened_ids + list(grown)))
+    payload: dict[str, Any] = {"findings": [f.id for f in new], "cases_opened": opened_ids,
+                               "cases_grown": list(grown)}
+    if fenced:
+        payload["fenced"] = fenced
+    append_event(session, actor, "findings.ingested", payload, now)
+    return IngestResult(received=received, new=len(new), duplicates=len(findings) - len(new),
+                        cases=sorted(opened_ids + list(grown)), fenced=fenced)

@@ -34,6 +34,7 @@ __all__ = [
 EVIDENCE_KEYS: tuple[str, ...] = ("snapshot_sha256", "clip_sha256")
 """The keys of a finding's ``evidence`` that name a blob."""
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_WORKER = re.compile(r"[\w.@:-]{1,128}")
 
 Sanction = Literal["警示", "限流", "暂停直播", "关闭账号", "黑名单"]
 """The sanction steps of the 直播电商监督管理办法, mildest first."""
@@ -81,6 +82,20 @@ class FindingIn(BaseModel):
                 raise ValueError(f"evidence.{key} must be a sha256 as 64 lowercase hex digits, or null")
         return value
 
+    @field_validator("provenance")
+    @classmethod
+    def _lease(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """``provenance.lease``, when there, names the room lease it was found under (``watch --from``)."""
+        lease = value.get("lease")
+        if lease is None:
+            return value
+        ok = (isinstance(lease, dict) and set(lease) == {"room", "epoch", "worker"}
+              and all(type(lease[k]) is int and lease[k] >= 1 for k in ("room", "epoch"))
+              and isinstance(lease["worker"], str) and _WORKER.fullmatch(lease["worker"]) is not None)
+        if not ok:
+            raise ValueError("provenance.lease must be {room: int, epoch: int, worker: name} (watch --from)")
+        return value
+
     @model_validator(mode="after")
     def _ordered_times(self) -> FindingIn:
         if self.end < self.start:
@@ -94,6 +109,9 @@ class IngestResult(BaseModel):
     duplicates: int
     cases: list[int]
     """The cases the new findings went to (opened or grown)."""
+    fenced: list[str] = Field(default_factory=list)
+    """Findings refused because the room lease they name had ended before they were found (not stored);
+    left out of the answer when there are none."""
 
 
 class LeaseIn(BaseModel):

@@ -197,7 +197,7 @@ class QueueSink:
         self.target, self.spool, self.blobs = target, spool, _blob_folder(spool)
         self.batch_size, self.wait = batch, wait
         self.retry_waits = tuple(RETRY_WAITS if retry_waits is None else retry_waits)
-        self.sent = self.new = self.duplicates = 0
+        self.sent = self.new = self.duplicates = self.fenced = 0
         self.last_error: str | None = None
         self._client = httpx.Client(
             base_url=target.url, headers={"Authorization": f"Bearer {target.token}"},
@@ -349,6 +349,11 @@ class QueueSink:
         self.sent += len(items)
         self.new += int(result.get("new", 0))
         self.duplicates += int(result.get("duplicates", 0))
+        fenced = result.get("fenced") or []
+        if fenced:  # watch --from: found after this worker's lease on the room had ended (they stay in --out)
+            self.fenced += len(fenced)
+            log.warning("the service refused %d finding(s) found after this worker lost their room: %s",
+                        len(fenced), ", ".join(map(str, fenced[:10])))
 
     # the spool
 

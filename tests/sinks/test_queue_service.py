@@ -146,3 +146,18 @@ def test_a_watch_batch_goes_out_after_its_wait_without_a_flush(
         while "live" not in _ingested(store) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert "live" in _ingested(store)  # sent by the sink's own timer, before close
+
+
+def test_findings_the_service_fences_are_counted_and_not_kept_in_the_spool(
+    service: tuple[str, Store, dict[str, str]], tmp_path: Path,
+) -> None:
+    """A `watch --from` worker's findings made after it lost its room are refused, not retried forever."""
+    url, store, tokens = service
+    lost = {"live": True, "lease": {"room": 7, "epoch": 3, "worker": "gone"}}  # a lease the service never granted
+    spool = tmp_path / "out.pending.jsonl"
+    with QueueSink(QueueTarget(url, tokens["ingest"]), spool) as sink:
+        sink.add(finding("kept", stream="rtmp://cdn.example/live/a"))
+        sink.add(finding("stale", stream="rtmp://cdn.example/live/a", start=50.0, provenance=lost,
+                         wall_time="2026-03-02T09:00:00+00:00"))
+    assert (sink.sent, sink.new, sink.fenced, sink.pending) == (2, 1, 1, 0)
+    assert set(_ingested(store)) == {"kept"}

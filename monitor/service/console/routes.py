@@ -32,6 +32,7 @@ from monitor.service.auth import Principal, check_password
 from monitor.service.cases import STATUSES, CaseFilter, case_detail, list_cases
 from monitor.service.console.labels import ACTION_ZH, STATUS_ZH, refusal_zh, validation_zh
 from monitor.service.console.ratelimit import LoginLimiter
+from monitor.service.console.rooms_page import add_room_pages
 from monitor.service.console.session import COOKIE, SessionCodec, SessionData, load_secret, password_fingerprint
 from monitor.service.console.views import finding_view, held_lease, room_history, timecode, when
 from monitor.service.db import Clock, aware
@@ -42,6 +43,7 @@ from monitor.service.metrics import ServiceMetrics
 from monitor.service.models import SANCTIONS, DecisionIn, HoldIn, LeaseIn
 from monitor.service.rooms import TIER_NAMES, TIERS
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH, VERDICT_ZH
+from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
 from monitor.store.queue_schema import UserRow
 
@@ -51,7 +53,7 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 PAGE_SIZE = 50
 SOURCES: tuple[str, ...] = Source.__args__  # type: ignore[attr-defined]
-_NEXT = re.compile(r"/console(/cases/\d{1,18})?(\?[\w=&%.+-]{0,500})?")
+_NEXT = re.compile(r"/console(/cases/\d{1,18}|/rooms)?(\?[\w=&%.+-]{0,500})?")
 _EVIDENCE = re.compile(r"[0-9a-f]{64}")
 _HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
             "Referrer-Policy": "no-referrer"}
@@ -125,7 +127,8 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, metrics: ServiceMetrics) -> None:
+def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, metrics: ServiceMetrics,
+                    room_policy: SourcePolicy = SourcePolicy()) -> None:
     """Mount the console on ``app`` under ``/console`` (the cookie secret is the store folder's)."""
     codec = SessionCodec(load_secret(store.folder))
     limiter = LoginLimiter(store)
@@ -378,4 +381,5 @@ def install_console(app: FastAPI, store: Store, clock: Clock, lease: timedelta, 
             "X-Content-Type-Options": "nosniff", "Content-Disposition": "inline",
             "Cache-Control": "private, max-age=86400, immutable"})
 
+    add_room_pages(router, store, clock, room_policy, page_viewer, form_viewer, _page, base)
     app.include_router(router)
