@@ -139,6 +139,9 @@ class RoomDigitalHuman:
         try:
             if self._failed("face analysis", future) or (window := future.result()) is None:
                 return
+            if window.failed:
+                self.hooks.warn(f"face analysis failed on {window.failed} frame(s) of the window at "
+                                f"{window.end.start:.0f}s: {window.error}")
             extra: tuple[Signal, ...] = ()
             if self.forgery is not None and window.crops:
                 extra = (forgery_signal(score_crops(self.forgery, window.crops)),)

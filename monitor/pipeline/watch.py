@@ -116,6 +116,7 @@ class WatchOptions:
     reconnect: ReconnectOptions = ReconnectOptions()
     """The waits between a lost live room's reopenings (how long it may stay lost: ``reconnect_outage``)."""
     face_batch: int = 8
+    """Dense frames (of any rooms) the face worker takes at a time."""
     face_backlog_s: float = 1.0
     """Seconds of a room's dense frames that may wait for the face models; a reader further ahead waits."""
 

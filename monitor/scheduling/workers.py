@@ -116,6 +116,10 @@ class FaceWindow:
     track: FaceTrack
     crops: tuple[FaceCrop, ...]
     end: WindowEnd
+    failed: int = 0
+    """Frames the face engine failed on (left out of the track)."""
+    error: str = ""
+    """The first such failure."""
 
 
 class FaceWindows:
@@ -125,12 +129,14 @@ class FaceWindows:
     :meth:`monitor.observations.host_face.HostFaceEngine.for_stream`); every call comes from the
     scheduler's one worker thread. A room's frames build its track until a :class:`WindowEnd`
     hands the track back and starts the next window afresh (a new follower: ten minutes later
-    the host is searched for anew).
+    the host is searched for anew). A frame the engine fails on is left out and counted, so one
+    room's bad frame neither fails the other rooms' items of the batch nor loses a window's end.
     """
 
     def __init__(self, follower: Callable[[], FaceEngine], options: FaceOptions) -> None:
         self.follower, self.options = follower, options
         self._trackers: dict[int, FaceTracker] = {}
+        self._failures: dict[int, tuple[int, str]] = {}
         self.frames = 0
 
     def __call__(self, items: Sequence[tuple[int, SampledFrame | WindowEnd]]) -> list[FaceWindow | None]:
@@ -141,12 +147,17 @@ class FaceWindows:
                 track, crops = tracker.finish() if tracker is not None else (FaceTrack.empty(fps=self.options.fps), ())
                 if tracker is not None:
                     tracker.engine.close()
-                results.append(FaceWindow(track, crops, item))
+                failed, error = self._failures.pop(room, (0, ""))
+                results.append(FaceWindow(track, crops, item, failed, error))
                 continue
-            tracker = self._trackers.get(room)
-            if tracker is None:
-                tracker = self._trackers[room] = FaceTracker(self.follower(), self.options)
-            tracker.add(item)
+            try:
+                tracker = self._trackers.get(room)
+                if tracker is None:
+                    tracker = self._trackers[room] = FaceTracker(self.follower(), self.options)
+                tracker.add(item)
+            except Exception as e:  # noqa: BLE001 - the frame is left out of its room's track and counted
+                failed, error = self._failures.get(room, (0, ""))
+                self._failures[room] = (failed + 1, error or f"{e.__class__.__name__}: {e}")
             self.frames += 1
             results.append(None)
         return results

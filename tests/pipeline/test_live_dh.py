@@ -151,3 +151,33 @@ def test_a_slow_face_pass_holds_the_reader_back() -> None:
     faces.shutdown(wait=True)
     assert not reader.is_alive() and room.most_out <= 7 and room.out == 0  # 6 frames and the window's end
     assert room.shown[-1].judgement.reason and len(FakeFaces.made) >= 1
+
+
+class Flaky(FakeFaces):
+    """Fails on every third frame it is given."""
+
+    def detect(self, image: np.ndarray, time: float) -> list[FaceObservation]:
+        if self.calls % 3 == 2:
+            self.calls += 1
+            raise RuntimeError("bad frame")
+        return super().detect(image, time)
+
+
+def test_a_frame_the_face_engine_fails_on_is_left_out_and_told_and_other_rooms_go_on() -> None:
+    engines = iter([Flaky(), FakeFaces()])
+    faces = BatchScheduler(FaceWindows(lambda: next(engines), FaceOptions(fps=FPS)), SchedulerOptions(8, 0.01))
+    options = ScanOptions(face_window=5.0, face_period=20.0)
+    rooms = [Room(), Room()]
+    warnings: list[str] = []
+    hooks = [rooms[0].hooks(), rooms[1].hooks()]
+    hooks[0] = RoomHooks(emit=hooks[0].emit, snapshots=hooks[0].snapshots, begin=hooks[0].begin, end=hooks[0].end,
+                         warn=warnings.append, show=hooks[0].show)
+    checks = [RoomDigitalHuman(i, LiveDigitalHuman(screen=False), h, options, faces=faces) for i, h in enumerate(hooks)]
+    _play(checks[0], 3.0)  # room 0 takes the flaky engine: 10 of its 30 frames fail
+    _play(checks[1], 3.0)
+    for c in checks:
+        c.close_window()
+    faces.shutdown(wait=True)
+    assert warnings == ["face analysis failed on 10 frame(s) of the window at 0s: RuntimeError: bad frame"]
+    assert [r.shown[-1].judgement.reason for r in rooms] == [
+        "only 2.0 s of face in view; need 6 s", "only 3.0 s of face in view; need 6 s"]
