@@ -620,6 +620,7 @@ def watch(
     ``room_meta`` gives rooms the platform's data on them (by spec); a room without gets ``options.room_meta``.
     """
     stop = stop or threading.Event()
+    default_meta = load_room_meta(options.room_meta) if options.room_meta is not None else None
     faces = FaceOptions(fps=options.face_fps, crop_interval=1.0 if engines.forgery is not None else None) \
         if options.faces and engines.faces is not None else None
     shared = _Shared(engines, watch_options, sink, {}, text_gate_options(options), store, faces)
@@ -630,7 +631,6 @@ def watch(
     }
     shared.provenance = finding_provenance(options, engines.claims, models)
     detector_options = DetectorOptions(min_confidence=options.min_confidence)
-    default_meta = load_room_meta(options.room_meta) if options.room_meta is not None else None
     rooms = [
         _Room(
             index=i,

@@ -4,6 +4,7 @@ in the live table."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from benchmarks.digital_human.scenario import Scenario
 from monitor.config import ScanOptions
 from monitor.demo.mux import write_media
 from monitor.demo.paths import font_path
+from monitor.detectors.digital_human import RoomMeta
 from monitor.findings import Finding
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.scan import scan
@@ -54,10 +56,13 @@ def _dh(findings: list[Finding]) -> list[Finding]:
 def played(
     engines: Engines, options: ScanOptions, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[list[str], list[RoomState], list[tuple[Finding, float]], ScanOptions]:
-    """The scenario clips and the gap room, watched at once as live rooms; each finding with the stream seconds
-    its room had read when the finding reached the sink."""
+    """The scenario clips, the gap room and a human-looking host the platform registered as digital (the last
+    room), watched at once as live rooms; each finding with the stream seconds its room had read when the finding
+    reached the sink."""
+    folder = tmp_path_factory.mktemp("dh-watch")
     clips = [str(clip_path(Scenario(host, condition, 0))) for host, condition in SCENARIOS]  # type: ignore[arg-type]
-    clips.append(str(_gap_room(tmp_path_factory.mktemp("dh-watch") / "gap.mp4")))
+    clips.append(str(_gap_room(folder / "gap.mp4")))
+    clips.append(str(shutil.copy(clip_path(Scenario("human", "no_label", 0)), folder / "registered.mp4")))
     live_options = options.model_copy(update={"speech": False, "dh_gap": DH_GAP})
     found: list[tuple[Finding, float]] = []
     states: list[RoomState] = []
@@ -69,7 +74,9 @@ def played(
     def tick(rooms: list[RoomState]) -> None:
         states[:] = rooms
 
-    states[:] = watch(clips, live_options, engines, sink, WatchOptions(realtime=True), on_tick=tick)
+    registered = {clips[-1]: RoomMeta(host_type="digital_human")}
+    states[:] = watch(clips, live_options, engines, sink, WatchOptions(realtime=True), on_tick=tick,
+                      room_meta=registered)
     return clips, states, found, live_options
 
 
@@ -97,13 +104,30 @@ def test_a_label_gap_is_told_within_10s_of_passing_dh_gap(
     played: tuple[list[str], list[RoomState], list[tuple[Finding, float]], ScanOptions],
 ) -> None:
     clips, states, found, _ = played
-    told = [(f, read) for f, read in found if f.stream == clips[-1]]
+    told = [(f, read) for f, read in found if f.stream == clips[len(SCENARIOS)]]
     assert [(f.category, f.rule, f.start) for f, _ in told] == [("dh_label_intermittent", "label_gaps", LABEL_UNTIL)]
     finding, read = told[0]
     exceeded = finding.evidence.signals["live"]["exceeded_at"]
     assert exceeded == pytest.approx(LABEL_UNTIL + DH_GAP) and finding.evidence.signals["live"]["still_missing"]
     assert read - exceeded < 10.0 and read < GAP_CLIP_S - 1  # told while the room played on, not at its end
-    assert [lag for _, lag in states[-1].timings["digital_human"]] == [pytest.approx(read - exceeded, abs=1.0)]
+    lags = states[len(SCENARIOS)].timings["digital_human"]
+    assert [lag for _, lag in lags] == [pytest.approx(read - exceeded, abs=1.0)]
+
+
+def test_room_data_declaring_a_digital_host_blocks_an_unlabelled_room_as_scan_does(
+    played: tuple[list[str], list[RoomState], list[tuple[Finding, float]], ScanOptions], engines: Engines,
+    tmp_path: Path,
+) -> None:
+    clips, _, found, options = played
+    told = [(f, read) for f, read in found if f.stream == clips[-1]]
+    assert [(f.category, f.rule, f.risk, f.source, f.start) for f, _ in told] == [
+        ("dh_undisclosed", "declared_without_label", "block", "room", 0.0)]
+    assert told[0][1] - told[0][0].evidence.signals["live"]["exceeded_at"] < 10.0
+    meta = tmp_path / "room.json"
+    meta.write_text('{"host_type": "digital_human"}', encoding="utf-8")
+    scanned = scan(clips[-1], options.model_copy(update={"room_meta": meta}), engines)
+    assert [(f.category, f.rule, f.risk, f.source, f.start) for f in _dh(scanned.findings)] == [
+        (f.category, f.rule, f.risk, f.source, f.start) for f, _ in told]
 
 
 def test_the_live_table_names_the_framing_and_face_size_it_judged_on(
