@@ -200,24 +200,32 @@ def scan(
             second.close()
 
 
-def _room_specs(sources: list[str], rooms_file: Path | None) -> list[str]:
+def _room_specs(sources: list[str], rooms_file: Path | None) -> tuple[list[str], dict[str, Path]]:
+    """The rooms to watch, and the room-metadata file of each rooms-file line that gives one after a tab."""
     specs = list(sources)
+    metas: dict[str, Path] = {}
     if rooms_file is not None:
         try:
             lines = rooms_file.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"cannot read the rooms file {rooms_file}: {e}") from e
-        specs += [line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip()]
+        for line in lines:
+            spec, _, meta = (part.strip() for part in line.split("#", 1)[0].partition("\t"))
+            if spec:
+                specs.append(spec)
+            if spec and meta:
+                metas[spec] = Path(meta) if Path(meta).is_absolute() else rooms_file.parent / meta
     if not specs:
         raise ConfigError("no rooms to watch: give files or URLs, or --rooms FILE with one per line")
-    return specs
+    return specs, metas
 
 
 @app.command()
 def watch(
     sources: Annotated[list[str] | None, typer.Argument(help="rooms: stream URLs or media files")] = None,
     rooms_file: Annotated[
-        Path | None, typer.Option("--rooms", help="file with one room URL or path per line")
+        Path | None, typer.Option(
+            "--rooms", help="file with one room URL or path per line (optionally a tab and its room-metadata JSON)")
     ] = None,
     out: Annotated[Path, typer.Option(help="append findings here as JSON Lines, as they are found")] = Path(
         "livemon-watch.jsonl"
@@ -232,6 +240,10 @@ def watch(
     classifier: ClassifierOpt = None,
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
+    no_faces: NoFacesOpt = False,
+    room_meta: Annotated[Path | None, typer.Option(
+        help="room metadata JSON for every room without its own in --rooms (title, declared host type)")] = None,
+    dh_gap: DhGapOpt = None,
     to: ToOpt = None,
     token: TokenOpt = None,
     clips: ClipsOpt = None,
@@ -252,13 +264,16 @@ def watch(
     """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
 
     Ctrl-C stops reading, finishes what is queued and exits. A room that fails is reported
-    and the others go on; the exit code is then 1. Digital-human checks need `scan`.
+    and the others go on; the exit code is then 1. The digital-human checks run per room: a
+    missing AI label is told within seconds of exceeding --dh-gap, the host's face and voice
+    are judged over each face window (face_window of every face_period seconds).
     With --from URL the rooms come from a livemon service (added there, leased to this worker with
     a heartbeat, up to --capacity at once) and the findings go back to it; the worker runs until
     Ctrl-C or SIGTERM, then gives its rooms back.
     """
     from rich.live import Live
 
+    from monitor.detectors.digital_human import load_room_meta
     from monitor.pipeline.engines import build_engines
     from monitor.pipeline.watch import WatchOptions
     from monitor.pipeline.watch import watch as watch_rooms
@@ -269,15 +284,18 @@ def watch(
 
     second = None
     try:
-        specs = _room_specs(sources or [], rooms_file) if sources or rooms_file or not from_url else []
+        specs, meta_files = (_room_specs(sources or [], rooms_file) if sources or rooms_file or not from_url
+                             else ([], {}))
         second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
                             judge_timeout)
         options = load_options(
             config, max_duration=max_duration, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
-            speech=False if no_speech else None, screen=False if no_screen else None, faces=False,
+            speech=False if no_speech else None, screen=False if no_screen else None,
+            faces=False if no_faces else None, room_meta=room_meta, dh_gap=dh_gap,
         )
         target, feed = room_worker(from_url, to, token, worker, capacity, options, store)
+        metas = {spec: load_room_meta(path) for spec, path in meta_files.items()}
         with console.status("loading models…"):
             engines = build_engines(options)
         evidence = out.with_name(f"{out.stem}_evidence") if (clips if clips is not None else target) else None
@@ -296,7 +314,7 @@ def watch(
             rooms = watch_rooms(
                 specs, options, engines, found, WatchOptions(realtime=realtime, clips=evidence),
                 on_tick=lambda states: live.update(rooms_table(states), refresh=True), store=kept, feed=feed,
-                stop=stop, judge=second,
+                stop=stop, judge=second, room_meta=metas,
             )
             live.update(rooms_table(rooms), refresh=True)
     except LivemonError as e:

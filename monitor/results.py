@@ -57,10 +57,12 @@ class RoomState:
     frames: int = 0
     findings: int = 0
     timings: dict[str, deque[tuple[float, float]]] = field(
-        default_factory=lambda: {kind: deque(maxlen=LATENCIES_KEPT) for kind in ("speech", "screen")}
+        default_factory=lambda: {kind: deque(maxlen=LATENCIES_KEPT) for kind in ("speech", "screen", "digital_human")}
     )
     """Per kind, (stream time, latency) of the newest items: latency is the seconds from the end of
-    an utterance (or a frame's time) to its claim check being done."""
+    an utterance (or a frame's time) to its claim check being done; for a digital-human finding of a
+    room played live, the stream seconds read past the moment it could first be made (a label gap
+    growing past ``dh_gap``) before it was out."""
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
     finished: bool = False
@@ -74,6 +76,8 @@ class RoomState:
     """Why the stream was last lost, or why its last reopening failed."""
     lost_at: float | None = None
     """``time.monotonic()`` when the current outage began."""
+    digital_human: DigitalHumanResult | None = None
+    """The newest digital-human judgement (its face window's, with the label so far); ``None`` before any."""
 
     @property
     def status(self) -> RoomStatus:

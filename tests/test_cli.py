@@ -104,6 +104,10 @@ def test_watch_without_rooms_or_with_a_bad_rooms_file_is_a_clear_error(tmp_path:
     (tmp_path / "rooms.txt").write_text("# comments only\n\n", encoding="utf-8")
     result = runner.invoke(app, ["watch", "--rooms", str(tmp_path / "rooms.txt")])
     assert result.exit_code == 2 and "no rooms to watch" in result.output
+    (tmp_path / "rooms.txt").write_text("https://cdn.example/a.m3u8\tmissing-room.json  # its room data\n")
+    result = runner.invoke(app, ["watch", "--rooms", str(tmp_path / "rooms.txt")])
+    assert result.exit_code == 2 and "room metadata file not found" in result.output
+    assert str(tmp_path / "missing-room.json") in result.output.replace("\n", "")
 
 
 def test_demo_writes_findings_and_a_report_with_pictures(tmp_path: Path) -> None:

@@ -112,18 +112,39 @@ class HostFaceEngine:
     reports is confirmed by the landmarker on a crop around it, so detector
     false alarms (a cat, a printed pattern) are dropped. The first face returned
     is the host's, with landmarks; the others are boxes only.
+
+    Both models run in IMAGE mode, so what follows one stream is only this object's
+    window: :meth:`for_stream` gives another stream its own follower on the same
+    models (a watch runs one set for every room, from one thread), and closing it
+    leaves the models to their owner.
     """
 
-    def __init__(self, model_path: Path | None = None, options: HostFaceOptions = HostFaceOptions()) -> None:
-        path = model_path or face_landmarker_path()
+    def __init__(
+        self, model_path: Path | None = None, options: HostFaceOptions = HostFaceOptions(), *,
+        shared: HostFaceEngine | None = None,
+    ) -> None:
         self.options = options
-        self._search = TiledFaceSearch(path, options.min_face, options.min_score)
-        try:
-            self._landmarker = MediaPipeFaceEngine(path, max_faces=1, video=False)
-        except Exception:
-            self._search.close()
-            raise
+        self._owner = shared is None
+        self._search: TiledFaceSearch
+        self._landmarker: MediaPipeFaceEngine
+        if shared is not None:
+            self._search, self._landmarker = shared._search, shared._landmarker
+        else:
+            path = model_path or face_landmarker_path()
+            self._search = TiledFaceSearch(path, options.min_face, options.min_score)
+            try:
+                self._landmarker = MediaPipeFaceEngine(path, max_faces=1, video=False)
+            except Exception:
+                self._search.close()
+                raise
         self.name = f"{self._landmarker.name}+{SEARCH_VERSION}"
+        self._reset()
+
+    def for_stream(self) -> HostFaceEngine:
+        """A follower of another stream on these same models (not thread-safe: call them from one thread)."""
+        return HostFaceEngine(options=self.options, shared=self)
+
+    def _reset(self) -> None:
         self._window: Window | None = None
         self._others: list[FaceObservation] = []
         self._next_search = 0.0
@@ -184,8 +205,10 @@ class HostFaceEngine:
         return [host, *(_box_only(f) for f in self._others if not _same_face(f, host))]
 
     def close(self) -> None:
-        self._landmarker.close()
-        self._search.close()
+        """Release the models (a follower from :meth:`for_stream` leaves them to their owner)."""
+        if self._owner:
+            self._landmarker.close()
+            self._search.close()
 
     def __enter__(self) -> HostFaceEngine:
         return self

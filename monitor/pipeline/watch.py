@@ -26,8 +26,10 @@ With a store, each room's record (its transcript and on-screen text, under live 
 and findings are kept there when the watch ends, so ``livemon rescan --stored`` can run new
 rules over the rooms without their streams.
 
-Digital-human judgement needs a face window over the whole stream and is left to
-``livemon scan`` of the recording.
+The digital-human checks run per room as well (:mod:`monitor.pipeline.live_dh`): the label's
+continuity from each OCR'd frame (a gap past ``dh_gap`` is told at the first frame that shows
+it), the spoken disclosure from each transcript, the metadata at each connection, the room data,
+and the host's face and voice over each face window, on face models every room shares.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ import av.error
 from tenacity import RetryCallState
 
 from monitor.config import ScanOptions
+from monitor.detectors.digital_human import (
+    DigitalHumanOptions,
+    DigitalHumanResult,
+    LiveDigitalHuman,
+    RoomMeta,
+    load_room_meta,
+)
 from monitor.detectors.stream import DetectorOptions, StreamDetector
 from monitor.errors import ForbiddenSource, LivemonError, UnreachableSource
 from monitor.findings import Finding
@@ -60,11 +69,13 @@ from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
+from monitor.observations.faces import FaceEngine, FaceOptions
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.engines import Engines
+from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks
 from monitor.pipeline.live_judge import DEFAULT_BACKLOG, LiveJudge
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.reconnect import ConnectionLost, ReconnectOptions, reconnecting
@@ -74,7 +85,7 @@ from monitor.pipeline.stored import live_source_keys, save_stages
 from monitor.pipeline.timeline import RoomTimeline
 from monitor.results import RoomState
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
-from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
+from monitor.scheduling.workers import AsrBatch, ClaimCheck, FaceWindow, FaceWindows, GatedOcr, WindowEnd
 from monitor.sources.open import is_url, open_source, probe
 from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
@@ -117,6 +128,10 @@ class WatchOptions:
     """The waits between a lost live room's reopenings (how long it may stay lost: ``reconnect_outage``)."""
     judge_backlog: int = DEFAULT_BACKLOG
     """Findings waiting for the judge before the next ones go on unjudged (only with a judge)."""
+    face_batch: int = 8
+    """Dense frames (of any rooms) the face worker takes at a time."""
+    face_backlog_s: float = 1.0
+    """Seconds of a room's dense frames that may wait for the face models; a reader further ahead waits."""
 
 
 @dataclass(slots=True)
@@ -159,6 +174,8 @@ class _Room:
     """Added to its findings' provenance (a fed room's lease)."""
     stop: threading.Event = field(default_factory=threading.Event)
     """Set to stop this room (its feed said so, or the whole watch stops)."""
+    dh: RoomDigitalHuman | None = None
+    """The room's digital-human checks."""
 
     def origin(self) -> float:
         """The current connection's first timestamp less the room's offset: room times count from it."""
@@ -175,11 +192,12 @@ class _Room:
 
 
 class _Shared:
-    """The three schedulers every room feeds, and where findings go."""
+    """The schedulers every room feeds (ASR, OCR, claims, faces), and where findings go."""
 
     def __init__(
         self, engines: Engines, options: WatchOptions, sink: FindingSink, provenance: Mapping[str, Any],
-        gate: TextGateOptions = TextGateOptions(), store: Store | None = None, judge: LiveJudge | None = None,
+        gate: TextGateOptions = TextGateOptions(), store: Store | None = None, faces: FaceOptions | None = None,
+        judge: LiveJudge | None = None,
     ) -> None:
         wait = options.max_wait_s
         self.engines, self.sink, self.provenance, self.store = engines, sink, provenance, store
@@ -200,6 +218,16 @@ class _Shared:
         self.claims: BatchScheduler[Any, Any] = BatchScheduler(
             ClaimCheck(engines.claims), SchedulerOptions(options.claims_batch, wait), name="watch-claims"
         )
+        self.face_windows: FaceWindows | None = None
+        self.face_models: FaceEngine | None = None
+        self.faces: BatchScheduler[tuple[int, SampledFrame | WindowEnd], FaceWindow | None] | None = None
+        if faces is not None and engines.faces is not None:
+            models = engines.faces()  # one set of face models for every room, used from the scheduler's thread
+            follower = getattr(models, "for_stream", None)
+            self.face_models = models
+            self.face_windows = FaceWindows(follower if follower is not None else engines.faces, faces)
+            self.faces = BatchScheduler(self.face_windows, SchedulerOptions(options.face_batch, wait),
+                                        name="watch-faces")
         self._outbox: queue.Queue[tuple[_Room, Finding, bytes | None] | None] = queue.Queue()
         self._writer = threading.Thread(target=self._write, name="livemon-sink", daemon=True)
         self._writer.start()
@@ -267,9 +295,13 @@ class _Shared:
 
     def shutdown(self) -> None:
         """Finish queued work, then write every finding still in the outbox."""
-        for scheduler in (self.asr, self.ocr, self.claims):
+        for scheduler in (self.asr, self.ocr, self.faces, self.claims):
             if scheduler is not None:
                 scheduler.shutdown(wait=True, cancel_pending=True)
+        if self.face_windows is not None:
+            self.face_windows.close()
+        if self.face_models is not None:
+            self.face_models.close()
         if self.judge is not None:
             self.judge.close()
         self._outbox.put(None)
@@ -305,6 +337,8 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
             room.end()
             return
         segments = future.result()
+        if room.dh is not None:
+            room.dh.speech(segments)
         try:
             shared.claims.submit(room.index, ([s.text for s in segments], "speech")).add_done_callback(
                 lambda f: checked(segments, f)
@@ -337,6 +371,8 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
             room.end()
             return
         text = future.result()
+        if room.dh is not None:
+            room.dh.screen(text)
         try:
             shared.claims.submit(room.index, ([text.text], "text")).add_done_callback(lambda f: checked(text, f))
         except SchedulerClosed:
@@ -366,6 +402,9 @@ def _play(
         room.state.error = str(e)
     except Exception as e:  # noqa: BLE001 - one room's crash must not stop the others; it is reported
         room.state.error = f"unexpected error: {e!r}"
+    if room.dh is not None:  # a room that ended by an error: its last checks (told already when it ended well)
+        room.dh.stop(over=True)
+        shared.release(room, everything=True)
     room.state.reconnecting = False
     room.state.finished = True
 
@@ -415,10 +454,12 @@ def _connect(
         stall_timeout=options.stall_timeout,
     )
     connections = room.connections
+    over = False
     try:
         lost = _read(shared, room, container, options, watch_options, stop)
+        over = lost is None
     finally:
-        _drain(shared, room)  # clips are cut while the connection's container is still open
+        _drain(shared, room, over=over)  # clips are cut while the connection's container is still open
         container.close()
     if lost is None:
         return True
@@ -428,14 +469,19 @@ def _connect(
     return False
 
 
-def _drain(shared: _Shared, room: _Room) -> None:
-    """Wait for the connection's work, close its captions, and hand on its held findings with their clips."""
+def _drain(shared: _Shared, room: _Room, *, over: bool) -> None:
+    """Wait for the connection's work, close its captions and face window, tell its digital-human checks that
+    the stream was lost (or the room is ``over``), and hand on its held findings with their clips."""
+    if room.dh is not None:
+        room.dh.close_window()
     while True:  # held findings are released while the room's last work finishes
         with room.idle:
             if room.idle.wait_for(lambda: room.outstanding == 0, timeout=0.25):
                 break
         shared.release(room)
     shared.emit(room, room.detector.finish(room.snapshots.index))
+    if room.dh is not None:
+        room.dh.stop(over=over)
     shared.release(room, everything=True)
     if room.clips is not None:
         room.state.warnings += [w for w in room.clips.warnings if w not in room.state.warnings]
@@ -457,9 +503,12 @@ def _read(
         return None
     speech = shared.asr is not None and info.has_audio
     screen = shared.ocr is not None and info.has_video
+    faces = shared.faces is not None and info.has_video
     if not speech and not room.connections:
         state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
-    decode = replace(decode_options(options, audio=speech, video=screen), max_duration=None)
+    if room.dh is not None:
+        room.dh.connected(info)
+    decode = replace(decode_options(options, audio=speech, video=screen or faces, faces=faces), max_duration=None)
     pace = watch_options.realtime and not is_url(spec)
     ring = None
     if watch_options.clips is not None:
@@ -476,6 +525,7 @@ def _read(
             if stop.is_set():
                 lost = None
                 break
+            connection_time = item.start if isinstance(item, AudioPCM) else item.time
             item = _on_room_clock(room, item)
             t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
             if options.max_duration is not None and t > options.max_duration:
@@ -486,11 +536,14 @@ def _read(
                 time.sleep(max(0.0, room.started + t - time.monotonic()))
             state.stream_seconds = max(state.stream_seconds, t)
             if isinstance(item, AudioPCM):
-                for clip in cutter.feed(item):
+                for clip in cutter.feed(item) if speech else ():
                     _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
-            else:
+            elif item.reason != "dense":
                 room.snapshots.add(item)
-                _frame(shared, room, item, _due(room, item.time, pace))
+                if screen:
+                    _frame(shared, room, item, _due(room, item.time, pace))
+            if room.dh is not None:
+                room.dh.observe(connection_time, item, voice=speech)
             shared.release(room)
     except av.error.ExitError:  # PyAV's read timeout: no audio or video packet for stall_timeout
         lost = f"卡顿 stalled: no packet for {options.stall_timeout:g}s"
@@ -549,6 +602,34 @@ def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engine
     store.record_findings(keys.source, keys.run, list(kept.findings.values()), {**snapshots, **kept.snapshots})
 
 
+def _digital_human(
+    shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, meta: RoomMeta | None
+) -> RoomDigitalHuman:
+    """The room's digital-human checks, wired to its findings, snapshots and live state."""
+    state = room.state
+    live = _played_live(state.spec, watch_options.realtime)
+
+    def emit(found: Sequence[Finding]) -> None:
+        kept = [f for f in found if f.confidence >= options.min_confidence]
+        for f in kept if live else ():
+            if (exceeded := f.evidence.signals.get("live", {}).get("exceeded_at")) is not None:
+                state.timings["digital_human"].append((exceeded, max(0.0, state.stream_seconds - exceeded)))
+        shared.emit(room, kept)
+
+    def show(result: DigitalHumanResult) -> None:
+        state.digital_human = result
+
+    detector = LiveDigitalHuman(
+        DigitalHumanOptions(max_gap=options.dh_gap, threshold=options.dh_threshold), room=meta, stream=state.spec,
+        screen=shared.ocr is not None, review_every=options.face_period,
+    )
+    hooks = RoomHooks(emit=emit, snapshots=lambda: list(room.snapshots.index), begin=room.begin, end=room.end,
+                      warn=state.warnings.append, show=show)
+    backlog = max(2, round(options.face_fps * watch_options.face_backlog_s))
+    return RoomDigitalHuman(room.index, detector, hooks, options, faces=shared.faces, forgery=shared.engines.forgery,
+                            backlog=backlog)
+
+
 def _due(room: _Room, stream_time: float, paced: bool) -> float:
     """Monotonic time from which an item's latency counts: when it was said, or now when not paced."""
     return room.started + stream_time if paced else time.monotonic()
@@ -566,6 +647,7 @@ def watch(
     store: Store | None = None,
     feed: RoomFeed | None = None,
     judge: Judge | None = None,
+    room_meta: Mapping[str, RoomMeta] | None = None,
 ) -> list[RoomState]:
     """Watch every room in ``specs`` until all have ended (or ``stop`` is set, or Ctrl-C); return what each did.
 
@@ -576,18 +658,23 @@ def watch(
     :data:`FED_STATES_KEPT` of them), so a watch can run for days as rooms come and go.
     With ``judge``, findings it takes wait for its opinion off the detection threads
     (:mod:`monitor.pipeline.live_judge`).
+    ``room_meta`` gives rooms the platform's data on them (by spec); a room without gets ``options.room_meta``.
     """
     stop = stop or threading.Event()
+    default_meta = load_room_meta(options.room_meta) if options.room_meta is not None else None
+    faces = FaceOptions(fps=options.face_fps, crop_interval=1.0 if engines.forgery is not None else None) \
+        if options.faces and engines.faces is not None else None
+    live_judge = LiveJudge(judge, engines.claims, watch_options.judge_backlog) if judge is not None else None
+    shared = _Shared(engines, watch_options, sink, {}, text_gate_options(options), store, faces, live_judge)
     models = {
         "asr": engines.asr.name if engines.asr else None,
         "ocr": engines.ocr.name if engines.ocr else None,
-        "faces": None,
+        "faces": shared.face_models.name if shared.face_models is not None else None,
     }
     provenance = finding_provenance(options, engines.claims, models)
     if judge is not None:
         provenance = {**provenance, "judge": {"model": judge.model, "prompt": judge.prompt.id}}
-    live_judge = LiveJudge(judge, engines.claims, watch_options.judge_backlog) if judge is not None else None
-    shared = _Shared(engines, watch_options, sink, provenance, text_gate_options(options), store, live_judge)
+    shared.provenance = provenance
     detector_options = DetectorOptions(min_confidence=options.min_confidence)
     rooms: list[_Room] = []
     """Every room still running, and every room ever started when watching into a store."""
@@ -610,6 +697,7 @@ def watch(
             kept=_Kept() if store is not None else None,
             provenance=order.provenance if order is not None else {},
         )
+        room.dh = _digital_human(shared, room, options, watch_options, (room_meta or {}).get(spec, default_meta))
         rooms.append(room)
         if order is not None:
             fed[order.key] = room

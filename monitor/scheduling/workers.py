@@ -1,17 +1,21 @@
-"""The batch functions the shared schedulers run for many rooms: speech recognition, gated OCR, claim checks."""
+"""The batch functions the shared schedulers run for many rooms: speech recognition, gated OCR, claim checks,
+face windows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 from monitor.detectors.claims import ClaimEngine, ClaimHit, TextSource
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.observations.asr import AsrEngine
+from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
 from monitor.observations.ocr import OcrEngine
 from monitor.observations.text_gate import TextChangeGate, TextGateOptions
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
+from monitor.observations.voice import VoiceFeatures
 
-__all__ = ["AsrBatch", "ClaimCheck", "GatedOcr"]
+__all__ = ["AsrBatch", "ClaimCheck", "FaceWindow", "FaceWindows", "GatedOcr", "WindowEnd"]
 
 
 class AsrBatch:
@@ -98,3 +102,73 @@ class ClaimCheck:
             texts = [t for lines, s in items if s == source for t in lines]
             hits[source] = iter(self.claims.check_many(texts, source))
         return [[next(hits[source]) for _ in lines] for lines, source in items]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowEnd:
+    """Ends a room's face window (``start``..``end`` on the room's clock); ``voice`` is the window's audio."""
+
+    start: float
+    end: float
+    voice: VoiceFeatures | None = None
+    """The voice features of the window's audio (handed on; the worker does not look at them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaceWindow:
+    """A room's finished face window: the host's face per dense frame, the crops kept, and how it ended."""
+
+    track: FaceTrack
+    crops: tuple[FaceCrop, ...]
+    end: WindowEnd
+    failed: int = 0
+    """Frames the face engine failed on (left out of the track)."""
+    error: str = ""
+    """The first such failure."""
+
+
+class FaceWindows:
+    """Dense frames of many rooms through one set of face models: each room's own follower and track.
+
+    ``follower()`` gives a face engine that follows one stream on the shared models (see
+    :meth:`monitor.observations.host_face.HostFaceEngine.for_stream`); every call comes from the
+    scheduler's one worker thread. A room's frames build its track until a :class:`WindowEnd`
+    hands the track back and starts the next window afresh (a new follower: ten minutes later
+    the host is searched for anew). A frame the engine fails on is left out and counted, so one
+    room's bad frame neither fails the other rooms' items of the batch nor loses a window's end.
+    """
+
+    def __init__(self, follower: Callable[[], FaceEngine], options: FaceOptions) -> None:
+        self.follower, self.options = follower, options
+        self._trackers: dict[int, FaceTracker] = {}
+        self._failures: dict[int, tuple[int, str]] = {}
+        self.frames = 0
+
+    def __call__(self, items: Sequence[tuple[int, SampledFrame | WindowEnd]]) -> list[FaceWindow | None]:
+        results: list[FaceWindow | None] = []
+        for room, item in items:
+            if isinstance(item, WindowEnd):
+                tracker = self._trackers.pop(room, None)
+                track, crops = tracker.finish() if tracker is not None else (FaceTrack.empty(fps=self.options.fps), ())
+                if tracker is not None:
+                    tracker.engine.close()
+                failed, error = self._failures.pop(room, (0, ""))
+                results.append(FaceWindow(track, crops, item, failed, error))
+                continue
+            try:
+                tracker = self._trackers.get(room)
+                if tracker is None:
+                    tracker = self._trackers[room] = FaceTracker(self.follower(), self.options)
+                tracker.add(item)
+            except Exception as e:  # noqa: BLE001 - the frame is left out of its room's track and counted
+                failed, error = self._failures.get(room, (0, ""))
+                self._failures[room] = (failed + 1, error or f"{e.__class__.__name__}: {e}")
+            self.frames += 1
+            results.append(None)
+        return results
+
+    def close(self) -> None:
+        """Release the followers of windows that never ended."""
+        for tracker in self._trackers.values():
+            tracker.engine.close()
+        self._trackers.clear()

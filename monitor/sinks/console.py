@@ -11,12 +11,13 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 from rich.text import Text
 
+from monitor.detectors.digital_human import DigitalHumanResult
 from monitor.results import RescanSummary, RoomState, ScanResult
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH
 from monitor.sinks.terminal_text import plain
 from monitor.sources.open import is_url
 
-__all__ = ["RichProgress", "print_summary", "rescan_table", "rooms_table"]
+__all__ = ["RichProgress", "dh_line", "print_summary", "rescan_table", "rooms_table"]
 
 STAGE_LABELS = {"decode": "decode + OCR", "asr": "transcribe", "detect": "detect", "files": "files 文件"}
 
@@ -63,9 +64,7 @@ def print_summary(result: ScanResult, console: Console) -> None:
     console.print(table)
     dh = result.digital_human
     if dh is not None:
-        verdict = "已判断 judged" if dh.judgement.judged else f"未判断 not judged: {dh.judgement.reason}"
-        likelihood = f" · AI 可能性 {dh.likelihood:.2f}" if dh.likelihood is not None else ""
-        console.print(f"数字人 digital human: {verdict}{likelihood} · {dh.view.describe()}", markup=False)
+        console.print(Text.assemble("数字人 digital human: ", plain(dh_line(dh))))
     stats = result.stats
     if stats.get("wall_seconds"):
         speed = stats["stream_seconds"] / stats["wall_seconds"]
@@ -76,8 +75,16 @@ def print_summary(result: ScanResult, console: Console) -> None:
         )
 
 
+def dh_line(dh: DigitalHumanResult) -> str:
+    """The digital-human judgement in one line: judged or why not, the likelihood, the framing and face size."""
+    verdict = "已判断 judged" if dh.judgement.judged else f"未判断 not judged: {dh.judgement.reason}"
+    likelihood = f" · AI 可能性 {dh.likelihood:.2f}" if dh.likelihood is not None else ""
+    return f"{verdict}{likelihood} · {dh.view.describe()}"
+
+
 def rooms_table(rooms: list[RoomState]) -> Table:
-    """One row per watched room: stream time, utterances, frames, findings, latency, status."""
+    """One row per watched room: stream time, utterances, frames, findings, latency, status, and the newest
+    digital-human judgement (with the framing and face size it rests on)."""
     table = Table(title=f"监看 {len(rooms)} 个直播间 · watching {len(rooms)} room(s)")
     columns = (
         "直播间 room",
@@ -87,6 +94,7 @@ def rooms_table(rooms: list[RoomState]) -> Table:
         "发现 findings",
         "延迟 p50/p95",
         "状态 status",
+        "数字人 digital human",
     )
     for column in columns:
         table.add_column(column, overflow="fold")
@@ -99,7 +107,8 @@ def rooms_table(rooms: list[RoomState]) -> Table:
                 status.append("\n").append_text(plain(w, "yellow"))
         name = r.spec if is_url(r.spec) else Path(r.spec).name
         counts = (str(r.utterances), str(r.frames), str(r.findings))
-        table.add_row(plain(f"{i} {name}"), f"{r.stream_seconds:.1f}", *counts, latency, status)
+        dh = plain(dh_line(r.digital_human)) if r.digital_human is not None else Text("–")
+        table.add_row(plain(f"{i} {name}"), f"{r.stream_seconds:.1f}", *counts, latency, status, dh)
     return table
 
 

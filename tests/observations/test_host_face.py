@@ -118,3 +118,17 @@ def test_two_people_in_view_are_counted_and_the_larger_is_the_host():
     host, other = faces
     assert host.box[3] - host.box[1] > 1.5 * (other.box[3] - other.box[1])
     assert not np.isnan(host.blink_left) and np.isnan(other.blink_left)
+
+
+def test_followers_share_the_models_and_follow_their_own_streams():
+    framing = FRAMINGS[0]  # vertical 720x1280
+    w, h = framing.size
+    left = _bgr(room_frame(framing, 150, centre=(0.3 * w, 0.3 * h)))
+    right = _bgr(room_frame(framing, 150, centre=(0.7 * w, 0.6 * h)))
+    with _engine() as models:
+        a, b = models.for_stream(), models.for_stream()
+        for i in range(3):
+            (face_a,), (face_b,) = a.detect(left, i / 10), b.detect(right, i / 10)
+            assert face_a.box[0] < 0.5 * w < face_b.box[0]  # each follows its own host
+        a.close()  # a follower leaves the models to their owner
+        assert b.detect(right, 0.3) and models.detect(left, 0.0)

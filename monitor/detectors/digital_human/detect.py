@@ -9,15 +9,14 @@ from typing import Any
 from monitor.detectors.basis import citation
 from monitor.detectors.digital_human.audio_signals import mouth_sync_signal, voice_signal
 from monitor.detectors.digital_human.disclosure import (
-    LabelCoverage,
     MetadataLabel,
     SpokenDisclosure,
     metadata_label,
-    screen_label,
     spoken_disclosures,
 )
 from monitor.detectors.digital_human.face_signals import blink_signal, loop_signal, pose_jitter_signal
 from monitor.detectors.digital_human.fusion import DEFAULT_WEIGHTS, fuse
+from monitor.detectors.digital_human.label_track import LabelCoverage, screen_label
 from monitor.detectors.digital_human.quality import FaceView, Judgement, QualityOptions, face_view, judge_track
 from monitor.detectors.digital_human.room import RoomMeta
 from monitor.detectors.digital_human.signal import Signal
@@ -28,7 +27,17 @@ from monitor.observations.faces import FaceTrack
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.observations.voice import VoiceFeatures
 
-__all__ = ["BASIS", "DigitalHumanOptions", "DigitalHumanResult", "detect_digital_human"]
+__all__ = [
+    "BASIS",
+    "DigitalHumanOptions",
+    "DigitalHumanResult",
+    "HostJudgement",
+    "declared_by",
+    "detect_digital_human",
+    "dh_finding",
+    "judge_host",
+    "options_used",
+]
 
 BASIS = citation(["live_ecommerce_2026.art37", "aigc_label_2025.art4:四", "aigc_label_2025.art5"])
 """The continuous label for AI-generated hosts; the explicit label on video; the implicit label in metadata."""
@@ -87,10 +96,39 @@ class DigitalHumanResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class HostJudgement:
+    """What the face track (and the voice) say about the host, before any disclosure channel is looked at."""
+
+    judgement: Judgement
+    view: FaceView
+    likelihood: float | None
+    signals: tuple[Signal, ...]
+
+    def ai_likely(self, threshold: float) -> bool:
+        return self.likelihood is not None and self.likelihood >= threshold
+
+
 def _signals(track: FaceTrack, voice: VoiceFeatures | None, extra: Sequence[Signal]) -> tuple[Signal, ...]:
     face = (blink_signal(track), loop_signal(track), pose_jitter_signal(track))
     sound = (mouth_sync_signal(track, voice), voice_signal(voice)) if voice is not None and voice.duration else ()
     return face + sound + tuple(extra)
+
+
+def judge_host(
+    faces: FaceTrack,
+    voice: VoiceFeatures | None = None,
+    extra_signals: Sequence[Signal] = (),
+    options: DigitalHumanOptions = DigitalHumanOptions(),
+) -> HostJudgement:
+    """Whether the face track can be judged, its AI-likelihood signals and their fused likelihood."""
+    judgement = judge_track(faces, options.quality)
+    signals = _signals(faces, voice, extra_signals) if judgement.judged else tuple(extra_signals)
+    fusion = fuse(signals, options.weights, options.bias) if judgement.judged else None
+    if judgement.judged and fusion is not None and fusion.likelihood is None:
+        judgement = Judgement("not_judged", fusion.reason, judgement.face_share, judgement.multi_face_share)
+    likelihood = fusion.likelihood if fusion is not None else None
+    return HostJudgement(judgement, face_view(faces, options.quality), likelihood, signals)
 
 
 def _duration(info: MediaInfo | None, track: FaceTrack, texts: Sequence[FrameText]) -> float:
@@ -120,18 +158,13 @@ def detect_digital_human(
     stream itself (metadata, speech, room data) to say it is AI while no label is shown.
     """
     duration = _duration(media_info, faces, frame_texts)
-    judgement = judge_track(faces, options.quality)
-    signals = _signals(faces, voice, extra_signals) if judgement.judged else tuple(extra_signals)
-    fusion = fuse(signals, options.weights, options.bias) if judgement.judged else None
-    if judgement.judged and fusion is not None and fusion.likelihood is None:
-        judgement = Judgement("not_judged", fusion.reason, judgement.face_share, judgement.multi_face_share)
-    likelihood = fusion.likelihood if fusion is not None else None
+    host = judge_host(faces, voice, extra_signals, options)
     partial = DigitalHumanResult(
-        judgement=judgement,
-        view=face_view(faces, options.quality),
-        likelihood=likelihood,
-        ai_likely=likelihood is not None and likelihood >= options.threshold,
-        signals=signals,
+        judgement=host.judgement,
+        view=host.view,
+        likelihood=host.likelihood,
+        ai_likely=host.ai_likely(options.threshold),
+        signals=host.signals,
         label=screen_label(frame_texts, duration, options.max_gap),
         spoken=spoken_disclosures(transcript),
         metadata=metadata_label(media_info.metadata) if media_info is not None else None,
@@ -144,12 +177,38 @@ def detect_digital_human(
 
 
 
-def _declared_by(result: DigitalHumanResult) -> tuple[Source, str]:
-    if result.metadata is not None:
-        return "metadata", f"implicit AIGC label in metadata tag {result.metadata.key} (Label={result.metadata.label})"
-    if result.spoken:
-        return "speech", f"the host says it is AI: {result.spoken[0].text}"
-    return "room", "the room is registered with a digital-human host"
+def declared_by(
+    metadata: MetadataLabel | None, spoken: Sequence[SpokenDisclosure], room: RoomMeta | None
+) -> tuple[Source, str] | None:
+    """Which channel says the host is AI (metadata first, then speech, then the room data), and how; ``None``
+    when none does."""
+    if metadata is not None:
+        return "metadata", f"implicit AIGC label in metadata tag {metadata.key} (Label={metadata.label})"
+    if spoken:
+        return "speech", f"the host says it is AI: {spoken[0].text}"
+    if room is not None and room.declares_ai:
+        return "room", "the room is registered with a digital-human host"
+    return None
+
+
+def options_used(options: DigitalHumanOptions) -> dict[str, float]:
+    """The thresholds a finding was made with (echoed into its evidence)."""
+    return {
+        "max_gap": options.max_gap,
+        "min_coverage": options.min_coverage,
+        "min_label_height": options.min_label_height,
+        "threshold": options.threshold,
+    }
+
+
+def dh_finding(
+    category: str, risk: str, start: float, end: float, source: Source, text: str, confidence: float, rule: str,
+    *, label: LabelCoverage, signals: dict[str, Any], snapshots: Sequence[tuple[float, str]], stream: str,
+) -> Finding:
+    """A digital-human finding with the snapshot nearest its middle and the detector's measurements."""
+    evidence = Evidence(nearest_snapshot(snapshots, (start + end) / 2), label.text, signals)
+    return Finding(category, risk, start, end, source, text, round(confidence, 3), BASIS, rule,  # type: ignore[arg-type]
+                   stream=stream, evidence=evidence)
 
 
 def _findings(
@@ -160,19 +219,12 @@ def _findings(
     stream: str,
 ) -> tuple[Finding, ...]:
     label = result.label
-    used = {
-        "max_gap": options.max_gap,
-        "min_coverage": options.min_coverage,
-        "min_label_height": options.min_label_height,
-        "threshold": options.threshold,
-    }
-    signals = {**result.summary(), "options": used}
+    signals = {**result.summary(), "options": options_used(options)}
 
     def finding(category: str, risk: str, start: float, end: float, source: Source, text: str,
                 confidence: float, rule: str) -> Finding:
-        evidence = Evidence(nearest_snapshot(snapshots, (start + end) / 2), label.text, signals)
-        return Finding(category, risk, start, end, source, text, round(confidence, 3), BASIS, rule,  # type: ignore[arg-type]
-                       stream=stream, evidence=evidence)
+        return dh_finding(category, risk, start, end, source, text, confidence, rule,
+                          label=label, signals=signals, snapshots=snapshots, stream=stream)
 
     if label.seen and (label.gaps or label.coverage < options.min_coverage):
         gaps = "; ".join(f"{a:.0f}-{b:.0f}s" for a, b in label.gaps) or "short gaps"
@@ -185,8 +237,9 @@ def _findings(
         return (finding("dh_undisclosed", "review", 0.0, duration, "screen", text, 0.6, "label_not_prominent"),)
     if label.seen:
         return ()
-    if result.self_declared:
-        source, why = _declared_by(result)
+    declared = declared_by(result.metadata, result.spoken, result.room)
+    if declared is not None:
+        source, why = declared
         text = f"no visible AI label while {why}"
         return (finding("dh_undisclosed", "block", 0.0, duration, source, text, 0.95, "declared_without_label"),)
     if result.ai_likely and result.likelihood is not None:

@@ -1,24 +1,22 @@
-"""Disclosure channels: on-screen label, spoken disclosure, implicit metadata label, room metadata."""
+"""Disclosure channels: label wording, spoken disclosure, implicit metadata label (the on-screen label over
+time is :mod:`monitor.detectors.digital_human.label_track`)."""
 
 from __future__ import annotations
 
 import json
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.observations.types import FrameText, TextBox, TranscriptSegment
+from monitor.observations.types import TranscriptSegment
 
 __all__ = [
-    "LabelCoverage",
     "MetadataLabel",
     "SpokenDisclosure",
     "is_label_text",
     "metadata_label",
-    "screen_label",
     "spoken_disclosures",
 ]
 
@@ -41,79 +39,6 @@ def is_label_text(text: str) -> bool:
     norm = _normalise(text)
     return bool(BADGE_PATTERN.match(norm)) or any(
         not NEGATION.search(norm[: m.start()]) for m in LABEL_PATTERN.finditer(norm)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class LabelCoverage:
-    """Where and how long an AI label was visible on screen."""
-
-    coverage: float
-    """Share of the judged stream time with the label visible, 0..1."""
-    gaps: tuple[tuple[float, float], ...]
-    """Stretches without the label longer than the allowed gap, (start, end) seconds."""
-    first_seen: float | None
-    text: str = ""
-    position: str = ""
-    """Where the label mostly sat: top-left, top, top-right, left, centre, right, bottom-left, bottom, bottom-right."""
-    box: tuple[float, float, float, float] | None = None
-    height_ratio: float = 0.0
-    """Median label text height over frame height (prominence)."""
-    samples: int = 0
-
-    @property
-    def seen(self) -> bool:
-        return self.first_seen is not None
-
-
-def _position(box: tuple[float, float, float, float], width: int, height: int) -> str:
-    cx = (box[0] + box[2]) / 2 / max(width, 1)
-    cy = (box[1] + box[3]) / 2 / max(height, 1)
-    col = "left" if cx < 1 / 3 else "right" if cx > 2 / 3 else ""
-    row = "top" if cy < 1 / 3 else "bottom" if cy > 2 / 3 else ""
-    return "-".join(p for p in (row, col) if p) or "centre"
-
-
-def screen_label(frames: Sequence[FrameText], duration: float | None, max_gap: float) -> LabelCoverage:
-    """Label coverage from OCR'd frames; each frame stands for the time until the next one."""
-    frames = sorted(frames, key=lambda f: f.time)
-    if not frames:
-        return LabelCoverage(0.0, (), None)
-    steps = [b.time - a.time for a, b in zip(frames, frames[1:], strict=False)]
-    step = sorted(steps)[len(steps) // 2] if steps else 1.0
-    end = max(duration or 0.0, frames[-1].time + step)
-    hits: list[tuple[FrameText, TextBox]] = []
-    visible = 0.0
-    gaps: list[tuple[float, float]] = []
-    gap_start: float | None = 0.0
-    for i, frame in enumerate(frames):
-        until = frames[i + 1].time if i + 1 < len(frames) else end
-        label = next((b for b in frame.boxes if is_label_text(b.text)), None)
-        if label is None:
-            continue
-        hits.append((frame, label))
-        visible += until - frame.time
-        if gap_start is not None and frame.time - gap_start > max_gap:
-            gaps.append((gap_start, frame.time))
-        gap_start = None
-        if i + 1 < len(frames) and not any(is_label_text(b.text) for b in frames[i + 1].boxes):
-            gap_start = until
-    if gap_start is not None and end - gap_start > max_gap:
-        gaps.append((gap_start, end))
-    if not hits:
-        return LabelCoverage(0.0, ((0.0, end),) if end > max_gap else (), None, samples=len(frames))
-    positions = Counter(_position(b.box, f.width, f.height) for f, b in hits)
-    ratios = sorted((b.box[3] - b.box[1]) / max(f.height, 1) for f, b in hits)
-    frame, box = hits[len(hits) // 2]
-    return LabelCoverage(
-        coverage=min(1.0, visible / max(end - frames[0].time, 1e-9)),
-        gaps=tuple(gaps),
-        first_seen=hits[0][0].time,
-        text=box.text,
-        position=positions.most_common(1)[0][0],
-        box=box.box,
-        height_ratio=ratios[len(ratios) // 2] if frame.height else 0.0,
-        samples=len(frames),
     )
 
 

@@ -1,0 +1,183 @@
+"""A watched room's digital-human checks: its face windows, their voice, and the detector they feed.
+
+The room's reader opens a face window at its first item inside one (the first ``face_window``
+seconds of every ``face_period`` of a connection, where the decoder yields dense frames at
+``face_fps``), feeds the window's audio to a :class:`VoiceFeaturesBuilder` (when speech is
+checked, as in ``scan``) and sends its dense frames to the face scheduler that every room shares
+(one set of face models, one thread). The first item past the window, or the end of the
+connection, closes it: the scheduler hands back the window's :class:`FaceTrack` and the room's
+:class:`LiveDigitalHuman` judges it. OCR'd frames and transcripts reach the same detector from the
+OCR and ASR workers; a lock serialises them.
+
+A room's dense frames waiting for the face models are bounded (``backlog``): a reader that gets
+that far ahead waits, so a slow face pass delays the room instead of filling memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from monitor.config import ScanOptions
+from monitor.detectors.digital_human import (
+    DigitalHumanResult,
+    ForgeryModel,
+    LiveDigitalHuman,
+    Signal,
+    forgery_signal,
+    score_crops,
+)
+from monitor.findings import Finding
+from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
+from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.voice import VoiceFeaturesBuilder
+from monitor.scheduling import BatchScheduler, SchedulerClosed
+from monitor.scheduling.workers import FaceWindow, WindowEnd
+
+__all__ = ["RoomDigitalHuman", "RoomHooks"]
+
+Snapshots = Sequence[tuple[float, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomHooks:
+    """What the room lends its digital-human checks: where findings go, its snapshots, its work count."""
+
+    emit: Callable[[Sequence[Finding]], None]
+    snapshots: Callable[[], Snapshots]
+    begin: Callable[[], None]
+    """One more piece of the room's work is out (the room's connection waits for it before closing)."""
+    end: Callable[[], None]
+    warn: Callable[[str], None]
+    show: Callable[[DigitalHumanResult], None]
+    """The newest judgement, for the live table."""
+
+
+class RoomDigitalHuman:
+    """One room's face windows and its :class:`LiveDigitalHuman`, between its reader and the shared workers."""
+
+    def __init__(
+        self,
+        index: int,
+        detector: LiveDigitalHuman,
+        hooks: RoomHooks,
+        options: ScanOptions,
+        *,
+        faces: BatchScheduler[tuple[int, SampledFrame | WindowEnd], FaceWindow | None] | None = None,
+        forgery: ForgeryModel | None = None,
+        backlog: int = 20,
+    ) -> None:
+        self.index, self.detector, self.hooks, self.faces, self.forgery = index, detector, hooks, faces, forgery
+        self.period, self.window_s = options.face_period, options.face_window
+        self._lock = threading.Lock()
+        self._slots = threading.Semaphore(max(1, backlog))
+        self._start: float | None = None
+        """Room time at which the open face window began (``None``: no window is open)."""
+        self._voice: VoiceFeaturesBuilder | None = None
+        self._last = 0.0
+
+    # ---- the room's reader thread
+
+    def connected(self, info: MediaInfo) -> None:
+        self._call(lambda snapshots: self.detector.connected(info, snapshots))
+
+    def observe(self, connection_time: float, item: AudioPCM | SampledFrame, *, voice: bool) -> None:
+        """One decoded item (already on the room's clock; ``connection_time`` is its time on the connection's)."""
+        if self.faces is None:
+            return
+        at = item.start if isinstance(item, AudioPCM) else item.time
+        self._last = max(self._last, at)
+        inside = connection_time % self.period < self.window_s
+        if self._start is not None and not inside:
+            self.close_window(at)
+        if inside and self._start is None:
+            self._start = at
+            self._voice = VoiceFeaturesBuilder() if voice else None
+        if self._start is None:
+            return
+        if isinstance(item, AudioPCM):
+            if self._voice is not None:
+                self._voice.feed(item)
+        elif item.reason == "dense":
+            self._submit(item)
+
+    def close_window(self, end: float | None = None) -> None:
+        """End the open face window at ``end`` (default: the newest item read); it is judged once its frames are."""
+        if self.faces is None or self._start is None:
+            return
+        voice = self._voice.result() if self._voice is not None else None
+        closing = WindowEnd(self._start, self._last if end is None else end, voice)
+        self._start, self._voice = None, None
+        self.hooks.begin()
+        try:
+            self.faces.submit(self.index, (self.index, closing)).add_done_callback(self._judged)
+        except SchedulerClosed:
+            self.hooks.end()
+
+    def _submit(self, frame: SampledFrame) -> None:
+        assert self.faces is not None
+        self._slots.acquire()  # at most ``backlog`` frames wait: a reader that far ahead waits for the face models
+        self.hooks.begin()
+        try:
+            self.faces.submit(self.index, (self.index, frame)).add_done_callback(self._analysed)
+        except SchedulerClosed:
+            self._slots.release()
+            self.hooks.end()
+
+    # ---- the workers
+
+    def _analysed(self, future: Future[FaceWindow | None]) -> None:
+        self._slots.release()
+        try:
+            self._failed("face analysis", future)
+        finally:
+            self.hooks.end()
+
+    def _judged(self, future: Future[FaceWindow | None]) -> None:
+        try:
+            if self._failed("face analysis", future) or (window := future.result()) is None:
+                return
+            if window.failed:
+                self.hooks.warn(f"face analysis failed on {window.failed} frame(s) of the window at "
+                                f"{window.end.start:.0f}s: {window.error}")
+            extra: tuple[Signal, ...] = ()
+            if self.forgery is not None and window.crops:
+                extra = (forgery_signal(score_crops(self.forgery, window.crops)),)
+            self._call(lambda snapshots: self.detector.window(
+                window.track, window.end.voice, extra, start=window.end.start, end=window.end.end,
+                snapshots=snapshots,
+            ), show=True)
+        finally:
+            self.hooks.end()
+
+    def screen(self, text: FrameText) -> None:
+        """An OCR'd frame (from the OCR worker)."""
+        self._call(lambda snapshots: self.detector.screen(text, snapshots))
+
+    def speech(self, segments: Sequence[TranscriptSegment]) -> None:
+        """An utterance's transcript (from the ASR worker)."""
+        self._call(lambda snapshots: self.detector.speech(segments, snapshots))
+
+    def stop(self, *, over: bool) -> None:
+        """The connection ended (its work is done): the room lost its stream, or the room is ``over``."""
+        self._call(lambda snapshots: self.detector.finish(snapshots) if over else self.detector.lost(snapshots),
+                   show=over)
+
+    def _call(self, run: Callable[[Snapshots], list[Finding]], *, show: bool = False) -> None:
+        with self._lock:
+            found = run(self.hooks.snapshots())
+            current = self.detector.current() if show or found else None
+        if current is not None:
+            self.hooks.show(current)
+        if found:
+            self.hooks.emit(found)
+
+    def _failed(self, stage: str, future: Future[FaceWindow | None]) -> bool:
+        if future.cancelled():
+            return True
+        if (e := future.exception()) is not None:
+            self.hooks.warn(f"{stage} failed: {e}")
+            return True
+        return False
