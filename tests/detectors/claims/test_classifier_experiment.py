@@ -111,3 +111,17 @@ def test_embedding_cache_embeds_each_text_once(tmp_path: Path, monkeypatch: pyte
     assert (tmp_path / "claims_classifier" / "fake_cache.npz").exists()
     with pytest.raises(Exception, match="unknown encoder"):
         encoders.embed(["甲"], "nope")
+
+
+def test_weighted_training_stops_when_held_out_loss_stalls() -> None:
+    from models.claims_classifier.train import TrainOptions, _train_mlp
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, 6)).astype(np.float32)
+    y = np.zeros((120, K), np.float32)
+    y[:, 0] = x[:, 0] > 0
+    weights = np.where(np.arange(120) < 60, 1.0, 3.0).astype(np.float32)
+    opt = TrainOptions(hidden=8, max_epochs=200, batch_size=32, lr=0.05)
+    _, epochs = _train_mlp(x[:80], y[:80], opt, opt.max_epochs, x[80:], y[80:],
+                           weights=weights[:80], w_val=weights[80:], patience=3)
+    assert 1 <= epochs < 197, "the best epoch is kept and training stopped within three epochs after it"
