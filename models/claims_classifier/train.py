@@ -91,11 +91,14 @@ def build_vocabulary(texts: Sequence[str], size: int) -> list[str]:
 
 def _train_mlp(
     x: np.ndarray, y: np.ndarray, opt: TrainOptions, epochs: int, x_val: np.ndarray | None = None,
-    y_val: np.ndarray | None = None,
+    y_val: np.ndarray | None = None, *, weights: np.ndarray | None = None, w_val: np.ndarray | None = None,
+    patience: int | None = None,
 ) -> tuple[Any, int]:
     """Train the MLP for ``epochs``; with a validation set, keep the epoch of lowest validation loss.
 
-    Returns the torch model and the number of epochs it was trained for.
+    ``weights`` (``w_val``) weigh each training (validation) row's loss; ``patience`` stops
+    after that many epochs without a lower validation loss. Returns the torch model and the
+    number of epochs it was trained for.
     """
     import torch
     from torch import nn
@@ -113,19 +116,23 @@ def _train_mlp(
     )
     optimiser = torch.optim.AdamW(model.parameters(), lr=opt.lr, weight_decay=opt.weight_decay)
     xt, yt = torch.tensor(x), torch.tensor(y)
+    wt = None if weights is None else torch.tensor(weights / weights.mean(), dtype=torch.float32)[:, None]
+    wv = None if w_val is None else torch.tensor(w_val / w_val.mean(), dtype=torch.float32)[:, None]
     best = (float("inf"), epochs, model.state_dict())
     for epoch in range(1, epochs + 1):
         model.train()
         for idx in torch.randperm(len(xt), generator=generator).split(opt.batch_size):
             optimiser.zero_grad()
-            _bce(model(xt[idx]), yt[idx]).backward()
+            _bce(model(xt[idx]), yt[idx], None if wt is None else wt[idx]).backward()
             optimiser.step()
         if x_val is not None and y_val is not None:
             model.eval()
             with torch.no_grad():
-                loss = _bce(model(torch.tensor(x_val)), torch.tensor(y_val)).item()
+                loss = _bce(model(torch.tensor(x_val)), torch.tensor(y_val), wv).item()
             if loss < best[0]:
                 best = (loss, epoch, {n: v.clone() for n, v in model.state_dict().items()})
+            elif patience is not None and epoch - best[1] >= patience:
+                break
     if x_val is not None:
         model.load_state_dict(best[2])
         epochs = best[1]
@@ -133,10 +140,11 @@ def _train_mlp(
     return model, epochs
 
 
-def _bce(logits: Any, target: Any) -> Any:
+def _bce(logits: Any, target: Any, weight: Any = None) -> Any:
+    """Mean binary cross-entropy; ``weight`` (rows × 1) weighs rows."""
     from torch import nn
 
-    return nn.functional.binary_cross_entropy_with_logits(logits, target)
+    return nn.functional.binary_cross_entropy_with_logits(logits, target, weight)
 
 
 def _logits(model: Any, x: np.ndarray) -> np.ndarray:
