@@ -51,7 +51,7 @@ from monitor.findings import Finding
 from monitor.media.clips import PacketRing
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
-from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
+from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
@@ -443,6 +443,8 @@ def _read(
             if stop.is_set():
                 lost = None
                 break
+            if isinstance(item, DenseFrame):
+                continue  # a watch asks for none (no face pass)
             item = _on_room_clock(room, item)
             t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
             if options.max_duration is not None and t > options.max_duration:
