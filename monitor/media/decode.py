@@ -9,6 +9,7 @@ packets are skipped and counted, so one bad packet never ends a scan.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -142,9 +143,26 @@ class _FrameSampler:
     def in_window(self, time: float) -> bool:
         return self.reason != "dense" or time % self.options.dense_period < self.options.dense_window
 
-    def wants(self, time: float) -> bool:
-        """Could a frame shown at ``time`` be kept for the interval (scene changes aside)?"""
-        return self.in_window(time) and time + 1e-6 >= self.next_time
+    def wants(self, time: float, step: float | None = None) -> bool:
+        """Could a frame shown at ``time`` be kept for the interval (scene changes aside)?
+
+        With ``step`` (the frame duration of a constant-rate stream) the samples still to come are
+        foreseen on the frame grid from the last kept frame, so frames between them are not wanted
+        even while the frames ahead of them are still inside the decoder.
+        """
+        if not self.in_window(time) or time + 1e-6 < self.next_time:
+            return False
+        if step is None or self.last_kept_time < 0:
+            return True
+        due = self.next_time
+        for _ in range(8):
+            kept = self.last_kept_time + math.ceil((due - self.last_kept_time - 1e-6) / step) * step
+            if time < kept - step / 2:
+                return False
+            if time <= kept + step / 2:
+                return True
+            due = kept + self.interval
+        return True
 
     def offer(self, frame: av.VideoFrame, time: float) -> SampledFrame | DenseFrame | None:
         if not self.in_window(time):
@@ -184,21 +202,24 @@ class _NonRefSkipper:
     packet by packet, on whether any sampler could keep the packet's frame.
 
     The decision uses the sampler's state when the packet goes in; frames come out a few packets
-    later (reordering, frame threads), so it errs towards decoding. A skipped frame is never needed
-    to decode another one, and no sampler would have kept it: its time was before every sampler's
-    next one, and those only move forward.
+    later (reordering, frame threads), so on a constant-rate stream the samples still to come are
+    foreseen on the frame grid. A skipped frame is never needed to decode another one. Where the
+    grid is wrong (variable frame rate) a sample is taken a frame or two late, from the next frame
+    decoded; the samplers then go on from the frames they really kept.
     """
 
     def __init__(self, stream: av.video.stream.VideoStream) -> None:
         self.stream = stream
         self.context = stream.codec_context
         self.skipping = False
+        rate = stream.average_rate
+        self.step = 1.0 / float(rate) if rate and 1 <= float(rate) <= 240 else None
 
     def before(self, packet: av.Packet, start_time: float, samplers: list[_FrameSampler]) -> None:
         if packet.stream.index != self.stream.index or packet.pts is None or packet.time_base is None:
             return
         time = float(packet.pts * packet.time_base) - start_time
-        skip = not any(sampler.wants(time) for sampler in samplers)
+        skip = not any(sampler.wants(time, self.step) for sampler in samplers)
         if skip != self.skipping:
             self.context.skip_frame = "NONREF" if skip else "DEFAULT"
             self.skipping = skip
