@@ -136,12 +136,20 @@ class HostFaceEngine:
         found = self._landmarker.detect(crop_window(image, window, self.options.crop_px), time)
         return _to_frame(found[0], window, self.options.crop_px) if found else None
 
-    def _confirmed(self, image: FramePixels, found: list[FaceBox], time: float) -> list[FaceObservation]:
-        """The search hits the landmarker also sees a face in, best-scoring first, at most ``max_candidates``."""
+    def _confirmed(
+        self, image: FramePixels, found: list[FaceBox], time: float, known: FaceObservation | None = None
+    ) -> list[FaceObservation]:
+        """The search hits the landmarker also sees a face in, best-scoring first, at most ``max_candidates``.
+
+        A hit on ``known`` (the host, landmarked in this frame already) is not landmarked again.
+        """
         best = sorted(found, key=lambda f: f.score, reverse=True)[: self.options.max_candidates]
         faces: list[FaceObservation] = []
         for hit in best:
-            face = self._landmarks(image, Window.around(hit.box, self.options.face_share), time)
+            if known is not None and same_face(hit.box, known.box):
+                face: FaceObservation | None = known
+            else:
+                face = self._landmarks(image, Window.around(hit.box, self.options.face_share), time)
             if face is not None and same_face(face.box, hit.box) and not any(_same_face(face, f) for f in faces):
                 faces.append(face)
         return sorted(faces, key=_size, reverse=True)
@@ -149,7 +157,7 @@ class HostFaceEngine:
     def _run_search(self, image: FramePixels, time: float, host: FaceObservation | None) -> FaceObservation | None:
         """Search the whole frame; return the host's face if the search chose a (new) one."""
         smallest = _size(host) / 2 if host is not None else None
-        faces = self._confirmed(image, self._search.search(image.bgr(), smallest), time)
+        faces = self._confirmed(image, self._search.search(image.bgr(), smallest), time, host)
         others = [f for f in faces if host is None or not _same_face(f, host)]
         if host is None or (others and _size(others[0]) > self.options.switch_ratio * _size(host)):
             if not faces:
