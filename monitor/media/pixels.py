@@ -67,20 +67,33 @@ class BgrPixels:
 
 
 class I420Pixels:
-    """:class:`FramePixels` over a decoded I420 frame: ``planes`` as FFmpeg's ``to_ndarray`` gives them,
-    (height * 3 / 2) x width bytes, Y then U then V, even width and height."""
+    """:class:`FramePixels` over a decoded I420 frame: its Y plane (height x width, both even) and its U
+    and V planes (half that each way). The planes may be views of the decoder's own buffers."""
 
-    def __init__(self, planes: np.ndarray, width: int, height: int) -> None:
-        if width % 2 or height % 2 or planes.shape != (height * 3 // 2, width) or planes.dtype != np.uint8:
-            raise ValueError(f"not an I420 frame of {width}x{height}: {planes.shape} {planes.dtype}")
+    def __init__(self, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+        height, width = y.shape[:2]
+        half = (height // 2, width // 2)
+        if (
+            y.ndim != 2 or width % 2 or height % 2 or u.shape != half or v.shape != half
+            or not y.dtype == u.dtype == v.dtype == np.uint8
+        ):
+            raise ValueError(f"not the I420 planes of a frame: {y.shape} {u.shape} {v.shape} {y.dtype}")
         self._width, self._height = width, height
+        self._y, self._u, self._v = y, u, v
+        self._bgr: np.ndarray | None = None
+
+    @classmethod
+    def packed(cls, planes: np.ndarray, width: int, height: int) -> I420Pixels:
+        """From the packed layout FFmpeg's ``to_ndarray`` and OpenCV use: (height * 3 / 2) x width bytes."""
+        if width % 2 or height % 2 or planes.shape != (height * 3 // 2, width):
+            raise ValueError(f"not an I420 frame of {width}x{height}: {planes.shape}")
         flat = planes.reshape(-1)
         quarter = width * height // 4
-        self._y = flat[: width * height].reshape(height, width)
-        self._u = flat[width * height : width * height + quarter].reshape(height // 2, width // 2)
-        self._v = flat[width * height + quarter :].reshape(height // 2, width // 2)
-        self._planes = planes
-        self._bgr: np.ndarray | None = None
+        return cls(
+            flat[: width * height].reshape(height, width),
+            flat[width * height : width * height + quarter].reshape(height // 2, width // 2),
+            flat[width * height + quarter :].reshape(height // 2, width // 2),
+        )
 
     @property
     def width(self) -> int:
@@ -92,14 +105,18 @@ class I420Pixels:
 
     def bgr(self) -> np.ndarray:
         if self._bgr is None:
-            self._bgr = cv2.cvtColor(self._planes, cv2.COLOR_YUV2BGR_I420)
+            self._bgr = self._convert(self._y, self._u, self._v)
         return self._bgr
 
     @staticmethod
     def _convert(y: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """BGR of planes cut to an even-sized block (``u`` and ``v`` half its size each way)."""
         h, w = y.shape
-        packed = np.concatenate([y.reshape(-1), u.reshape(-1), v.reshape(-1)]).reshape(h * 3 // 2, w)
+        packed = np.empty((h * 3 // 2, w), np.uint8)
+        packed[:h] = y
+        chroma = packed[h:].reshape(2, -1)
+        chroma[0].reshape(u.shape)[:] = u
+        chroma[1].reshape(v.shape)[:] = v
         return cv2.cvtColor(packed, cv2.COLOR_YUV2BGR_I420)
 
     def region(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:

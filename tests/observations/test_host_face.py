@@ -135,7 +135,7 @@ def test_decoded_planes_give_the_same_faces_as_converted_frames():
         for i in range(30)
     ]
     converted = [SampledFrame(i / 12, i, cv2.cvtColor(p, cv2.COLOR_YUV2BGR_I420)) for i, p in enumerate(planes)]
-    dense = [DenseFrame(i / 12, i, I420Pixels(p, w, h)) for i, p in enumerate(planes)]
+    dense = [DenseFrame(i / 12, i, I420Pixels.packed(p, w, h)) for i, p in enumerate(planes)]
     options = FaceOptions(fps=12.0, crop_interval=1.0)
     with _engine() as engine:
         whole, whole_crops = track_faces(converted, engine, options)
