@@ -182,6 +182,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout to measure in the same run")
+    parser.add_argument("--baseline-name", default=None, help="what the baseline is, for the record (its revision)")
     parser.add_argument("--rounds", type=int, default=1, help="times the two checkouts are measured in turn")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
@@ -196,6 +197,8 @@ def main() -> None:
         "machine": describe_machine("cpu"),
         **measure(media, args.repeats, args.baseline, args.rounds),
     }
+    if args.baseline_name:
+        result["baseline_revision"] = args.baseline_name
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"room_scan_speed_{args.framing}.json"
     path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
