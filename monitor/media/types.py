@@ -7,7 +7,9 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["AudioPCM", "MediaInfo", "SampledFrame"]
+from monitor.media.pixels import FramePixels
+
+__all__ = ["AudioPCM", "DenseFrame", "MediaInfo", "SampledFrame"]
 
 SAMPLE_RATE = 16_000
 
@@ -71,3 +73,13 @@ class SampledFrame:
             raise ValueError(
                 f"SampledFrame.image must be HxWx3 uint8, got {self.image.shape} {self.image.dtype}"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class DenseFrame:
+    """One of the frequent frames kept for face analysis; its pixels are converted to BGR where looked at."""
+
+    time: float
+    index: int
+    pixels: FramePixels
+    reason: Literal["dense"] = "dense"

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from monitor.errors import ModelError
@@ -140,7 +141,7 @@ class TiledFaceSearch:
 
     def _detect_tile(self, image: np.ndarray, tile: Tile) -> list[FaceBox]:
         x0, y0, x1, y1 = tile
-        rgb = np.ascontiguousarray(image[y0:y1, x0:x1, ::-1])
+        rgb = cv2.cvtColor(image[y0:y1, x0:x1], cv2.COLOR_BGR2RGB)
         result = self._detector.detect(self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb))
         found = []
         for d in result.detections:

@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from monitor.media.pixels import BgrPixels, FramePixels, as_pixels
 from monitor.observations.face_search import FaceBox, TiledFaceSearch, same_face
 from monitor.observations.faces import FaceObservation, MediaPipeFaceEngine, face_landmarker_path
 
@@ -70,16 +71,18 @@ class Window:
         return self.cx - self.side / 2, self.cy - self.side / 2
 
 
-def crop_window(image: np.ndarray, window: Window, size: int) -> np.ndarray:
+def crop_window(image: np.ndarray | FramePixels, window: Window, size: int) -> np.ndarray:
     """``window`` of a BGR image scaled to ``size`` x ``size``; parts outside the frame are black."""
-    height, width = image.shape[:2]
+    pixels = as_pixels(image)
+    height, width = pixels.height, pixels.width
     x0, y0 = (int(round(v)) for v in window.origin)
     side = max(1, int(round(window.side)))
     ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(width, x0 + side), min(height, y0 + side)
     if ix1 <= ix0 or iy1 <= iy0:
         return np.zeros((size, size, 3), np.uint8)
     square = cv2.copyMakeBorder(
-        image[iy0:iy1, ix0:ix1], iy0 - y0, y0 + side - iy1, ix0 - x0, x0 + side - ix1, cv2.BORDER_CONSTANT, value=0
+        pixels.region(ix0, iy0, ix1, iy1), iy0 - y0, y0 + side - iy1, ix0 - x0, x0 + side - ix1,
+        cv2.BORDER_CONSTANT, value=0,
     )
     return cv2.resize(square, (size, size), interpolation=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR)
 
@@ -150,24 +153,32 @@ class HostFaceEngine:
         self._next_search = 0.0
         self._misses = 0
 
-    def _landmarks(self, image: np.ndarray, window: Window, time: float) -> FaceObservation | None:
+    def _landmarks(self, image: FramePixels, window: Window, time: float) -> FaceObservation | None:
         found = self._landmarker.detect(crop_window(image, window, self.options.crop_px), time)
         return _to_frame(found[0], window, self.options.crop_px) if found else None
 
-    def _confirmed(self, image: np.ndarray, found: list[FaceBox], time: float) -> list[FaceObservation]:
-        """The search hits the landmarker also sees a face in, best-scoring first, at most ``max_candidates``."""
+    def _confirmed(
+        self, image: FramePixels, found: list[FaceBox], time: float, known: FaceObservation | None = None
+    ) -> list[FaceObservation]:
+        """The search hits the landmarker also sees a face in, best-scoring first, at most ``max_candidates``.
+
+        A hit on ``known`` (the host, landmarked in this frame already) is not landmarked again.
+        """
         best = sorted(found, key=lambda f: f.score, reverse=True)[: self.options.max_candidates]
         faces: list[FaceObservation] = []
         for hit in best:
-            face = self._landmarks(image, Window.around(hit.box, self.options.face_share), time)
+            if known is not None and same_face(hit.box, known.box):
+                face: FaceObservation | None = known
+            else:
+                face = self._landmarks(image, Window.around(hit.box, self.options.face_share), time)
             if face is not None and same_face(face.box, hit.box) and not any(_same_face(face, f) for f in faces):
                 faces.append(face)
         return sorted(faces, key=_size, reverse=True)
 
-    def _run_search(self, image: np.ndarray, time: float, host: FaceObservation | None) -> FaceObservation | None:
+    def _run_search(self, image: FramePixels, time: float, host: FaceObservation | None) -> FaceObservation | None:
         """Search the whole frame; return the host's face if the search chose a (new) one."""
         smallest = _size(host) / 2 if host is not None else None
-        faces = self._confirmed(image, self._search.search(image, smallest), time)
+        faces = self._confirmed(image, self._search.search(image.bgr(), smallest), time, host)
         others = [f for f in faces if host is None or not _same_face(f, host)]
         if host is None or (others and _size(others[0]) > self.options.switch_ratio * _size(host)):
             if not faces:
@@ -193,6 +204,10 @@ class HostFaceEngine:
             self._window = Window.around(b, self.options.face_share)
 
     def detect(self, image: np.ndarray, time: float) -> list[FaceObservation]:
+        return self.detect_pixels(BgrPixels(image), time)
+
+    def detect_pixels(self, image: FramePixels, time: float) -> list[FaceObservation]:
+        """As :meth:`detect`; only the window around the face is converted, unless the frame is searched."""
         host = self._landmarks(image, self._window, time) if self._window is not None else None
         if self._window is not None and host is None:
             self._window, self._others = None, []  # lost: search this very frame

@@ -30,7 +30,7 @@ from monitor.detectors.digital_human import (
     score_crops,
 )
 from monitor.findings import Finding
-from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
+from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.scheduling import BatchScheduler, SchedulerClosed
@@ -65,7 +65,7 @@ class RoomDigitalHuman:
         hooks: RoomHooks,
         options: ScanOptions,
         *,
-        faces: BatchScheduler[tuple[int, SampledFrame | WindowEnd], FaceWindow | None] | None = None,
+        faces: BatchScheduler[tuple[int, SampledFrame | DenseFrame | WindowEnd], FaceWindow | None] | None = None,
         forgery: ForgeryModel | None = None,
         backlog: int = 20,
     ) -> None:
@@ -83,7 +83,7 @@ class RoomDigitalHuman:
     def connected(self, info: MediaInfo) -> None:
         self._call(lambda snapshots: self.detector.connected(info, snapshots))
 
-    def observe(self, connection_time: float, item: AudioPCM | SampledFrame, *, voice: bool) -> None:
+    def observe(self, connection_time: float, item: AudioPCM | SampledFrame | DenseFrame, *, voice: bool) -> None:
         """One decoded item (already on the room's clock; ``connection_time`` is its time on the connection's)."""
         if self.faces is None:
             return
@@ -116,7 +116,7 @@ class RoomDigitalHuman:
         except SchedulerClosed:
             self.hooks.end()
 
-    def _submit(self, frame: SampledFrame) -> None:
+    def _submit(self, frame: SampledFrame | DenseFrame) -> None:
         assert self.faces is not None
         self._slots.acquire()  # at most ``backlog`` frames wait: a reader that far ahead waits for the face models
         self.hooks.begin()

@@ -14,11 +14,12 @@ import av.container
 from monitor.config import ScanOptions
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
-from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
+from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
 from monitor.observations.ocr import OcrEngine
 from monitor.observations.text_gate import TextChangeGate
 from monitor.observations.types import FrameText
+from monitor.pipeline.face_worker import FaceWorker
 from monitor.pipeline.progress import ProgressHook
 from monitor.pipeline.stage_options import decode_options, text_gate_options
 
@@ -76,30 +77,43 @@ def observe_stream(
     spill: Path | None = None,
     on_packet: Callable[[av.Packet], None] | None = None,
 ) -> StreamObservations:
-    """Decode once; OCR sampled frames, track faces on dense frames, hand 16 kHz audio to ``on_audio``
-    as it is decoded (none is kept), and every demuxed packet to ``on_packet``."""
+    """Decode once; OCR sampled frames, track faces on dense frames (on a thread of their own, beside
+    decoding and OCR), hand 16 kHz audio to ``on_audio`` as it is decoded (none is kept), and every
+    demuxed packet to ``on_packet``. The timer gets the wall seconds of each stage: ``decode`` is the
+    main thread's wait for the next decoded item, ``faces`` the face thread's work (they overlap)."""
     timer = StageTimer()
     report = DecodeReport()
     decode = decode_options(options, audio=on_audio is not None, video=ocr is not None or faces is not None,
                             faces=faces is not None)
     tracker = FaceTracker(faces, FaceOptions(fps=options.face_fps, crop_interval=crop_interval)) if faces else None
+    worker = FaceWorker(tracker) if tracker is not None else None
     gate = TextChangeGate(text_gate_options(options))
     texts: list[FrameText] = []
     snapshots = SnapshotStore(spill=spill)
     sampled = 0
     total = info.duration if options.max_duration is None else min(info.duration or 1e12, options.max_duration)
-    for item in iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total), on_packet=on_packet):
-        if isinstance(item, AudioPCM):
-            if on_audio is not None:
-                on_audio(item)
-        elif item.reason == "dense" and tracker is not None:
-            with timer("faces"):
-                tracker.add(item)
-        else:
-            sampled += 1
-            snapshots.add(item)
-            if ocr is not None:
-                with timer("ocr"):
-                    texts.append(read_screen(item, ocr, gate, texts[-1] if texts else None))
-    track, crops = tracker.finish() if tracker is not None else (None, ())
+    items = iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total), on_packet=on_packet)
+    try:
+        while True:
+            with timer("decode"):
+                item = next(items, None)
+            if item is None:
+                break
+            if isinstance(item, AudioPCM):
+                if on_audio is not None:
+                    on_audio(item)
+            elif isinstance(item, DenseFrame):
+                if worker is not None:
+                    worker.add(item)
+            else:
+                sampled += 1
+                snapshots.add(item)
+                if ocr is not None:
+                    with timer("ocr"):
+                        texts.append(read_screen(item, ocr, gate, texts[-1] if texts else None))
+        track, crops = worker.finish() if worker is not None else (None, ())
+    finally:
+        if worker is not None:
+            worker.close()
+            timer.seconds["faces"] += worker.seconds
     return StreamObservations(texts, snapshots, report, track, crops, sampled, timer)

@@ -152,12 +152,12 @@ def observe(
 
     For a local file with both tracks, speech is transcribed in a worker thread from
     its own audio-only pass while the main pass reads the screen and tracks faces
-    (CTranslate2, onnxruntime and MediaPipe release the GIL). A URL is read once. Speech is
+    (CTranslate2, onnxruntime and MediaPipe release the GIL), and faces are tracked on a third
+    thread beside it. A URL is read once. Speech is
     transcribed in bounded chunks as it is decoded; with ``spill`` (a folder) the snapshot of
     every sampled frame goes to disk instead of memory; with ``record_to`` (a file) a URL's
     packets are copied there as they are read.
     """
-    started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
     face_engine = recording = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
@@ -193,8 +193,6 @@ def observe(
         if single is not None:
             speech = single.record(seen.report if not want_screen else DecodeReport())
             timer.seconds["asr"] = single.seconds
-        elapsed = time.perf_counter() - started
-        timer.seconds["decode"] = elapsed - sum(timer.seconds[k] for k in ("ocr", "faces", "asr"))
         if early is not None:
             speech, timer.seconds["asr"] = early.result()
     if not seen.sampled_frames and not (speech is not None and speech.audio_seconds):

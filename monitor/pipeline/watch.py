@@ -67,7 +67,7 @@ from monitor.judge import Judge
 from monitor.media.clips import PacketRing
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
-from monitor.media.types import AudioPCM, MediaInfo, SampledFrame
+from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.faces import FaceEngine, FaceOptions
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
@@ -220,7 +220,7 @@ class _Shared:
         )
         self.face_windows: FaceWindows | None = None
         self.face_models: FaceEngine | None = None
-        self.faces: BatchScheduler[tuple[int, SampledFrame | WindowEnd], FaceWindow | None] | None = None
+        self.faces: BatchScheduler[tuple[int, SampledFrame | DenseFrame | WindowEnd], FaceWindow | None] | None = None
         if faces is not None and engines.faces is not None:
             models = engines.faces()  # one set of face models for every room, used from the scheduler's thread
             follower = getattr(models, "for_stream", None)
@@ -556,7 +556,7 @@ def _read(
     return lost if live and not stop.is_set() else None
 
 
-def _on_room_clock(room: _Room, item: AudioPCM | SampledFrame) -> AudioPCM | SampledFrame:
+def _on_room_clock(room: _Room, item: AudioPCM | SampledFrame | DenseFrame) -> AudioPCM | SampledFrame | DenseFrame:
     """``item`` with its time on the room's clock; the first item of a connection marks the room reconnected."""
     if room.connections == 0 or room.state.reconnecting:
         if room.state.reconnecting:

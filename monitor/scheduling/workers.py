@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from monitor.detectors.claims import ClaimEngine, ClaimHit, TextSource
-from monitor.media.types import AudioPCM, SampledFrame
+from monitor.media.types import AudioPCM, DenseFrame, SampledFrame
 from monitor.observations.asr import AsrEngine
 from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
 from monitor.observations.ocr import OcrEngine
@@ -144,7 +144,7 @@ class FaceWindows:
         self._failures: dict[int, tuple[int, str]] = {}
         self.frames = 0
 
-    def __call__(self, items: Sequence[tuple[int, SampledFrame | WindowEnd]]) -> list[FaceWindow | None]:
+    def __call__(self, items: Sequence[tuple[int, SampledFrame | DenseFrame | WindowEnd]]) -> list[FaceWindow | None]:
         results: list[FaceWindow | None] = []
         for room, item in items:
             if isinstance(item, WindowEnd):

@@ -1,15 +1,20 @@
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
+from monitor.demo.mux import video_codec
 from monitor.demo.truth import StreamTruth
 from monitor.media.decode import DecodeOptions, DecodeReport, iter_media, join_audio
-from monitor.media.types import AudioPCM, SampledFrame
+from monitor.media.pixels import I420Pixels
+from monitor.media.types import AudioPCM, DenseFrame, SampledFrame
 from monitor.sources.open import open_source
 
 
-def _decode(path: Path, options: DecodeOptions) -> tuple[AudioPCM, list[SampledFrame], DecodeReport]:
+def _decode(
+    path: Path, options: DecodeOptions
+) -> tuple[AudioPCM, list[SampledFrame | DenseFrame], DecodeReport]:
     report = DecodeReport()
     container = open_source(str(path))
     try:
@@ -17,7 +22,7 @@ def _decode(path: Path, options: DecodeOptions) -> tuple[AudioPCM, list[SampledF
     finally:
         container.close()
     audio = join_audio([i for i in items if isinstance(i, AudioPCM)])
-    return audio, [i for i in items if isinstance(i, SampledFrame)], report
+    return audio, [i for i in items if not isinstance(i, AudioPCM)], report
 
 
 def test_demo_stream_decodes_to_16k_audio_and_sampled_frames(demo: tuple[Path, StreamTruth]) -> None:
@@ -62,3 +67,25 @@ def test_keyframes_only_skips_decoding_other_frames(demo: tuple[Path, StreamTrut
     times = [f.time for f in key_frames]
     assert all(b - a >= 1.0 for a, b in pairwise(times))
     assert len(key_frames) < len(all_frames)
+
+
+def test_skipping_unsampled_frames_keeps_the_same_samples(demo: tuple[Path, StreamTruth]) -> None:
+    video, _ = demo
+    options = DecodeOptions(audio=False, dense_interval=0.1, dense_window=10.0, dense_period=30.0)
+    _, every, full = _decode(video, replace(options, skip_unsampled=False))
+    _, kept, skipping = _decode(video, options)
+    assert [(f.time, f.reason) for f in kept] == [(f.time, f.reason) for f in every]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(kept, every, strict=True) if a.reason != "dense")
+    assert sum(f.reason == "dense" for f in kept) > 100
+    if video_codec() == "libx264":  # the generated demo has B-frames, which nothing references
+        assert skipping.decoded_frames < 0.95 * full.decoded_frames
+
+
+def test_dense_frames_keep_their_planes(demo: tuple[Path, StreamTruth]) -> None:
+    video, _ = demo
+    _, frames, _ = _decode(video, DecodeOptions(audio=False, max_duration=3.0, dense_interval=0.5))
+    dense = [f for f in frames if isinstance(f, DenseFrame)]
+    interval = {f.time: f for f in frames if isinstance(f, SampledFrame)}
+    assert dense and all(isinstance(f.pixels, I420Pixels) for f in dense)
+    same_time = [f for f in dense if f.time in interval]
+    assert same_time and all(np.array_equal(f.pixels.bgr(), interval[f.time].image) for f in same_time)

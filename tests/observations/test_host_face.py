@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -132,3 +133,29 @@ def test_followers_share_the_models_and_follow_their_own_streams():
             assert face_a.box[0] < 0.5 * w < face_b.box[0]  # each follows its own host
         a.close()  # a follower leaves the models to their owner
         assert b.detect(right, 0.3) and models.detect(left, 0.0)
+
+
+def test_decoded_planes_give_the_same_faces_as_converted_frames():
+    """Dense frames keep their I420 planes and convert only the window around the face (and the whole
+    frame when it is searched): the track is the one whole-frame conversion gives."""
+    from monitor.media.pixels import I420Pixels
+    from monitor.media.types import DenseFrame, SampledFrame
+    from monitor.observations.faces import FaceOptions, track_faces
+
+    framing = FRAMINGS[1]  # vertical 1080x1920
+    w, h = framing.size
+    planes = [
+        cv2.cvtColor(_bgr(room_frame(framing, 120, FacePose(dx=6.0 * i, roll=2.0 * i))), cv2.COLOR_BGR2YUV_I420)
+        for i in range(30)
+    ]
+    converted = [SampledFrame(i / 12, i, cv2.cvtColor(p, cv2.COLOR_YUV2BGR_I420)) for i, p in enumerate(planes)]
+    dense = [DenseFrame(i / 12, i, I420Pixels.packed(p, w, h)) for i, p in enumerate(planes)]
+    options = FaceOptions(fps=12.0, crop_interval=1.0)
+    with _engine() as engine:
+        whole, whole_crops = track_faces(converted, engine, options)
+    with _engine() as engine:
+        lazy, lazy_crops = track_faces(dense, engine, options)
+    assert sum(f.face is not None for f in whole.frames) >= 28
+    assert lazy.frames == whole.frames and (lazy.width, lazy.height) == (w, h)
+    assert len(lazy_crops) == len(whole_crops) >= 2
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(lazy_crops, whole_crops, strict=True))
