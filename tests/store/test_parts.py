@@ -141,3 +141,16 @@ def test_a_run_keeps_its_report_summary(store: Store) -> None:
     assert latest is not None and latest.key == "r2" and latest.settings == {"stages": {"speech": "k2"}}
     assert latest.summary == {"warnings": ["新 <b>"], "duration": 2.25}
     assert len(store.referenced_blobs()) == 2  # both runs' summaries
+
+
+def test_parts_written_elsewhere_are_copied_into_the_store_with_their_stage(store: Store, tmp_path: Path) -> None:
+    from monitor.pipeline.stored import SourceKeys, save_stages
+
+    whole, view = _written(BlobStore(tmp_path / "elsewhere"))
+    store.remember_source("sha256:aa", "room.mp4", 10)
+    keys = SourceKeys("sha256:aa", 10, {"screen": "k1", "speech": "k2"}, "run", {})
+    saved, _ = save_stages(store, keys, ("screen", "speech"), view, {})
+    assert all(store.blobs.path(d).exists() for d in view.parts.blobs())
+    loaded = store.load_stage("sha256:aa", "speech", "k2")
+    assert loaded is not None and list(loaded.view(store.blobs).transcript()) == list(whole.speech.transcript)  # type: ignore[union-attr]
+    assert saved["screen"].blobs is store.blobs and saved["screen"].parts.transcript.items == 0
