@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from monitor.detectors.digital_human import RoomMeta
-from monitor.errors import SourceNotFound
+from monitor.errors import LivemonError, SourceNotFound
 from monitor.findings import Finding
 from monitor.observations.record import StreamRecord, load_json
 from monitor.pipeline.stage_keys import file_digest
@@ -66,14 +66,20 @@ def stored_report(store: Store, key: str) -> ReportData:
             blobs[finding.evidence.snapshot] = blob
     transcript = record.transcript()
     summary = run.summary
+    try:
+        room = RoomMeta.model_validate(summary["room"]) if summary["room"] else None
+        kept = (float(summary["duration"]), dict(summary["provenance"]), [str(w) for w in summary["warnings"]])
+        dh = summary["digital_human"]
+    except (KeyError, TypeError, ValueError) as e:  # pydantic's ValidationError is a ValueError
+        raise LivemonError(f"the report summary stored for {key} cannot be read: {e}") from e
     return ReportData(
         info=head.info,
         findings=findings,
-        duration=summary["duration"],
-        provenance=summary["provenance"],
-        warnings=summary["warnings"],
-        room=RoomMeta(**summary["room"]) if summary["room"] else None,
-        digital_human=summary["digital_human"],
+        duration=kept[0],
+        provenance=kept[1],
+        warnings=kept[2],
+        room=room,
+        digital_human=dh,
         snapshot=lambda name: store.blobs.get(blobs[name]) if name in blobs else None,
         transcript=transcript if record.ordered("transcript") else sorted(transcript, key=lambda s: s.start),
     )

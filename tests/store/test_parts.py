@@ -154,3 +154,26 @@ def test_parts_written_elsewhere_are_copied_into_the_store_with_their_stage(stor
     loaded = store.load_stage("sha256:aa", "speech", "k2")
     assert loaded is not None and list(loaded.view(store.blobs).transcript()) == list(whole.speech.transcript)  # type: ignore[union-attr]
     assert saved["screen"].blobs is store.blobs and saved["screen"].parts.transcript.items == 0
+
+
+def test_a_report_is_read_from_the_store_and_a_damaged_summary_is_one_clear_error(store: Store) -> None:
+    from monitor.errors import LivemonError
+    from monitor.pipeline.stored_report import find_source, stored_report
+
+    _, view = _written(store.blobs)
+    store.remember_source("sha256:aa", "room.mp4", 10)
+    speech = view.stage("speech")
+    store.save_stage("sha256:aa", "speech", "k1", speech.head, {}, speech.parts)
+    store.remember_run("r1", {"stages": {"speech": "k1"}})
+    summary = {"duration": 46.0, "warnings": ["<b>"], "provenance": {"rules": "x"}, "digital_human": None,
+               "room": {"title": "直播间", "host_type": "human"}}
+    store.record_findings("sha256:aa", "r1", [], {}, summary)
+    assert find_source(store, "room.mp4") == "sha256:aa" == find_source(store, "sha256:aa")
+    data = stored_report(store, "sha256:aa")
+    assert data.warnings == ["<b>"] and data.room is not None and data.room.title == "直播间"
+    assert [s.text for s in data.transcript][:2] == ["第0句", "第1句"]
+    store.record_findings("sha256:aa", "r1", [], {}, {**summary, "room": {"host_type": "robot"}})
+    with pytest.raises(LivemonError, match="cannot be read"):
+        stored_report(store, "sha256:aa")
+    with pytest.raises(LivemonError, match="holds no record"):
+        find_source(store, "other.mp4")
