@@ -78,8 +78,10 @@ def test_the_store_keeps_the_record_as_made_and_makes_the_scans_report_again(
 
 
 def test_without_a_store_the_record_lives_in_a_temporary_folder_as_long_as_the_result(
-    demo: tuple[Path, StreamTruth], options: ScanOptions, engines: Engines
+    demo: tuple[Path, StreamTruth], options: ScanOptions, engines: Engines, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # other processes' scans write to /tmp too
     before = set(Path(tempfile.gettempdir()).glob("livemon-record-*"))
     result = scan(str(demo[0]), options.model_copy(update={"faces": False}), engines)
     (folder,) = set(Path(tempfile.gettempdir()).glob("livemon-record-*")) - before
