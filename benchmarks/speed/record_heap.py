@@ -7,8 +7,9 @@ One process: the models are loaded and warmed on the demo, then a looped demo st
 with its long sequences held in memory (what every scan did before), once written as parts to
 a temporary blob store (what ``scan`` does now). For each: the Python heap still held when the
 observation stages end (the record, against the heap before the pass), and the peak of the
-detection that follows. Native memory (the models' own buffers) is not traced: the long-stream
-benchmark gives the process's peak RSS. Results go to ``benchmarks/results/record_heap.{json,md}``.
+detection that follows. Snapshots are spilled to disk as ``scan`` spills them. Native memory
+(the models' own buffers) is not traced: the long-stream benchmark gives the process's peak
+RSS. Results go to ``benchmarks/results/record_heap.{json,md}``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import gc
 import os
 import platform
+import tempfile
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,8 @@ def _one(path: Path, engines: Engines, parts: bool) -> dict[str, Any]:
     gc.collect()
     before, _ = tracemalloc.get_traced_memory()
     blobs = temporary_blobs() if parts else None
-    observed = observe(str(path), options, engines, blobs=blobs)
+    spill = Path(tempfile.mkdtemp(prefix="livemon-snapshots-"))  # as scan does: snapshots on disk
+    observed = observe(str(path), options, engines, blobs=blobs, spill=spill)
     gc.collect()
     held, _ = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
@@ -53,6 +56,7 @@ def _one(path: Path, engines: Engines, parts: bool) -> dict[str, Any]:
         "detection_peak_mib": round((peak - before) / MIB, 2),
         "findings": len(result.findings),
     }
+    observed.snapshots.close()
     del observed, result, blobs
     gc.collect()
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +22,6 @@ from monitor.detectors.digital_human import load_room_meta
 from monitor.errors import LivemonError
 from monitor.judge import Judge
 from monitor.media.snapshots import SnapshotStore
-from monitor.observations.record import StreamRecord
 from monitor.pipeline.clip_evidence import clip_records
 from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
 from monitor.pipeline.progress import ProgressHook, silent
@@ -32,7 +31,7 @@ from monitor.results import RescanItem, RescanSummary
 from monitor.sinks.report_data import report_summary
 from monitor.sources.batch import BatchSource
 from monitor.store import Store
-from monitor.store.parts import RecordParts, RecordView
+from monitor.store.parts import RecordView
 
 __all__ = ["Backend", "RescanWorker", "rescan"]
 
@@ -61,16 +60,6 @@ class _LazyEngines:
         return self._built[stages]
 
 
-def _merge(parts: Mapping[str, RecordView], store: Store) -> RecordView:
-    """One record from the stages' records (each holds the same media info); their parts are in ``store``."""
-    screen = parts["screen"] if "screen" in parts else None
-    speech = parts["speech"] if "speech" in parts else None
-    head = StreamRecord(info=next(iter(parts.values())).head.info, screen=screen.head.screen if screen else None,
-                        speech=speech.head.speech if speech else None)
-    merged = (screen.parts if screen else RecordParts()).merged(speech.parts if speech else RecordParts())
-    return RecordView(head, merged, store.blobs)
-
-
 def _observe_missing(
     store: Store, keys: SourceKeys, spec: str, options: ScanOptions, engines: _LazyEngines, hook: ProgressHook,
 ) -> tuple[RecordView, dict[str, str], tuple[str, ...]]:
@@ -91,7 +80,7 @@ def _observe_missing(
             snapshots.update(found.snapshots)
     if not parts:
         raise LivemonError("nothing to observe: speech, screen and faces are all off")
-    return _merge(parts, store), snapshots, missing
+    return RecordView.joined(list(parts.values()), store.blobs), snapshots, missing
 
 
 def _detect(

@@ -9,12 +9,12 @@ from pathlib import Path
 from monitor.detectors.digital_human import RoomMeta
 from monitor.errors import LivemonError, SourceNotFound
 from monitor.findings import Finding
-from monitor.observations.record import StreamRecord, load_json
+from monitor.observations.record import load_json
 from monitor.pipeline.stage_keys import file_digest
 from monitor.sinks.report_data import ReportData
 from monitor.sources.open import is_url
 from monitor.store import Store
-from monitor.store.parts import RecordParts, RecordView
+from monitor.store.parts import RecordView
 
 __all__ = ["find_source", "stored_report"]
 
@@ -52,12 +52,10 @@ def stored_report(store: Store, key: str) -> ReportData:
         if stored is None:
             raise SourceNotFound(f"the {stage} record of {key} is missing from the store")
         views.append(stored.view(store.blobs))
-    screen = next((v for v in views if v.head.screen is not None), None)
-    speech = next((v for v in views if v.head.speech is not None), None)
-    head = StreamRecord(views[0].head.info, screen=screen.head.screen if screen else None,
-                        speech=speech.head.speech if speech else None)
-    parts = (screen.parts if screen else RecordParts()).merged(speech.parts if speech else RecordParts())
-    record = RecordView(head, parts, store.blobs)
+    if not views:
+        raise SourceNotFound(f"the last run over {key} observed nothing (speech, screen and faces were off)")
+    record = RecordView.joined(views, store.blobs)
+    head = record.head
     findings, blobs = [], {}
     for body, blob in store.current_findings(key):
         finding = load_json(Finding, json.dumps(body, ensure_ascii=False))

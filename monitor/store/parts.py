@@ -280,6 +280,18 @@ class RecordView:
             speech = replace(speech, transcript=tuple(self.transcript()))
         return replace(self.head, screen=screen, speech=speech)
 
+    @classmethod
+    def joined(cls, stages: Sequence[RecordView], blobs: BlobStore) -> RecordView:
+        """One record from its stages' records (each holds the same media info; their parts are in ``blobs``)."""
+        if not stages:
+            raise ValueError("a record needs at least one stage")
+        screen = next((v for v in stages if v.head.screen is not None), None)
+        speech = next((v for v in stages if v.head.speech is not None), None)
+        head = StreamRecord(stages[0].head.info, screen=screen.head.screen if screen else None,
+                            speech=speech.head.speech if speech else None)
+        parts = (screen.parts if screen else RecordParts()).merged(speech.parts if speech else RecordParts())
+        return cls(head, parts, blobs)
+
     def stage(self, stage: str) -> RecordView:
         """The part of this record one stage made."""
         head = StreamRecord(self.head.info, screen=self.head.screen if stage == "screen" else None,
