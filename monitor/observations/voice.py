@@ -21,7 +21,7 @@ POWER_RATE = 100.0
 """Power frames per second."""
 POWER_BLOCK = 1024
 """Decoded pieces of power joined into one float32 block: a decoder hands out ~47 small chunks a second,
-and an array object for each would hold ~80 MB over three hours where the values take 4 MB."""
+and an array object for each would hold ~85 MB over three hours where the values take 4 MB."""
 PITCH_SECONDS = 120.0
 """Pitch is measured over the first this many seconds of audio."""
 

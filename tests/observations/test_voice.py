@@ -11,8 +11,8 @@ import numpy as np
 from monitor.media.types import SAMPLE_RATE, AudioPCM
 from monitor.observations.voice import VoiceFeatures, VoiceFeaturesBuilder
 
-DECODER_PIECE = 371
-"""Samples in one AAC frame resampled to 16 kHz: what the decoder hands out, about 43 times a second."""
+DECODER_PIECE = 341
+"""Samples in one 48 kHz AAC frame resampled to 16 kHz: what the decoder hands out, about 47 times a second."""
 
 
 def _pieces(samples: np.ndarray, size: int = DECODER_PIECE) -> list[AudioPCM]:
