@@ -102,12 +102,8 @@ def _run_scan(
             Store.open(store, db) if store is not None else nullcontext() as kept:
         evidence = beside.with_name(beside.stem + "_evidence") if beside is not None else Path(scratch)
         with RichProgress(console) as progress:
-            result = scan(source, options, engines, hook=progress, store=kept,
+            result = scan(source, options, engines, hook=progress, store=kept, judge=judge,
                           clips=evidence if (clips if clips is not None else to is not None) else None)
-        if judge is not None:
-            with console.status("二审 asking the judge…"):
-                result.findings = judge.findings(result.findings, result.provenance.get("rule_descriptions", {}))
-            result.provenance["judge"] = judge.key()
         paths = {}
         if out is not None:
             paths = result.snapshots.write(evidence)
@@ -510,6 +506,29 @@ def store_stats(store: StoreOpt = Path("livemon-store"), db: DbOpt = None) -> No
             print(json.dumps(opened.stats(), indent=2))
     except LivemonError as e:
         fail(e)
+
+
+@app.command("report")
+def report_from_store(
+    source: Annotated[str, typer.Argument(help="a scanned file, its path or URL as scanned, or its key in the store")],
+    store: StoreOpt = Path("livemon-store"),
+    db: DbOpt = None,
+    report: Annotated[Path, typer.Option("--report", help="where to write the HTML report")] = Path("report.html"),
+) -> None:
+    """Make a source's HTML report again from the store: the findings, snapshots, transcript and summary its last
+    scan or rescan kept (without the media, without holding the session in memory)."""
+    from monitor.pipeline.stored_report import find_source, stored_report
+    from monitor.sinks.html_report import write_report
+    from monitor.store import Store
+
+    try:
+        if db is None and not store.is_dir():
+            raise ConfigError(f"no store at {store}")
+        with Store.open(store, db) as opened:
+            written = write_report(stored_report(opened, find_source(opened, source)), report)
+    except LivemonError as e:
+        fail(e)
+    console.print(Text.assemble("报告 report → ", plain(written.path), f" ({written})"), soft_wrap=True)
 
 
 @app.command()

@@ -6,6 +6,7 @@ The sinks read these types and nothing of the pipeline that fills them.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -15,8 +16,8 @@ from monitor.detectors.digital_human import DigitalHumanResult, RoomMeta
 from monitor.findings import Finding
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import MediaInfo
-from monitor.observations.record import StreamRecord
 from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.store.parts import RecordView
 
 __all__ = ["LATENCIES_KEPT", "RescanItem", "RescanSummary", "RoomState", "RoomStatus", "ScanResult"]
 
@@ -28,19 +29,23 @@ LATENCIES_KEPT = 2_000
 
 @dataclass(slots=True)
 class ScanResult:
-    """Everything a scan produced, and how."""
+    """Everything a scan produced, and how.
+
+    ``transcript`` and ``frame_texts`` are the record's: read from its parts on disk, a part at a
+    time, when the scan wrote them as it went (``record`` says where they are kept).
+    """
 
     info: MediaInfo
     findings: list[Finding]
-    transcript: list[TranscriptSegment]
-    frame_texts: list[FrameText]
+    transcript: Sequence[TranscriptSegment]
+    frame_texts: Sequence[FrameText]
     snapshots: SnapshotStore
     digital_human: DigitalHumanResult | None = None
     room: RoomMeta | None = None
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
-    record: StreamRecord | None = None
+    record: RecordView | None = None
 
     @property
     def duration(self) -> float:

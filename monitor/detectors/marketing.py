@@ -59,17 +59,19 @@ def speech_findings(
     snapshots: Sequence[tuple[float, str]] = (),
     hits: Sequence[Sequence[ClaimHit]] | None = None,
     context: Sequence[TranscriptSegment] = (),
+    following: Sequence[TranscriptSegment] = (),
 ) -> list[Finding]:
     """One finding per claim hit in each transcript segment, with the neighbouring lines as context.
 
     ``hits`` are the engine's hits for the segments when already computed (a live watch
     checks many rooms' lines in one batch); ``context`` are earlier lines of the same
-    stream, shown before the first segment.
+    stream, shown before the first segment, and ``following`` later ones, shown after the last
+    (a transcript read a part at a time).
     """
     findings = []
     all_hits = hits if hits is not None else engine.check_many([s.text for s in segments], source="speech")
-    lines = [*context[-1:], *segments]
-    first = len(lines) - len(segments)
+    lines = [*context[-1:], *segments, *following[:1]]
+    first = len(context[-1:])
     for i, (segment, segment_hits) in enumerate(zip(segments, all_hits, strict=True)):
         if not segment_hits:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +53,8 @@ class SnapshotStore:
     prefix: str = ""
     """Put before every name (one store per room in a watch: ``room2_``)."""
     spill: Path | None = None
+    on_index: Callable[[tuple[float, str]], None] | None = None
+    """Hands each (stream time, name) to a record written as it is made, instead of keeping it in :attr:`index`."""
     index: list[tuple[float, str]] = field(default_factory=list)
     _memory: dict[str, bytes] = field(default_factory=dict)
     _spilled: dict[str, None] = field(default_factory=dict)
@@ -80,7 +82,10 @@ class SnapshotStore:
                 self._spilled[name] = None
             else:
                 self._memory[name] = np.asarray(data).tobytes()
-            self.index.append((frame.time, name))
+            if self.on_index is not None:
+                self.on_index((frame.time, name))
+            else:
+                self.index.append((frame.time, name))
         if self.limit is not None and len(self.index) > self.limit:
             for _, old in self.index[: -self.limit]:
                 self._memory.pop(old, None)

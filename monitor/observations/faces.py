@@ -331,8 +331,13 @@ def _brightness(image: np.ndarray | FramePixels) -> float:
 class FaceTracker:
     """Feeds frames to a face engine one at a time; keeps the main face, its hash and periodic crops."""
 
-    def __init__(self, engine: FaceEngine, options: FaceOptions = FaceOptions()) -> None:
-        self.engine, self.options = engine, options
+    def __init__(
+        self, engine: FaceEngine, options: FaceOptions = FaceOptions(),
+        on_frame: Callable[[FaceFrame], None] | None = None,
+    ) -> None:
+        """``on_frame`` takes each face frame as it is made (a record written as it goes); the track
+        :meth:`finish` returns then has no frames of its own."""
+        self.engine, self.options, self.on_frame = engine, options, on_frame
         self._frames: list[FaceFrame] = []
         self._crops: list[FaceCrop] = []
         self._size = (0, 0)
@@ -347,7 +352,11 @@ class FaceTracker:
             faces = self.engine.detect(pixels.bgr(), frame.time)
         main = faces[0] if faces else None
         phash = crop_hash(pixels, main.box) if main is not None else 0
-        self._frames.append(FaceFrame(frame.time, len(faces), _brightness(pixels), main, phash))
+        face_frame = FaceFrame(frame.time, len(faces), _brightness(pixels), main, phash)
+        if self.on_frame is not None:
+            self.on_frame(face_frame)
+        else:
+            self._frames.append(face_frame)
         if main is not None and self.options.crop_interval is not None and frame.time >= self._next_crop:
             crop = _square_crop(pixels, main.box, self.options.crop_size)
             if crop is not None:

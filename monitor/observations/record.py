@@ -14,10 +14,9 @@ Every type here serialises to JSON and loads back exactly (:func:`dump_json`, :f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from monitor.media.types import MediaInfo
 from monitor.observations.faces import FaceTrack
@@ -94,16 +93,29 @@ class StreamRecord:
         }
 
 
-@cache
-def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
-    return TypeAdapter(kind)
+JSON_CONFIG = ConfigDict(ser_json_inf_nan="constants")
+"""NaN and infinities written as JSON's ``NaN``/``Infinity`` tokens (which the reader takes back): a face seen
+only by its box has NaN blendshapes, and ``null`` would not load back as a float."""
+
+
+_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
+
+
+def adapter(kind: object) -> TypeAdapter[Any]:
+    """A cached adapter of ``tuple[kind]`` under :data:`JSON_CONFIG` (a dataclass takes no config of its own;
+    nested in a tuple, it follows the tuple's)."""
+    found = _ADAPTERS.get(kind)
+    if found is None:
+        found = _ADAPTERS[kind] = TypeAdapter(tuple[kind], config=JSON_CONFIG)  # type: ignore[valid-type]
+    return found
 
 
 def dump_json(value: Any) -> bytes:
     """``value`` (any observation type) as compact JSON; floats are written exactly."""
-    return _adapter(type(value)).dump_json(value)  # type: ignore[arg-type]  # mypy: type objects are not Hashable
+    return adapter(type(value)).dump_json((value,))[1:-1]
 
 
 def load_json(kind: type[T], data: bytes | str) -> T:
     """The value of type ``kind`` that :func:`dump_json` wrote."""
-    return _adapter(kind).validate_json(data)  # type: ignore[arg-type, no-any-return]  # as in dump_json
+    raw = data.encode() if isinstance(data, str) else data
+    return adapter(kind).validate_json(b"[" + raw + b"]")[0]  # type: ignore[no-any-return]  # typed by kind

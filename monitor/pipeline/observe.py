@@ -1,4 +1,9 @@
-"""One pass over a source: route decoded audio and frames to the observation stages."""
+"""One pass over a source: route decoded audio and frames to the observation stages.
+
+With a :class:`~monitor.store.parts.RecordWriter` the on-screen text of every sampled frame, the
+face frames and the snapshot index are written out as they are made (only the newest frame's
+text is held, for the text gate's reuse); without one they are kept and returned.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from monitor.observations.types import FrameText
 from monitor.pipeline.face_worker import FaceWorker
 from monitor.pipeline.progress import ProgressHook
 from monitor.pipeline.stage_options import decode_options, text_gate_options
+from monitor.store.parts import RecordWriter
 
 __all__ = ["StageTimer", "StreamObservations", "observe_stream"]
 
@@ -43,7 +49,8 @@ class StageTimer:
 
 @dataclass(slots=True)
 class StreamObservations:
-    """What the decode pass saw, before speech recognition and detectors."""
+    """What the decode pass saw, before speech recognition and detectors (without the sequences a record
+    writer took)."""
 
     frame_texts: list[FrameText]
     snapshots: SnapshotStore
@@ -76,20 +83,25 @@ def observe_stream(
     hook: ProgressHook,
     spill: Path | None = None,
     on_packet: Callable[[av.Packet], None] | None = None,
+    writer: RecordWriter | None = None,
 ) -> StreamObservations:
     """Decode once; OCR sampled frames, track faces on dense frames (on a thread of their own, beside
     decoding and OCR), hand 16 kHz audio to ``on_audio`` as it is decoded (none is kept), and every
-    demuxed packet to ``on_packet``. The timer gets the wall seconds of each stage: ``decode`` is the
-    main thread's wait for the next decoded item, ``faces`` the face thread's work (they overlap)."""
+    demuxed packet to ``on_packet``; with ``writer`` the frames' text, face frames and snapshot index go
+    to it as they are made. The timer gets the wall seconds of each stage: ``decode`` is the main
+    thread's wait for the next decoded item, ``faces`` the face thread's work (they overlap)."""
     timer = StageTimer()
     report = DecodeReport()
     decode = decode_options(options, audio=on_audio is not None, video=ocr is not None or faces is not None,
                             faces=faces is not None)
-    tracker = FaceTracker(faces, FaceOptions(fps=options.face_fps, crop_interval=crop_interval)) if faces else None
+    face_options = FaceOptions(fps=options.face_fps, crop_interval=crop_interval)
+    on_face = writer.face_frames.add if writer is not None else None
+    tracker = FaceTracker(faces, face_options, on_face) if faces else None
     worker = FaceWorker(tracker) if tracker is not None else None
     gate = TextChangeGate(text_gate_options(options))
     texts: list[FrameText] = []
-    snapshots = SnapshotStore(spill=spill)
+    last: FrameText | None = None
+    snapshots = SnapshotStore(spill=spill, on_index=writer.snapshots.add if writer is not None else None)
     sampled = 0
     total = info.duration if options.max_duration is None else min(info.duration or 1e12, options.max_duration)
     items = iter_media(container, decode, report, on_time=lambda t: hook("decode", t, total), on_packet=on_packet)
@@ -110,7 +122,11 @@ def observe_stream(
                 snapshots.add(item)
                 if ocr is not None:
                     with timer("ocr"):
-                        texts.append(read_screen(item, ocr, gate, texts[-1] if texts else None))
+                        last = read_screen(item, ocr, gate, last)
+                    if writer is not None:
+                        writer.frame_texts.add(last)
+                    else:
+                        texts.append(last)
         track, crops = worker.finish() if worker is not None else (None, ())
     finally:
         if worker is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,15 +22,16 @@ from monitor.detectors.digital_human import load_room_meta
 from monitor.errors import LivemonError
 from monitor.judge import Judge
 from monitor.media.snapshots import SnapshotStore
-from monitor.observations.record import StreamRecord
 from monitor.pipeline.clip_evidence import clip_records
 from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
 from monitor.pipeline.progress import ProgressHook, silent
 from monitor.pipeline.scan import Observed, findings_of, observe
 from monitor.pipeline.stored import SourceKeys, save_stages, source_keys, stored_source_keys
 from monitor.results import RescanItem, RescanSummary
+from monitor.sinks.report_data import report_summary
 from monitor.sources.batch import BatchSource
 from monitor.store import Store
+from monitor.store.parts import RecordView
 
 __all__ = ["Backend", "RescanWorker", "rescan"]
 
@@ -59,44 +60,40 @@ class _LazyEngines:
         return self._built[stages]
 
 
-def _merge(parts: Mapping[str, StreamRecord]) -> StreamRecord:
-    """One record from the stages' records (each holds the same media info)."""
-    screen = parts["screen"].screen if "screen" in parts else None
-    speech = parts["speech"].speech if "speech" in parts else None
-    return StreamRecord(info=next(iter(parts.values())).info, screen=screen, speech=speech)
-
-
 def _observe_missing(
     store: Store, keys: SourceKeys, spec: str, options: ScanOptions, engines: _LazyEngines, hook: ProgressHook,
-) -> tuple[StreamRecord, dict[str, str], tuple[str, ...]]:
-    """The source's record: stages stored under ``keys`` loaded, missing ones observed and stored."""
+) -> tuple[RecordView, dict[str, str], tuple[str, ...]]:
+    """The source's record: stages stored under ``keys`` loaded, missing ones observed (their sequences written
+    to the store as they are made) and stored."""
     stored = {stage: store.load_stage(keys.source, stage, k) for stage, k in keys.stages.items()}
     missing = tuple(stage for stage, found in stored.items() if found is None)
     snapshots: dict[str, str] = {}
-    parts: dict[str, StreamRecord] = {}
+    parts: dict[str, RecordView] = {}
     if missing:
         with tempfile.TemporaryDirectory(prefix="livemon-snapshots-") as spill:
-            observed = observe(spec, options, engines.for_stages(missing), hook, stages=missing, spill=Path(spill))
+            observed = observe(spec, options, engines.for_stages(missing), hook, stages=missing, spill=Path(spill),
+                               blobs=store.blobs)
             parts, snapshots = save_stages(store, keys, missing, observed.record, observed.snapshots.images)
     for stage, found in stored.items():
         if found is not None:
-            parts[stage] = found.record
+            parts[stage] = found.view(store.blobs)
             snapshots.update(found.snapshots)
     if not parts:
         raise LivemonError("nothing to observe: speech, screen and faces are all off")
-    return _merge(parts), snapshots, missing
+    return RecordView.joined(list(parts.values()), store.blobs), snapshots, missing
 
 
 def _detect(
-    spec: str, record: StreamRecord, options: ScanOptions, claims: ClaimEngine, room: Path | None,
+    spec: str, record: RecordView, options: ScanOptions, claims: ClaimEngine, room: Path | None,
     judge: Judge | None = None,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The findings (JSON objects) and the report's summary."""
     meta = load_room_meta(room) if room is not None else None
     result = findings_of(spec, Observed(record, SnapshotStore()), options, claims, room=meta)
-    findings = result.findings
     if judge is not None:
-        findings = judge.findings(findings, result.provenance.get("rule_descriptions", {}))
-    return [f.to_dict() for f in findings]
+        result.findings = judge.findings(result.findings, result.provenance.get("rule_descriptions", {}))
+        result.provenance["judge"] = judge.key()
+    return [f.to_dict() for f in result.findings], report_summary(result)
 
 
 def current_findings(store: Store, key: str) -> list[tuple[dict[str, Any], bytes | None]]:
@@ -138,11 +135,11 @@ class RescanWorker:
                 found = len(store.current_findings(key))
                 return RescanItem(item.spec, "skipped", found, source_key=key, seconds=time.perf_counter() - started)
             record, snapshots, made = _observe_missing(store, keys, item.spec, item_options, self.engines, hook)
-            findings = _detect(item.spec, record, item_options, self.claims, room, self.judge)
+            findings, summary = _detect(item.spec, record, item_options, self.claims, room, self.judge)
         except LivemonError as e:
             store.mark_failed(key, run_key, str(e))
             return RescanItem(item.spec, "failed", error=str(e), source_key=key, seconds=time.perf_counter() - started)
-        store.record_findings(key, run_key, findings, snapshots)
+        store.record_findings(key, run_key, findings, snapshots, summary)
         return RescanItem(item.spec, "done", len(findings), made, source_key=key, seconds=time.perf_counter() - started)
 
     def _judge_pending(self, key: str) -> bool:

@@ -1,8 +1,11 @@
 """The scan: source → decoded media → observations (the stored record) → detectors → findings.
 
-:func:`observe` runs the observation stages and returns a :class:`StreamRecord`;
-:func:`findings_of` runs every detector on a record. ``scan`` is the two in turn;
-``rescan`` (:mod:`monitor.pipeline.rescan`) loads stored stages instead of observing them.
+:func:`observe` runs the observation stages and returns the record; its long sequences (on-screen
+text, face frames, snapshot index, transcript) are written to blobs as they are made, into the
+store when there is one, else into a temporary folder (:mod:`monitor.store.parts`).
+:func:`findings_of` runs every detector on a record, reading those sequences back a part at a
+time. ``scan`` is the two in turn; ``rescan`` (:mod:`monitor.pipeline.rescan`) loads stored
+stages instead of observing them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from monitor.detectors.digital_human import (
 from monitor.detectors.stream import DetectorOptions, detect_stream
 from monitor.errors import UnreadableMedia
 from monitor.findings import with_provenance
+from monitor.judge import Judge
 from monitor.media.clips import StreamRecorder
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
@@ -35,6 +39,7 @@ from monitor.media.types import AudioPCM
 from monitor.observations.asr import AsrEngine
 from monitor.observations.chunked_asr import ChunkedTranscriber
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
+from monitor.observations.types import TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.pipeline.clip_evidence import clip_findings
 from monitor.pipeline.engines import Engines
@@ -44,9 +49,11 @@ from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.stage_options import decode_options
 from monitor.pipeline.stored import STAGES, save_stages, source_keys
 from monitor.results import ScanResult
+from monitor.sinks.report_data import report_summary
 from monitor.sources.open import is_url, open_source, probe
 from monitor.sources.policy import SourcePolicy
-from monitor.store import Store
+from monitor.store import BlobStore, Store
+from monitor.store.parts import RecordParts, RecordView, RecordWriter, SequenceWriter, temporary_blobs
 
 __all__ = ["Observed", "detector_options", "findings_of", "observe", "scan"]
 
@@ -54,7 +61,7 @@ __all__ = ["Observed", "detector_options", "findings_of", "observe", "scan"]
 class Observed:
     """What the observation stages made of one source: the record, its snapshots and the time spent."""
 
-    record: StreamRecord
+    record: RecordView
     snapshots: SnapshotStore
     seconds: dict[str, float] = field(default_factory=dict)
     recording: StreamRecorder | None = None
@@ -71,25 +78,43 @@ def _summary(report: DecodeReport, stream_seconds: float | None = None) -> Decod
 
 
 class _SpeechPass:
-    """Speech observed as audio is decoded: bounded-chunk transcription and the voice features."""
+    """Speech observed as audio is decoded: bounded-chunk transcription and the voice features.
 
-    def __init__(self, asr: AsrEngine, options: ScanOptions, hook: ProgressHook, total: float | None) -> None:
+    With ``transcript`` (a record's writer) each chunk's segments are written out once transcribed,
+    and the record returned has none of its own.
+    """
+
+    def __init__(
+        self, asr: AsrEngine, options: ScanOptions, hook: ProgressHook, total: float | None,
+        transcript: SequenceWriter | None = None,
+    ) -> None:
         self.asr = asr
         self.voice = VoiceFeaturesBuilder()
         self.transcriber = ChunkedTranscriber(
             asr, chunk_seconds=options.asr_chunk_seconds, on_progress=lambda t: hook("asr", t, total)
         )
+        self.transcript = transcript
+        self._written = 0
         self.seconds = 0.0
 
     def feed(self, chunk: AudioPCM) -> None:
         started = time.perf_counter()
         self.transcriber.feed(chunk)
         self.voice.feed(chunk)
+        self._write(self.transcriber.segments)
         self.seconds += time.perf_counter() - started
+
+    def _write(self, segments: list[TranscriptSegment]) -> None:
+        if self.transcript is not None:
+            for segment in segments[self._written:]:
+                self.transcript.add(segment)
+            self._written = len(segments)
 
     def record(self, report: DecodeReport) -> SpeechRecord:
         started = time.perf_counter()
-        transcript = tuple(self.transcriber.finish())
+        segments = self.transcriber.finish()
+        self._write(segments)
+        transcript = () if self.transcript is not None else tuple(segments)
         self.seconds += time.perf_counter() - started
         features = self.voice.result()
         return SpeechRecord(
@@ -107,14 +132,14 @@ def _stream_length(container: av.container.InputContainer, options: ScanOptions)
 
 
 def _transcribe_file(
-    spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook
+    spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook, transcript: SequenceWriter | None
 ) -> tuple[SpeechRecord, float]:
     """Decode a local file's audio on its own and transcribe it as it is decoded, in bounded chunks
     (runs beside the video pass)."""
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
     try:
-        speech = _SpeechPass(asr, options, hook, _stream_length(container, options))
+        speech = _SpeechPass(asr, options, hook, _stream_length(container, options), transcript)
         report = DecodeReport()
         for chunk in iter_media(container, decode_options(options, audio=True, video=False), report):
             if isinstance(chunk, AudioPCM):
@@ -147,6 +172,7 @@ def observe(
     stages: tuple[str, ...] = STAGES,
     spill: Path | None = None,
     record_to: Path | None = None,
+    blobs: BlobStore | None = None,
 ) -> Observed:
     """Run the observation ``stages`` ('screen', 'speech') on one source.
 
@@ -156,8 +182,11 @@ def observe(
     thread beside it. A URL is read once. Speech is
     transcribed in bounded chunks as it is decoded; with ``spill`` (a folder) the snapshot of
     every sampled frame goes to disk instead of memory; with ``record_to`` (a file) a URL's
-    packets are copied there as they are read.
+    packets are copied there as they are read; with ``blobs`` the record's long sequences are
+    written there as they are made (:mod:`monitor.store.parts`) instead of held until the end.
     """
+    writer = RecordWriter(blobs) if blobs is not None else None
+    transcript = writer.transcript if writer is not None else None
     container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
     face_engine = recording = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
@@ -166,21 +195,22 @@ def observe(
             asr = engines.asr if "speech" in stages and info.has_audio else None
             want_screen = "screen" in stages and info.has_video and (engines.ocr is not None or bool(engines.faces))
             early = (
-                pool.submit(_transcribe_file, spec, options, asr, hook)
+                pool.submit(_transcribe_file, spec, options, asr, hook, transcript)
                 if asr is not None and want_screen and not is_url(spec)
                 else None
             )
             face_engine = engines.faces() if want_screen and options.faces and engines.faces else None
             recording = StreamRecorder(container.streams, record_to) if record_to and is_url(spec) else None
             single = (
-                _SpeechPass(asr, options, hook, _stream_length(container, options)) if asr and early is None else None
+                _SpeechPass(asr, options, hook, _stream_length(container, options), transcript)
+                if asr and early is None else None
             )
             seen = observe_stream(
                 container, info, options,
                 on_audio=single.feed if single is not None else None,
                 ocr=engines.ocr if want_screen else None, faces=face_engine,
                 crop_interval=1.0 if engines.forgery is not None else None, hook=hook, spill=spill,
-                on_packet=recording.add if recording is not None else None,
+                on_packet=recording.add if recording is not None else None, writer=writer,
             )
         finally:
             container.close()
@@ -199,13 +229,14 @@ def observe(
         reason = seen.report.stopped_early or "no audio or video frame could be decoded"
         raise UnreadableMedia(f"nothing could be decoded from this source: {reason}", source=info.source)
     screen = _screen_record(seen, options, engines) if want_screen else None
-    record = StreamRecord(info=info, screen=screen, speech=speech)
-    return Observed(record, seen.snapshots, dict(timer.seconds), recording)
+    head = StreamRecord(info=info, screen=screen, speech=speech)
+    parts = writer.close() if writer is not None else RecordParts()
+    return Observed(RecordView(head, parts, blobs), seen.snapshots, dict(timer.seconds), recording)
 
 
-def record_warnings(record: StreamRecord, options: ScanOptions) -> list[str]:
+def record_warnings(record: RecordView, options: ScanOptions) -> list[str]:
     """Say what could not be checked in a record, and what the decoder had to skip."""
-    info, screen, speech = record.info, record.screen, record.speech
+    info, screen, speech = record.head.info, record.head.screen, record.head.speech
     warnings = []
     if options.speech and not info.has_audio:
         warnings.append("the source has no audio track: speech was not checked")
@@ -217,7 +248,7 @@ def record_warnings(record: StreamRecord, options: ScanOptions) -> list[str]:
     corrupt = sum(s.corrupt_packets for s in summaries)
     if corrupt:
         warnings.append(f"{corrupt} corrupt packet(s) were skipped")
-    if speech is not None and speech.audio_seconds > 0 and not speech.transcript:
+    if speech is not None and speech.audio_seconds > 0 and not len(record.transcript()):
         warnings.append("no speech was found in the audio track")
     return warnings
 
@@ -238,38 +269,44 @@ def findings_of(
     *,
     room: RoomMeta | None = None,
 ) -> ScanResult:
-    """Run every detector on an observed (or stored) record and put the result together."""
+    """Run every detector on an observed (or stored) record and put the result together.
+
+    The record's long sequences are read a part at a time; the result's transcript and on-screen
+    text read them again when asked (they are not held).
+    """
     record = observed.record
+    head = record.head
     timer = StageTimer()
     with timer("detect"):
         detection = detect_stream(record, claims, detector_options(options), room=room, stream=spec)
-    findings = with_provenance(detection.findings, finding_provenance(options, claims, record.models))
+    findings = with_provenance(detection.findings, finding_provenance(options, claims, head.models))
     warnings = record_warnings(record, options)
     dh = detection.digital_human
     if dh is not None and not dh.judgement.judged:
         warnings.append(f"digital-human likelihood not judged: {dh.judgement.reason}")
-    screen, speech = record.screen, record.speech
+    screen, speech = head.screen, head.speech
+    frame_texts = record.frame_texts()
     observed.snapshots.keep_only({f.evidence.snapshot for f in findings if f.evidence.snapshot})
     return ScanResult(
-        info=record.info,
+        info=head.info,
         findings=findings,
-        transcript=list(speech.transcript) if speech else [],
-        frame_texts=list(screen.frame_texts) if screen else [],
+        transcript=record.transcript(),
+        frame_texts=frame_texts,
         snapshots=observed.snapshots,
         digital_human=dh,
         room=room,
         warnings=warnings,
         stats={
-            "stream_seconds": record.stream_seconds,
+            "stream_seconds": head.stream_seconds,
             **{f"{stage}_seconds": round(secs, 3) for stage, secs in {**observed.seconds, **timer.seconds}.items()},
             "sampled_frames": screen.sampled_frames if screen else 0,
-            "ocr_frames": sum(1 for f in screen.frame_texts if not f.reused) if screen else 0,
+            "ocr_frames": sum(1 for f in frame_texts if not f.reused),
             "corrupt_packets": sum(p.decode.corrupt_packets for p in (screen, speech) if p is not None),
         },
         provenance={
             "livemon": __version__,
             "options": options.model_dump(mode="json"),
-            **record.models,
+            **head.models,
             "rules": claims.version,
             "rule_descriptions": {f.rule: claims.rule_description(f.rule) for f in findings if f.rule},
         },
@@ -285,21 +322,28 @@ def scan(
     *,
     clips: Path | None = None,
     store: Store | None = None,
+    judge: Judge | None = None,
 ) -> ScanResult:
     """Scan one recording or stream URL and return its findings with evidence.
 
     With ``clips`` (a folder) each finding's evidence gets an MP4 clip of the file around it.
-    With ``store`` the record of every stage (with every sampled frame's snapshot) and the findings
-    are kept there under the keys a rescan looks for (:mod:`monitor.pipeline.stored`): a rescan
-    with the same settings then skips the source, and one with new rules runs only the detectors.
+    With ``store`` the record of every stage (with every sampled frame's snapshot) is written there
+    as it is made, and the findings and the report's summary are kept with it under the keys a
+    rescan looks for (:mod:`monitor.pipeline.stored`): a rescan with the same settings then skips
+    the source, one with new rules runs only the detectors, and ``livemon report`` makes the
+    report again. Without a store the record goes to a temporary folder that lives as long as the
+    result. ``judge`` gives review findings an LLM second opinion before they are kept.
     """
     started = time.perf_counter()
     room = load_room_meta(options.room_meta) if options.room_meta is not None else None
     keys = source_keys(spec, options, engines.claims, options.room_meta) if store is not None else None
+    if keys is not None and judge is not None:
+        keys = keys.with_settings(judge=judge.key())
     spill = Path(tempfile.mkdtemp(prefix="livemon-snapshots-"))
     copy = spill.with_name(spill.name + "-stream.mkv") if clips is not None and is_url(spec) else None
+    blobs = store.blobs if store is not None else temporary_blobs()
     try:
-        observed = observe(spec, options, engines, hook, spill=spill, record_to=copy)
+        observed = observe(spec, options, engines, hook, spill=spill, record_to=copy, blobs=blobs)
         if store is not None and keys is not None:
             store.remember_source(keys.source, spec, keys.size)
             store.remember_run(keys.run, keys.settings)
@@ -312,8 +356,12 @@ def scan(
         if copy is not None:
             copy.unlink(missing_ok=True)
         raise
+    if judge is not None:
+        result.findings = judge.findings(result.findings, result.provenance.get("rule_descriptions", {}))
+        result.provenance["judge"] = judge.key()
     if store is not None and keys is not None:
-        store.record_findings(keys.source, keys.run, [f.to_dict() for f in result.findings], stored_snapshots)
+        store.record_findings(keys.source, keys.run, [f.to_dict() for f in result.findings], stored_snapshots,
+                              report_summary(result))
     if clips is not None:
         try:
             result.findings, clip_warnings = clip_findings(spec, result.findings, clips, observed.recording)

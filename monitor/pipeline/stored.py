@@ -24,6 +24,7 @@ from monitor.observations.record import StreamRecord
 from monitor.pipeline.stage_keys import detector_key, file_digest, live_stage_key, stage_key
 from monitor.sources.open import is_url
 from monitor.store import Store
+from monitor.store.parts import RecordView
 
 __all__ = ["STAGES", "SourceKeys", "live_source_keys", "save_stages", "source_key", "source_keys", "stored_source_keys"]
 
@@ -97,19 +98,25 @@ def _hash(settings: Mapping[str, Any]) -> str:
 
 
 def save_stages(
-    store: Store, keys: SourceKeys, made: tuple[str, ...], record: StreamRecord, images: Mapping[str, bytes]
-) -> tuple[dict[str, StreamRecord], dict[str, str]]:
+    store: Store, keys: SourceKeys, made: tuple[str, ...], record: StreamRecord | RecordView,
+    images: Mapping[str, bytes],
+) -> tuple[dict[str, RecordView], dict[str, str]]:
     """Store each stage just observed (the screen stage with every sampled frame's snapshot, read one at a
-    time); return each stage's part of the record and the snapshots' blob ids by name."""
-    parts: dict[str, StreamRecord] = {}
+    time); return each stage's part of the record and the snapshots' blob ids by name.
+
+    A record whose sequences were written as parts keeps them: parts written elsewhere than the
+    store's blobs are copied in first.
+    """
+    view = record if isinstance(record, RecordView) else RecordView(record)
+    if view.blobs is not None and view.blobs is not store.blobs:
+        for digest in view.parts.blobs():
+            store.blobs.put(view.blobs.get(digest))
+    parts: dict[str, RecordView] = {}
     snapshots: dict[str, str] = {}
     for stage in made:
-        part = StreamRecord(
-            record.info,
-            screen=record.screen if stage == "screen" else None,
-            speech=record.speech if stage == "speech" else None,
-        )
-        saved = store.save_stage(keys.source, stage, keys.stages[stage], part, images if stage == "screen" else {})
-        parts[stage] = part
+        part = view.stage(stage)
+        saved = store.save_stage(keys.source, stage, keys.stages[stage], part.head,
+                                 images if stage == "screen" else {}, part.parts)
+        parts[stage] = RecordView(part.head, part.parts, store.blobs)
         snapshots.update(saved.snapshots)
     return parts, snapshots

@@ -13,19 +13,16 @@ from pathlib import Path
 from monitor.observations.types import TranscriptSegment
 from monitor.results import ScanResult
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH, VERDICT_ZH
+from monitor.sinks.report_data import ReportData, SnapshotLookup
 from monitor.sinks.report_env import environment as _environment
 from monitor.sinks.report_env import stylesheet
-from monitor.sinks.report_pages import (
-    ReportSize,
-    SnapshotLookup,
-    finding_items,
-    pages_folder,
-    remove_stale_pages,
-    write_pages,
-)
+from monitor.sinks.report_pages import ReportSize, finding_items, pages_folder, remove_stale_pages, write_pages
 from monitor.sinks.report_transcript import read_transcript
 
-__all__ = ["PAGE_SIZE", "TRANSCRIPT_PAGE_SECONDS", "ReportSize", "SnapshotLookup", "render_report", "write_report"]
+__all__ = [
+    "PAGE_SIZE", "TRANSCRIPT_PAGE_SECONDS", "ReportData", "ReportSize", "SnapshotLookup", "render_report",
+    "write_report",
+]
 
 PAGE_SIZE = 50
 """Findings on one page; a run with more gets an index and pages."""
@@ -33,56 +30,55 @@ TRANSCRIPT_PAGE_SECONDS = 1800.0
 """Stream time on one transcript page of a paged report."""
 
 
-def _transcript_of(result: ScanResult, transcript: Iterable[TranscriptSegment] | None) -> Iterable[TranscriptSegment]:
-    """``transcript`` as given (ordered by start), else the result's, put in order."""
-    return transcript if transcript is not None else sorted(result.transcript, key=lambda s: s.start)
+def _data(
+    result: ScanResult | ReportData, snapshot: SnapshotLookup | None, transcript: Iterable[TranscriptSegment] | None
+) -> ReportData:
+    return result if isinstance(result, ReportData) else ReportData.of(result, snapshot, transcript)
 
 
 def render_report(
-    result: ScanResult, folder: Path | None = None, *, snapshot: SnapshotLookup | None = None,
+    result: ScanResult | ReportData, folder: Path | None = None, *, snapshot: SnapshotLookup | None = None,
     transcript: Iterable[TranscriptSegment] | None = None,
 ) -> str:
     """The report as one HTML page; snapshots are embedded so the file stands alone, clips are linked
     relative to ``folder`` (where the report is written).
 
-    ``snapshot`` and ``transcript`` (ordered by start) replace the result's own, for callers that
-    read them from the store.
+    ``snapshot`` and ``transcript`` (ordered by start) replace a scan result's own.
     """
+    data = _data(result, snapshot, transcript)
     env = _environment()
-    seen = read_transcript(_transcript_of(result, transcript), result.findings)
+    seen = read_transcript(data.transcript, data.findings)
     items = finding_items(
-        result.findings, range(len(result.findings)), seen.excerpts, snapshot or result.snapshots.images.get,
-        result.provenance.get("rule_descriptions", {}), folder,
+        data.findings, range(len(data.findings)), seen.excerpts, data.snapshot,
+        data.provenance.get("rule_descriptions", {}), folder,
     )
     by_category: dict[str, int] = {}
-    for finding in result.findings:
+    for finding in data.findings:
         by_category[finding.category] = by_category.get(finding.category, 0) + 1
-    dh = result.digital_human.summary() if result.digital_human is not None else None
     css, csp = stylesheet()
     return env.get_template("report.html.j2").render(
-        result=result, items=items, by_category=by_category, dh=dh, css=css, csp=csp,
+        result=data, items=items, by_category=by_category, dh=data.digital_human, css=css, csp=csp,
         category_zh=CATEGORY_ZH, risk_zh=RISK_ZH, source_zh=SOURCE_ZH, verdict_zh=VERDICT_ZH,
     )
 
 
 def write_report(
-    result: ScanResult, path: Path, *, page_size: int = PAGE_SIZE,
+    result: ScanResult | ReportData, path: Path, *, page_size: int = PAGE_SIZE,
     transcript_seconds: float = TRANSCRIPT_PAGE_SECONDS, snapshot: SnapshotLookup | None = None,
     transcript: Iterable[TranscriptSegment] | None = None,
 ) -> ReportSize:
     """Write the report at ``path``: one page when the run has at most ``page_size`` findings, else
     an index there and pages in ``<stem>_files/`` (pages an earlier report left there are removed).
 
-    Snapshots are read through ``snapshot`` one page at a time and the transcript is read once,
-    so neither has to be in memory whole; both default to the result's own.
+    Snapshots are read one page at a time and the transcript is read once, so neither has to be in
+    memory whole: a scan's result reads them from its spill folder and its record's parts, a
+    :class:`ReportData` from wherever it was made (the store, for ``livemon report``).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    lookup = snapshot or result.snapshots.images.get
-    segments = _transcript_of(result, transcript)
-    if len(result.findings) > page_size:
-        return write_pages(result, path, page_size=page_size, transcript_seconds=transcript_seconds,
-                           snapshot=lookup, transcript=segments)
-    data = render_report(result, path.parent, snapshot=lookup, transcript=segments).encode("utf-8")
-    path.write_bytes(data)
+    data = _data(result, snapshot, transcript)
+    if len(data.findings) > page_size:
+        return write_pages(data, path, page_size=page_size, transcript_seconds=transcript_seconds)
+    html = render_report(data, path.parent).encode("utf-8")
+    path.write_bytes(html)
     remove_stale_pages(pages_folder(path))
-    return ReportSize(path, 1, len(data), len(data))
+    return ReportSize(path, 1, len(html), len(html))

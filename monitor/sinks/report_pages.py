@@ -12,23 +12,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from monitor.findings import Finding
-from monitor.observations.types import TranscriptSegment
-from monitor.results import ScanResult
 from monitor.sinks.labels import CATEGORY_ZH, RISK_ZH, SOURCE_ZH, VERDICT_ZH
+from monitor.sinks.report_data import ReportData, SnapshotLookup
 from monitor.sinks.report_env import clip_href, environment, jpeg_data_uri, relative_href, stylesheet
 from monitor.sinks.report_plan import Page, by_category, by_hour, plan_pages
 from monitor.sinks.report_transcript import Block, ExcerptLine, TranscriptReader, settled
 
 __all__ = ["ReportSize", "SnapshotLookup", "finding_items", "pages_folder", "remove_stale_pages", "write_pages"]
-
-SnapshotLookup = Callable[[str], bytes | None]
-"""A snapshot's JPEG bytes by its name (``None`` when it is gone)."""
 
 _OUR_PAGES = re.compile(r"(findings-\d{3,}|transcript-\d{4,})\.html")
 
@@ -147,18 +143,16 @@ def _size_text(size: int) -> str:
     return f"{size / 1e6:9.2f} MB ({size:>15,} 字节 bytes)"
 
 
-def write_pages(
-    result: ScanResult, path: Path, *, page_size: int, transcript_seconds: float, snapshot: SnapshotLookup,
-    transcript: Iterable[TranscriptSegment],
-) -> ReportSize:
+def write_pages(data: ReportData, path: Path, *, page_size: int, transcript_seconds: float) -> ReportSize:
     """Write the index at ``path`` and its pages into :func:`pages_folder`; return what was written."""
-    findings = result.findings
+    findings = data.findings
+    snapshot = data.snapshot
     folder = pages_folder(path)
     folder.mkdir(parents=True, exist_ok=True)
     files = _Files(folder)
     css, csp = stylesheet()
     common: dict[str, Any] = {
-        "result": result, "css": css, "csp": csp, "index": relative_href("../" + path.name),
+        "result": data, "css": css, "csp": csp, "index": relative_href("../" + path.name),
         "category_zh": CATEGORY_ZH, "risk_zh": RISK_ZH, "source_zh": SOURCE_ZH, "verdict_zh": VERDICT_ZH,
     }
     pages = plan_pages(findings, page_size)
@@ -167,7 +161,7 @@ def write_pages(
 
     blocks = _TranscriptPages(files, common, finding_at)
     reader = TranscriptReader(findings, block_seconds=transcript_seconds, on_block=blocks.add)
-    descriptions = result.provenance.get("rule_descriptions", {})
+    descriptions = data.provenance.get("rule_descriptions", {})
     template = environment().get_template("report_findings.html.j2")
 
     def write(page: Page) -> None:
@@ -186,7 +180,7 @@ def write_pages(
         # runs; emptied, a page's snapshots and lines are freed now rather than pages later
 
     waiting = deque((settled(findings[i] for i in page.findings), page) for page in pages)
-    for segment in transcript:  # each page of findings goes out once the transcript has passed it
+    for segment in data.transcript:  # each page of findings goes out once the transcript has passed it
         reader.feed(segment)
         while waiting and reader.reached > waiting[0][0]:
             write(waiting.popleft()[1])
@@ -196,9 +190,8 @@ def write_pages(
         write(page)
     remove_stale_pages(folder, files.sizes)
 
-    dh = result.digital_human.summary() if result.digital_human is not None else None
     own = _write_index(path, {
-        **common, "dh": dh, "pages": pages, "transcript_pages": blocks.written,
+        **common, "dh": data.digital_human, "pages": pages, "transcript_pages": blocks.written,
         "pages_href": relative_href(folder.name),
         "categories": by_category(findings, pages), "hours": by_hour(findings, pages),
         "risks": Counter(f.risk for f in findings), "sources": Counter(f.source for f in findings),

@@ -44,6 +44,8 @@ class StageRecordRow(Base):
     """sha256 of the gzip'd JSON record."""
     snapshots_blob: Mapped[str | None] = mapped_column(String(64))
     """sha256 of the JSON map from snapshot name to the sha256 of its JPEG (screen stage)."""
+    parts_blob: Mapped[str | None] = mapped_column(String(64))
+    """sha256 of the JSON list of the parts its long sequences are kept in (``None``: all in ``blob``)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -67,6 +69,8 @@ class SourceRunRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     findings: Mapped[int] = mapped_column(Integer, default=0)
+    summary_blob: Mapped[str | None] = mapped_column(String(64))
+    """sha256 of the JSON summary the run's report shows (warnings, digital-human judgement, provenance)."""
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 

@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.errors import ConfigError
 from monitor.observations.record import StreamRecord, dump_json, load_json
 from monitor.store.blobs import BlobStore
+from monitor.store.parts import RecordParts, RecordView, dump_parts, load_parts
 from monitor.store.queue_schema import IngestedFindingRow
 from monitor.store.schema import FindingRow, RunRow, SourceRow, SourceRunRow, StageRecordRow, utcnow
 
-__all__ = ["SourceStatus", "StoredStage", "Store"]
+__all__ = ["SourceStatus", "StoredRun", "StoredStage", "Store"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -34,10 +35,27 @@ the pool is opened and closed per use, which costs the database a new backend ea
 
 @dataclass(frozen=True, slots=True)
 class StoredStage:
-    """One stage's record as stored, and the JPEG blob of each of its snapshots by name."""
+    """One stage's record as stored, and the JPEG blob of each of its snapshots by name.
+
+    ``record`` is the whole record when it was stored in one piece; when its long sequences were
+    written as parts (``parts`` not empty) it is the record without them: :meth:`view` reads them.
+    """
 
     record: StreamRecord
     snapshots: Mapping[str, str]
+    parts: RecordParts = RecordParts()
+
+    def view(self, blobs: BlobStore) -> RecordView:
+        return RecordView(self.record, self.parts, blobs)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """A source's newest finished run: its key, its settings (stage and detector keys) and its report summary."""
+
+    key: str
+    settings: Mapping[str, Any]
+    summary: Mapping[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,26 +161,34 @@ class Store:
             ).first()
             if row is None:
                 return None
-            blob, snapshots_blob = row.blob, row.snapshots_blob
+            blob, snapshots_blob, parts_blob = row.blob, row.snapshots_blob, row.parts_blob
         record = load_json(StreamRecord, self.blobs.get_json(blob))
         snapshots = json.loads(self.blobs.get_json(snapshots_blob)) if snapshots_blob else {}
-        return StoredStage(record, snapshots)
+        parts = load_parts(self.blobs.get_json(parts_blob)) if parts_blob else RecordParts()
+        return StoredStage(record, snapshots, parts)
 
     def save_stage(
-        self, source_key: str, stage: str, stage_key: str, record: StreamRecord, images: Mapping[str, bytes] = {}
+        self, source_key: str, stage: str, stage_key: str, record: StreamRecord, images: Mapping[str, bytes] = {},
+        parts: RecordParts | None = None,
     ) -> StoredStage:
-        """Store one stage's record (and its snapshot JPEGs) under ``stage_key``; idempotent."""
+        """Store one stage's record (and its snapshot JPEGs) under ``stage_key``; idempotent.
+
+        With ``parts`` (already written to this store's blobs as the stage was observed) ``record`` is the
+        record without its long sequences, and the parts are named with it.
+        """
         snapshots = {name: self.blobs.put(data) for name, data in images.items()}
         blob = self.blobs.put_json(dump_json(record))
         snapshots_blob = self.blobs.put_json(json.dumps(snapshots, sort_keys=True).encode()) if snapshots else None
+        parts = parts or RecordParts()
+        parts_blob = None if parts.empty else self.blobs.put_json(dump_parts(parts))
         with self.session() as s:
             exists = s.scalars(
                 select(StageRecordRow.id).filter_by(source_key=source_key, stage=stage, stage_key=stage_key)
             ).first()
             if exists is None:
                 s.add(StageRecordRow(source_key=source_key, stage=stage, stage_key=stage_key, blob=blob,
-                                     snapshots_blob=snapshots_blob))
-        return StoredStage(record, snapshots)
+                                     snapshots_blob=snapshots_blob, parts_blob=parts_blob))
+        return StoredStage(record, snapshots, parts)
 
     def stored_sources(self) -> list[tuple[str, str]]:
         """(key, spec) of every source with a stored stage record, oldest first."""
@@ -200,23 +226,48 @@ class Store:
         with self.session() as s:
             self._set_status(s, source_key, run_key, "failed", error, 0)
 
-    def _set_status(self, s: Session, source_key: str, run_key: str, status: str, error: str | None, n: int) -> None:
+    def _set_status(
+        self, s: Session, source_key: str, run_key: str, status: str, error: str | None, n: int,
+        summary_blob: str | None = None,
+    ) -> None:
         row = s.get(SourceRunRow, (source_key, run_key))
         if row is None:
-            s.add(SourceRunRow(source_key=source_key, run_key=run_key, status=status, error=error, findings=n))
+            s.add(SourceRunRow(source_key=source_key, run_key=run_key, status=status, error=error, findings=n,
+                               summary_blob=summary_blob))
         else:
             row.status, row.error, row.findings, row.updated_at = status, error, n, utcnow()
+            row.summary_blob = summary_blob
+
+    def latest_run(self, source_key: str) -> StoredRun | None:
+        """The source's most recently finished run (the one its current findings are from), or ``None``."""
+        with self.session() as s:
+            found = s.execute(
+                select(SourceRunRow.run_key, SourceRunRow.summary_blob, RunRow.settings)
+                .join(RunRow, RunRow.key == SourceRunRow.run_key)
+                .where(SourceRunRow.source_key == source_key, SourceRunRow.status == "done")
+                .order_by(SourceRunRow.updated_at.desc())
+            ).first()
+        if found is None:
+            return None
+        run_key, summary_blob, settings = found
+        summary = json.loads(self.blobs.get_json(summary_blob)) if summary_blob else None
+        return StoredRun(run_key, json.loads(settings), summary)
 
     def record_findings(
-        self, source_key: str, run_key: str, findings: Sequence[Mapping[str, Any]], snapshots: Mapping[str, str]
+        self, source_key: str, run_key: str, findings: Sequence[Mapping[str, Any]], snapshots: Mapping[str, str],
+        summary: Mapping[str, Any] | None = None,
     ) -> None:
         """Make ``findings`` the source's current findings and mark it done under ``run_key``, in one transaction.
 
         A current finding that is found again unchanged stays as it is; one that is gone or changed
         (in any field, its provenance included) is superseded: kept, with the time and the run that
-        superseded it.
+        superseded it. ``summary`` (JSON data) is what the run's report shows besides its findings.
         """
         bodies = {f["id"]: json.dumps(f, ensure_ascii=False, sort_keys=True) for f in findings}
+        summary_blob = (
+            self.blobs.put_json(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode())
+            if summary is not None else None
+        )
         now = utcnow()
         with self.session() as s:
             current = s.scalars(select(FindingRow).filter_by(source_key=source_key, superseded_at=None)).all()
@@ -232,7 +283,7 @@ class Store:
                 name = (finding.get("evidence") or {}).get("snapshot")
                 s.add(FindingRow(finding_id=finding["id"], source_key=source_key, run_key=run_key,
                                  body=bodies[finding["id"]], snapshot_blob=snapshots.get(name) if name else None))
-            self._set_status(s, source_key, run_key, "done", None, len(findings))
+            self._set_status(s, source_key, run_key, "done", None, len(findings), summary_blob)
 
     def current_findings(self, source_key: str) -> list[tuple[dict[str, Any], str | None]]:
         """The source's current findings (as JSON objects, in time order) with their snapshot blobs."""
@@ -270,17 +321,24 @@ class Store:
         """Every blob a stage record, its snapshot map, a finding (current or superseded) or the evidence of a
         finding posted to the service points to."""
         with self.session() as s:
-            records = s.execute(select(StageRecordRow.blob, StageRecordRow.snapshots_blob)).all()
+            records = s.execute(
+                select(StageRecordRow.blob, StageRecordRow.snapshots_blob, StageRecordRow.parts_blob)
+            ).all()
             snapshots = s.scalars(select(FindingRow.snapshot_blob).where(FindingRow.snapshot_blob.is_not(None))).all()
+            summaries = s.scalars(select(SourceRunRow.summary_blob).where(SourceRunRow.summary_blob.is_not(None))).all()
             ingested = s.scalars(select(IngestedFindingRow.body)).all()
-        used = {blob for blob, _ in records} | {b for b in snapshots if b}
+        used = {blob for blob, _, _ in records} | {b for b in snapshots if b} | {b for b in summaries if b}
+        for _, _, parts_blob in records:
+            if parts_blob:
+                used.add(parts_blob)
+                used.update(load_parts(self.blobs.get_json(parts_blob)).blobs())
         for body in ingested:
             evidence = json.loads(body).get("evidence")
             for key in ("snapshot_sha256", "clip_sha256") if isinstance(evidence, dict) else ():
                 value = evidence.get(key)
                 if isinstance(value, str) and _SHA256.fullmatch(value):
                     used.add(value)
-        for _, snapshots_blob in records:
+        for _, snapshots_blob, _ in records:
             if snapshots_blob:
                 used.add(snapshots_blob)
                 used.update(json.loads(self.blobs.get_json(snapshots_blob)).values())

@@ -80,3 +80,14 @@ def test_the_envelope_is_the_rms_of_the_audio_around_each_time() -> None:
     samples = np.concatenate([np.zeros(16_000, np.float32), np.full(16_000, 0.5, np.float32)])
     voice = VoiceFeatures.from_audio(AudioPCM(samples, start=10.0))
     np.testing.assert_allclose(voice.envelope(np.array([10.5, 11.5, 13.0]), 0.2), [0.0, 0.5, 0.0], atol=1e-6)
+
+
+def test_a_face_seen_only_by_its_box_loads_back() -> None:
+    nan = float("nan")
+    other = FaceFrame(0.3, 2, 90.0, FaceObservation((1.0, 2.0, 3.0, 4.0), nan, nan, nan, nan, nan, float("inf")))
+    track = FaceTrack((FACE, other), 320, 240, 10.0, "mediapipe")
+    data = dump_json(track)
+    back = load_json(FaceTrack, data)
+    assert back.frames[0] == FACE and back.frames[1].face is not None
+    assert np.isnan(back.series("blink_left")[1]) and back.frames[1].face.roll == float("inf")
+    assert dump_json(back) == data

@@ -6,6 +6,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from benchmarks.speed.long_streams import loop_stream
 from monitor.config import ScanOptions
 from monitor.demo.truth import StreamTruth
@@ -14,8 +16,11 @@ from monitor.pipeline.scan import scan
 
 
 def test_claims_are_found_in_every_loop_of_a_long_stream(
-    tmp_path: Path, demo: tuple[Path, StreamTruth], options: ScanOptions, engines: Engines
+    tmp_path: Path, demo: tuple[Path, StreamTruth], options: ScanOptions, engines: Engines,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # other processes' scans spill to /tmp too
     video, truth = demo
     long = tmp_path / "long.mp4"
     loop_stream(video, long, minutes=6.5)  # five loops of the demo: more than three 120 s speech chunks
