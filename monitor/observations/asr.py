@@ -16,7 +16,7 @@ from monitor.errors import ModelError
 from monitor.media.types import AudioPCM
 from monitor.observations.batched_decode import ChunkDecodeOptions, ChunkDecoder, DecodedChunk
 from monitor.observations.chunk_batching import read_in_batches
-from monitor.observations.sentences import split_sentences
+from monitor.observations.sentences import BROKEN_MARK, SENTENCE_PAUSE_S, split_at_pauses
 from monitor.observations.speech_chunks import CutOptions, SpeechChunk, cut_speech
 from monitor.observations.types import TranscriptSegment
 from monitor.observations.utterance_decode import DecodedUtterance, UtteranceDecoder
@@ -46,10 +46,7 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
-_FULLWIDTH_ALNUM = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
-_BROKEN_PUNCTUATION = re.compile(
-    f"\ufffd|(?<=[\u3400-\u9fff0-9])[{_FULLWIDTH_ALNUM}](?![{_FULLWIDTH_ALNUM}])"
-)
+_BROKEN_PUNCTUATION = BROKEN_MARK
 _DOUBLED = re.compile(r"，\s*([,，。？！?!])")
 
 
@@ -250,12 +247,12 @@ class FasterWhisperAsr:
 
 
 def _chunk_segments(chunk: SpeechChunk, decoded: DecodedChunk) -> list[TranscriptSegment]:
-    """Whisper's segments of a chunk, one per sentence, in stream time."""
+    """Whisper's segments of a chunk, cut at the sentence pauses in them, in stream time."""
     confidence = min(1.0, max(0.0, float(np.exp(decoded.avg_logprob))))
-    pauses = chunk.pauses()
+    pauses = chunk.pauses(longer_than=SENTENCE_PAUSE_S)
     out = []
     for timed in decoded.segments:
-        for start, end, raw in split_sentences(timed.start, timed.end, timed.text, pauses):
+        for start, end, raw in split_at_pauses(timed.start, timed.end, timed.text, pauses):
             begin = round(chunk.to_stream(start), 3)
             out.append(TranscriptSegment(
                 start=begin,
