@@ -39,7 +39,7 @@ FRAMES_PER_SECOND = 100
 class ChunkDecodeOptions:
     """The window, the token budget, the unread tail that is decoded again, and Whisper's reliability tests."""
 
-    window_s: float = 30.0
+    window_s: float = 15.0
     """Chunks are padded to this (at most Whisper's 30 s); a shorter window costs the encoder less."""
     tokens_per_s: float = 12.0
     """New tokens allowed per second of chunk (Mandarin runs near 5 characters a second, plus timestamps)."""
