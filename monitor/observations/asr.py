@@ -177,7 +177,7 @@ class FasterWhisperAsr:
         return self._transcribe_windows(audio, on_progress, max_new_tokens)
 
     def speech_chunks(self, audio: AudioPCM) -> list[SpeechChunk]:
-        """The speech of ``audio`` (Silero VAD) packed into ≤30 s chunks."""
+        """The speech of ``audio`` (Silero VAD) packed into chunks of at most ``window_s``."""
         return cut_speech(audio, self.cut) if audio.duration >= 0.1 else []
 
     def chunk_end(self, chunk: SpeechChunk) -> float:
