@@ -93,11 +93,13 @@ def _run_scan(
     beside = out or report
     if clips and beside is None and to is None:
         raise ConfigError("--clips needs --out, --report or --to: the clips are written beside them")
+    needed = options
     if not is_url(source):  # a bad file is reported before minutes of model loading
         with open_source(source) as container:
-            probe(container, source)
+            if not probe(container, source).has_video:  # an audio-only recording needs no OCR or face model
+                needed = options.model_copy(update={"screen": False, "faces": False})
     with console.status("loading models…"):
-        engines = build_engines(options)
+        engines = build_engines(needed)
     with tempfile.TemporaryDirectory(prefix="livemon-clips-") as scratch, \
             Store.open(store, db) if store is not None else nullcontext() as kept:
         evidence = beside.with_name(beside.stem + "_evidence") if beside is not None else Path(scratch)

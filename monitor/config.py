@@ -58,6 +58,11 @@ class ScanOptions(BaseModel):
     beam_size: int = Field(
         1, ge=1, le=10, description="1 = greedy: 1.5x faster than 5 on the CPU, same error rate on the demo"
     )
+    asr_batch_size: int = Field(
+        8, ge=0, le=64,
+        description="speech chunks (≤30 s, cut at pauses) decoded together; 0 = faster-whisper's transcribe, "
+        "one window at a time",
+    )
     asr_chunk_seconds: float = Field(
         120.0, ge=30, le=1800,
         description="audio transcribed at a time, cut at a pause (features of a chunk take about 1.7 MB a second)",

@@ -48,3 +48,26 @@ def test_cuda_asked_without_cuda_is_a_clear_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(engines, "cuda_available", lambda runtime: False)
     with pytest.raises(ConfigError, match=f"{engine} sees no CUDA device"):
         engines.build_engines(load_options(device="cuda", asr_engine=engine))
+
+
+@pytest.mark.parametrize("value", ["-1", "65", "eight", "2.5"])
+def test_asr_batch_size_is_validated(tmp_path: Path, value: str) -> None:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(f"asr_batch_size: {value}\n")
+    with pytest.raises(ConfigError, match="bad value for key asr_batch_size"):
+        load_options(path)
+
+
+def test_asr_batch_size_is_part_of_the_speech_stage_key_only() -> None:
+    from monitor.pipeline.stage_keys import STAGE_VERSIONS, _hash, stage_key
+
+    keys = {n: (stage_key("speech", options), stage_key("screen", options))
+            for n in (0, 8, 16) if (options := load_options(asr_batch_size=n))}
+    assert len({speech for speech, _ in keys.values()}) == 3  # a rescan with another batch size transcribes again
+    assert len({screen for _, screen in keys.values()}) == 1  # and decodes no video for it
+    # window by window (0) keys as records made before the option existed, so they are still found
+    options = load_options(asr_batch_size=0)
+    before = ("asr_engine", "asr_model", "compute_type", "beam_size", "asr_chunk_seconds", "max_duration", "speech")
+    old = _hash({"stage": "speech", "version": STAGE_VERSIONS["speech"],
+                 "options": {name: getattr(options, name) for name in before}})
+    assert keys[0][0] == old

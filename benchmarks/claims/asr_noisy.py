@@ -4,8 +4,10 @@
 each sentence with :class:`monitor.demo.tts.MandarinTTS` and transcribes it with the
 product's own ASR (:class:`monitor.observations.asr.FasterWhisperAsr` with default
 :class:`AsrOptions`: embedded Whisper base, int8, ``zh``, VAD and ``INITIAL_PROMPT``),
-read the way ``scan`` reads (``transcribe``, 30 s windows) or the way ``watch`` reads live
-utterances (``window``: ``transcribe_batch``, a 15 s window). Transcripts go to one JSONL
+read one sentence at a time the way ``scan`` read before batching (``transcribe``, 30 s windows;
+``asr_batch_size: 0``; whole recordings read in batches are measured by
+:mod:`benchmarks.speed.asr_batched`) or the way ``watch`` reads live utterances (``window``:
+``transcribe_batch``, a 15 s window). Transcripts go to one JSONL
 file per reader in the cache folder, keyed by the SHA-1 of the sentence text, so editing or
 adding corpus sentences only voices the new ones, and a stopped job resumes where it was.
 
@@ -154,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", default="test", choices=SPLITS)
     parser.add_argument("--limit", type=int, default=None, help="only the first N records of the split")
-    parser.add_argument("--reader", default="transcribe", choices=READERS, help="as scan reads, or as watch reads")
+    parser.add_argument("--reader", default="transcribe", choices=READERS,
+                        help="as scan read before batching, or as watch reads")
     parser.add_argument("--publish", action="store_true", help="then copy the transcripts into the committed file")
     args = parser.parse_args(argv)
     records = load_corpus(args.split)[: args.limit]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -13,6 +14,10 @@ import numpy as np
 
 from monitor.errors import ModelError
 from monitor.media.types import AudioPCM
+from monitor.observations.batched_decode import ChunkDecodeOptions, ChunkDecoder, DecodedChunk
+from monitor.observations.chunk_batching import read_in_batches
+from monitor.observations.sentences import BROKEN_MARK, SENTENCE_PAUSE_S, split_at_pauses
+from monitor.observations.speech_chunks import CutOptions, SpeechChunk, cut_speech
 from monitor.observations.types import TranscriptSegment
 from monitor.observations.utterance_decode import DecodedUtterance, UtteranceDecoder
 
@@ -41,10 +46,7 @@ def to_simplified(text: str) -> str:
     return str(_t2s().convert(text))
 
 
-_FULLWIDTH_ALNUM = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
-_BROKEN_PUNCTUATION = re.compile(
-    f"\ufffd|(?<=[\u3400-\u9fff0-9])[{_FULLWIDTH_ALNUM}](?![{_FULLWIDTH_ALNUM}])"
-)
+_BROKEN_PUNCTUATION = BROKEN_MARK
 _DOUBLED = re.compile(r"，\s*([,，。？！?!])")
 
 
@@ -85,6 +87,11 @@ class AsrOptions:
     vad: bool = True
     cpu_threads: int = 0
     """0 = one thread per core (CTranslate2's own default of 4 oversubscribes small machines)."""
+    batch_size: int = 0
+    """0: faster-whisper's ``transcribe``, one 30 s window after another; N ≥ 1: VAD-cut speech
+    chunks decoded N at a time (:mod:`monitor.observations.batched_decode`)."""
+    window_s: float = 15.0
+    """With ``batch_size``: chunk length and decoder window (≤ 30 s)."""
 
 
 def segments_from_faster_whisper(segments: Sequence[Any], offset: float = 0.0) -> list[TranscriptSegment]:
@@ -110,15 +117,20 @@ def segments_from_faster_whisper(segments: Sequence[Any], offset: float = 0.0) -
 class FasterWhisperAsr:
     """faster-whisper (CTranslate2) engine; the model is loaded once per instance."""
 
-    def __init__(self, options: AsrOptions = AsrOptions()) -> None:
+    def __init__(self, options: AsrOptions = AsrOptions(), *, model: Any = None) -> None:
+        """Load the model (or, with ``model``, use that loaded ``WhisperModel``; see :meth:`sharing_model`)."""
         from monitor.engines.whisper_weights import resolve_asr_model
 
+        if options.batch_size < 0:
+            raise ValueError(f"batch_size must be ≥ 0, got {options.batch_size}")
+        if not 1.0 <= options.window_s <= 30.0:
+            raise ValueError(f"window_s must be in [1, 30], got {options.window_s}")
         self.options = options
         self.name = f"faster-whisper:{options.model}:{options.compute_type}"
         try:
             from faster_whisper import WhisperModel
 
-            self.model = WhisperModel(
+            self.model = model or WhisperModel(
                 resolve_asr_model(options.model),
                 device=options.device,
                 compute_type=options.compute_type,
@@ -130,6 +142,24 @@ class FasterWhisperAsr:
         except Exception as e:  # CTranslate2/HF raise many types; translate at the boundary
             raise ModelError(f"cannot load the Whisper model {options.model!r}: {e}") from e
         self.utterances = UtteranceDecoder(self.model, options.language, INITIAL_PROMPT)
+        self.chunks = ChunkDecoder(
+            self.model, options.language, INITIAL_PROMPT, ChunkDecodeOptions(window_s=options.window_s),
+            beam_size=options.beam_size,
+        )
+        self.cut = CutOptions(window_s=options.window_s, vad=options.vad)
+
+    def sharing_model(self, **changes: Any) -> FasterWhisperAsr:
+        """Another engine on this one's loaded model, with decoding options changed (``batch_size``,
+        ``window_s``, ``beam_size``, ``vad``); the model, device and compute type stay."""
+        fixed = {"model", "device", "compute_type", "cpu_threads"} & set(changes)
+        if fixed:
+            raise ValueError(f"{sorted(fixed)} belong to the loaded model and cannot change")
+        return FasterWhisperAsr(dataclasses.replace(self.options, **changes), model=self.model)
+
+    @property
+    def batch_size(self) -> int:
+        """Speech chunks per decoder call (0: the recording is read by ``transcribe``, window by window)."""
+        return self.options.batch_size
 
     def transcribe(
         self,
@@ -138,9 +168,46 @@ class FasterWhisperAsr:
         *,
         max_new_tokens: int | None = None,
     ) -> list[TranscriptSegment]:
-        """Segments of a clip or a whole recording; ``max_new_tokens`` bounds each 30 s window's decode."""
+        """Segments of a clip or a whole recording, in batches of speech chunks when ``batch_size`` is set;
+        ``max_new_tokens`` (window by window only) bounds each 30 s window's decode."""
         if audio.duration < 0.1:
             return []
+        if self.batch_size and max_new_tokens is None:
+            return read_in_batches(self, audio, on_progress)
+        return self._transcribe_windows(audio, on_progress, max_new_tokens)
+
+    def speech_chunks(self, audio: AudioPCM) -> list[SpeechChunk]:
+        """The speech of ``audio`` (Silero VAD) packed into chunks of at most ``window_s``."""
+        return cut_speech(audio, self.cut) if audio.duration >= 0.1 else []
+
+    def chunk_end(self, chunk: SpeechChunk) -> float:
+        return chunk.end
+
+    def decode_chunks(self, chunks: Sequence[SpeechChunk]) -> tuple[list[TranscriptSegment], list[SpeechChunk]]:
+        """Segments of the chunks, decoded together, and their unread tails (see :class:`ChunkDecoder`).
+
+        A chunk Whisper read unreliably is read again the ordinary way, with temperature fallback.
+        """
+        segments: list[TranscriptSegment] = []
+        unread: list[SpeechChunk] = []
+        for chunk, decoded in zip(chunks, self.chunks.decode(chunks), strict=True):
+            if not decoded.reliable:
+                again = self._transcribe_windows(AudioPCM(chunk.samples, chunk.sample_rate), None, None)
+                segments += [_in_stream(chunk, s) for s in again]
+                continue
+            if decoded.silent:
+                continue
+            segments += _chunk_segments(chunk, decoded)
+            if self.chunks.options.tail_s < decoded.read_to < chunk.duration - self.chunks.options.tail_s:
+                tail = chunk.tail(decoded.read_to)
+                if tail is not None:
+                    unread.append(tail)
+        return segments, unread
+
+    def _transcribe_windows(
+        self, audio: AudioPCM, on_progress: Callable[[float], None] | None, max_new_tokens: int | None
+    ) -> list[TranscriptSegment]:
+        """faster-whisper's ``transcribe``: 30 s windows in turn, each starting where the last segment ended."""
         segments, _info = self.model.transcribe(
             audio.samples,
             language=self.options.language,
@@ -177,6 +244,31 @@ class FasterWhisperAsr:
         for i in redo:
             out[i] = self.transcribe(clips[i], max_new_tokens=self.utterances.budget(clips[i].duration))
         return out
+
+
+def _chunk_segments(chunk: SpeechChunk, decoded: DecodedChunk) -> list[TranscriptSegment]:
+    """Whisper's segments of a chunk, cut at the sentence pauses in them, in stream time."""
+    confidence = min(1.0, max(0.0, float(np.exp(decoded.avg_logprob))))
+    pauses = chunk.pauses(longer_than=SENTENCE_PAUSE_S)
+    out = []
+    for timed in decoded.segments:
+        for start, end, raw in split_at_pauses(timed.start, timed.end, timed.text, pauses):
+            begin = round(chunk.to_stream(start), 3)
+            out.append(TranscriptSegment(
+                start=begin,
+                end=round(max(begin, chunk.to_stream(end, end=True)), 3),
+                text=transcript_text(raw),
+                raw_text=raw,
+                confidence=confidence,
+            ))
+    return out
+
+
+def _in_stream(chunk: SpeechChunk, segment: TranscriptSegment) -> TranscriptSegment:
+    """A segment of a chunk's own transcription (chunk time) moved to stream time."""
+    start = round(chunk.to_stream(segment.start), 3)
+    end = round(max(start, chunk.to_stream(segment.end, end=True)), 3)
+    return TranscriptSegment(start, end, segment.text, segment.raw_text, segment.confidence)
 
 
 def _has_speech(clip: AudioPCM) -> bool:

@@ -6,6 +6,11 @@ Here the decoded audio is held until about ``chunk_seconds`` have gathered, cut 
 quietest 100 ms in its last ``search_seconds`` (a pause, so no word is split), and that part
 transcribed; the rest waits for more audio. A recording shorter than one chunk is
 transcribed exactly as a whole.
+
+An engine that decodes speech chunks in batches (:class:`~monitor.observations.chunk_batching.ChunkBatchAsr`
+with a ``batch_size``) gets each part cut into speech chunks that wait in one queue until a
+batch is full, so batches stay full across the cuts; what waits is at most one batch of
+audio, never its features.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import numpy as np
 from monitor.media.native_memory import release_freed
 from monitor.media.types import SAMPLE_RATE, AudioPCM
 from monitor.observations.asr import AsrEngine
+from monitor.observations.chunk_batching import ChunkBatchAsr, ChunkQueue
 from monitor.observations.types import TranscriptSegment
 
 __all__ = ["ChunkedTranscriber"]
@@ -46,6 +52,9 @@ class ChunkedTranscriber:
         self._origin = self._start = 0.0
         self._started = False
         self.segments: list[TranscriptSegment] = []
+        self._queue = (
+            ChunkQueue(asr, on_progress=self._progress) if isinstance(asr, ChunkBatchAsr) and asr.batch_size else None
+        )
 
     def feed(self, pcm: AudioPCM) -> None:
         if not len(pcm.samples):
@@ -66,10 +75,21 @@ class ChunkedTranscriber:
         if self._pending_samples:
             self._transcribe(np.concatenate(self._pending))
             self._pending, self._pending_samples = [], 0
+        if self._queue is not None:
+            self.segments = self._queue.finish()
+            release_freed()
         return self.segments
+
+    def _progress(self, stream_time: float) -> None:
+        if self.on_progress is not None:
+            self.on_progress(stream_time - self._origin)
 
     def _transcribe(self, samples: np.ndarray) -> None:
         start, done = self._start, self._start - self._origin
+        if self._queue is not None:
+            self._queue.add(AudioPCM(samples, SAMPLE_RATE, start=start))
+            self._start = start + len(samples) / SAMPLE_RATE
+            return
         progress = self.on_progress
         self.segments += self.asr.transcribe(
             AudioPCM(samples, SAMPLE_RATE, start=start),

@@ -63,11 +63,13 @@ def _build_asr(options: ScanOptions, device: str) -> AsrEngine:
         from monitor.engines.torch_whisper import TorchWhisperAsr, TorchWhisperOptions
 
         return TorchWhisperAsr(
-            TorchWhisperOptions(model=options.asr_model, device=device, dtype=options.compute_type or "auto")
+            TorchWhisperOptions(model=options.asr_model, device=device, dtype=options.compute_type or "auto",
+                                batch_size=options.asr_batch_size or 1)
         )
     compute_type = options.compute_type or ("float16" if device == "cuda" else "int8")
     return FasterWhisperAsr(
-        AsrOptions(model=options.asr_model, device=device, compute_type=compute_type, beam_size=options.beam_size)
+        AsrOptions(model=options.asr_model, device=device, compute_type=compute_type, beam_size=options.beam_size,
+                   batch_size=options.asr_batch_size)
     )
 
 

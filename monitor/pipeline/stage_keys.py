@@ -34,7 +34,10 @@ STAGE_OPTIONS: Mapping[str, tuple[str, ...]] = {
         "frame_interval", "scene_threshold", "max_duration", "keyframes_only", "screen", "ocr_det_side", "text_gate",
         "ocr_refresh", "faces", "face_fps", "face_window", "face_period", "forgery_model",
     ),
-    "speech": ("asr_engine", "asr_model", "compute_type", "beam_size", "asr_chunk_seconds", "max_duration", "speech"),
+    "speech": (
+        "asr_engine", "asr_model", "compute_type", "beam_size", "asr_batch_size", "asr_chunk_seconds", "max_duration",
+        "speech",
+    ),
 }
 DETECTOR_OPTIONS = ("classifier", "rule_packs", "allow_list", "min_confidence", "dh_gap", "dh_threshold", "room_meta")
 RUNTIME_OPTIONS = (
@@ -71,6 +74,8 @@ def _files_digest(paths: tuple[Path, ...] | list[Path]) -> dict[str, str]:
 def stage_key(stage: str, options: ScanOptions) -> str:
     """The key of ``stage``'s record under ``options``."""
     chosen = {name: getattr(options, name) for name in STAGE_OPTIONS[stage]}
+    if chosen.get("asr_batch_size") == 0:  # window by window, as before the option: older records still match
+        del chosen["asr_batch_size"]
     if stage == "screen" and options.forgery_model is not None and options.forgery_model.is_file():
         chosen["forgery_model"] = file_digest(options.forgery_model)
     return _hash({"stage": stage, "version": STAGE_VERSIONS[stage], "options": chosen})

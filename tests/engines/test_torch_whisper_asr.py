@@ -39,3 +39,23 @@ def test_agrees_with_faster_whisper_on_the_same_weights(
     ours = "".join(s.text for s in torch_segments[1])
     assert cer(reference, ours) <= 0.15, (reference, ours)
 
+
+
+def test_a_scan_cut_in_pieces_gets_the_same_transcript_through_chunk_batches(
+    mandarin_sentences: list[np.ndarray],
+) -> None:
+    from monitor.engines.torch_whisper import TorchWhisperOptions
+    from monitor.observations.chunk_batching import ChunkBatchAsr
+    from monitor.observations.chunked_asr import ChunkedTranscriber
+
+    engine = TorchWhisperAsr(TorchWhisperOptions(batch_size=2))
+    assert isinstance(engine, ChunkBatchAsr) and engine.batch_size == 2
+    pause = np.zeros(16_000, np.float32)
+    samples = np.concatenate([pause, *(x for s in mandarin_sentences for x in (s, pause))])
+    whole = engine.transcribe(AudioPCM(samples, start=5.0))
+    chunked = ChunkedTranscriber(engine, chunk_seconds=8.0, search_seconds=3.0)
+    for at in range(0, samples.size, 3_200):
+        chunked.feed(AudioPCM(samples[at : at + 3_200], start=5.0 + at / 16_000))
+    pieces = chunked.finish()
+    assert [s.text for s in pieces] == [s.text for s in whole] and len(whole) == len(mandarin_sentences)
+    assert [s.start for s in pieces] == pytest.approx([s.start for s in whole], abs=0.05)

@@ -2,7 +2,9 @@
 
 Audio is cut into ≤30 s speech chunks (Silero VAD), chunks from one or many clips are
 decoded in batches (one encoder pass, greedy ``generate``), and each chunk becomes one
-:class:`TranscriptSegment` normalised to Simplified Chinese.
+:class:`TranscriptSegment` normalised to Simplified Chinese. The engine has the
+:class:`~monitor.observations.chunk_batching.ChunkBatchAsr` methods, so a scan's bounded
+pieces of audio share batches too.
 """
 
 from __future__ import annotations
@@ -61,12 +63,29 @@ class TorchWhisperAsr:
         """Transcribe many clips (e.g. one per room) with their chunks sharing batches."""
         return self._run(clips, None)
 
+    @property
+    def batch_size(self) -> int:
+        """Chunks per encoder/decoder batch."""
+        return self.options.batch_size
+
+    def speech_chunks(self, audio: AudioPCM) -> list[SpeechChunk]:
+        """The speech of ``audio`` in ≤30 s chunks (Silero VAD)."""
+        _check_rate(audio)
+        return speech_chunks(audio, self.options.chunking)
+
+    def chunk_end(self, chunk: SpeechChunk) -> float:
+        return chunk.end
+
+    def decode_chunks(self, chunks: Sequence[SpeechChunk]) -> tuple[list[TranscriptSegment], list[SpeechChunk]]:
+        """One segment per chunk that has text; nothing is left unread."""
+        decoded = self.decoder.decode([c.samples for c in chunks])
+        return [s for c, d in zip(chunks, decoded, strict=True) if (s := _segment(c, d)) is not None], []
+
     def _run(
         self, clips: Sequence[AudioPCM], on_progress: Callable[[float], None] | None
     ) -> list[list[TranscriptSegment]]:
         for clip in clips:
-            if clip.sample_rate != SAMPLE_RATE:
-                raise ValueError(f"TorchWhisperAsr needs {SAMPLE_RATE} Hz audio, got {clip.sample_rate} Hz")
+            _check_rate(clip)
         jobs = [(i, c) for i, clip in enumerate(clips) for c in speech_chunks(clip, self.options.chunking)]
         out: list[list[TranscriptSegment]] = [[] for _ in clips]
         size = self.options.batch_size
@@ -79,6 +98,11 @@ class TorchWhisperAsr:
             if on_progress is not None:
                 on_progress(batch[-1][1].end)
         return out
+
+
+def _check_rate(clip: AudioPCM) -> None:
+    if clip.sample_rate != SAMPLE_RATE:
+        raise ValueError(f"TorchWhisperAsr needs {SAMPLE_RATE} Hz audio, got {clip.sample_rate} Hz")
 
 
 def _segment(chunk: SpeechChunk, decoded: Decoded) -> TranscriptSegment | None:
