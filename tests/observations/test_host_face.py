@@ -159,3 +159,26 @@ def test_decoded_planes_give_the_same_faces_as_converted_frames():
     assert lazy.frames == whole.frames and (lazy.width, lazy.height) == (w, h)
     assert len(lazy_crops) == len(whole_crops) >= 2
     assert all(np.array_equal(a.image, b.image) for a, b in zip(lazy_crops, whole_crops, strict=True))
+
+
+def test_search_on_two_detectors_finds_what_one_finds():
+    pytest.importorskip("mediapipe")
+    from monitor.observations.face_search import TiledFaceSearch
+    from monitor.observations.faces import face_landmarker_path
+
+    framing = FRAMINGS[1]  # vertical 1080x1920: ~135 tiles for a 56 px face
+    w, h = framing.size
+    near = room_frame(framing, 200)
+    far = room_frame(framing, 90, centre=(0.75 * w, 0.7 * h))
+    mask = np.zeros(near.shape[:2], bool)
+    mask[int(0.55 * h):, int(0.55 * w):] = True
+    image = _bgr(np.where(mask[:, :, None], far, near))
+    one = TiledFaceSearch(face_landmarker_path(), workers=1)
+    two = TiledFaceSearch(face_landmarker_path(), workers=2)
+    try:
+        found = one.search(image)
+        assert len(found) >= 2 and two.search(image) == found
+        assert two.search(image, 150.0) == one.search(image, 150.0)
+    finally:
+        one.close()
+        two.close()
