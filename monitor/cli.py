@@ -13,17 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-from monitor.cli_judge import (
-    JudgeAllOpt,
-    JudgeConcurrencyOpt,
-    JudgeFormatOpt,
-    JudgeKeyOpt,
-    JudgeModelOpt,
-    JudgeOpt,
-    JudgeTimeoutOpt,
-    make_judge,
-    report_judge,
-)
+from monitor.cli_judge import NO_JUDGE, JudgeChoice, judge_options, report_judge
 from monitor.cli_rooms import CapacityOpt, FromOpt, WorkerOpt, room_worker, stop_on_sigterm
 from monitor.cli_support import DbOpt, StoreOpt, console, fail, store_session
 from monitor.config import ScanOptions, load_options
@@ -131,6 +121,7 @@ def _run_scan(
 
 
 @app.command()
+@judge_options
 def scan(
     source: Annotated[str, typer.Argument(help="media file (mp4, flv, mkv, ts, m4a, wav, mp3) or stream URL")],
     out: OutOpt = None,
@@ -156,13 +147,7 @@ def scan(
     store: Annotated[Path | None, typer.Option(
         "--store", help="keep the record of every stage and the findings in this store folder, for rescans")] = None,
     db: DbOpt = None,
-    judge: JudgeOpt = None,
-    judge_model: JudgeModelOpt = None,
-    judge_key: JudgeKeyOpt = None,
-    judge_all: JudgeAllOpt = False,
-    judge_format: JudgeFormatOpt = "json_schema",
-    judge_concurrency: JudgeConcurrencyOpt = 4,
-    judge_timeout: JudgeTimeoutOpt = 60.0,
+    judge: JudgeChoice = NO_JUDGE,
 ) -> None:
     """Scan a recording or stream for false-marketing claims."""
     from monitor.sinks.queue_service import queue_target
@@ -188,8 +173,7 @@ def scan(
         )
         if db is not None and store is None:
             raise ConfigError("--db needs --store: the store folder keeps the blobs beside the database")
-        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
-                            judge_timeout)
+        second = judge.build()
         _run_scan(source, options, out, report, queue_target(to, token), clips, store, db, second)
     except LivemonError as e:
         fail(e)
@@ -219,6 +203,7 @@ def _room_specs(sources: list[str], rooms_file: Path | None) -> tuple[list[str],
 
 
 @app.command()
+@judge_options
 def watch(
     sources: Annotated[list[str] | None, typer.Argument(help="rooms: stream URLs or media files")] = None,
     rooms_file: Annotated[
@@ -251,13 +236,7 @@ def watch(
     from_url: FromOpt = None,
     worker: WorkerOpt = None,
     capacity: CapacityOpt = 4,
-    judge: JudgeOpt = None,
-    judge_model: JudgeModelOpt = None,
-    judge_key: JudgeKeyOpt = None,
-    judge_all: JudgeAllOpt = False,
-    judge_format: JudgeFormatOpt = "json_schema",
-    judge_concurrency: JudgeConcurrencyOpt = 4,
-    judge_timeout: JudgeTimeoutOpt = 60.0,
+    judge: JudgeChoice = NO_JUDGE,
 ) -> None:
     """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
 
@@ -284,8 +263,7 @@ def watch(
     try:
         specs, meta_files = (_room_specs(sources or [], rooms_file) if sources or rooms_file or not from_url
                              else ([], {}))
-        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
-                            judge_timeout)
+        second = judge.build()
         options = load_options(
             config, max_duration=max_duration, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
@@ -330,6 +308,7 @@ def watch(
 
 
 @app.command()
+@judge_options
 def rescan(
     sources: Annotated[list[str] | None, typer.Argument(help="files, folders, globs or stream URLs")] = None,
     manifest: Annotated[
@@ -364,13 +343,7 @@ def rescan(
     to: ToOpt = None,
     token: TokenOpt = None,
     clips: ClipsOpt = None,
-    judge: JudgeOpt = None,
-    judge_model: JudgeModelOpt = None,
-    judge_key: JudgeKeyOpt = None,
-    judge_all: JudgeAllOpt = False,
-    judge_format: JudgeFormatOpt = "json_schema",
-    judge_concurrency: JudgeConcurrencyOpt = 4,
-    judge_timeout: JudgeTimeoutOpt = 60.0,
+    judge: JudgeChoice = NO_JUDGE,
 ) -> None:
     """Rescan many recordings through the store: stages already stored are not made again.
 
@@ -401,8 +374,7 @@ def rescan(
         )
         if backend not in ("local", "ray"):
             raise ConfigError(f"--backend must be 'local' or 'ray', got {backend!r}")
-        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
-                            judge_timeout)
+        second = judge.build()
         if second is not None and backend == "ray":
             raise ConfigError("--judge runs with --backend local only (Ray workers would each need the key)")
         remote = None
@@ -901,6 +873,7 @@ def demo(
 
 
 @app.command("check-text")
+@judge_options
 def check_text(
     files: Annotated[
         list[Path] | None, typer.Argument(help="text files, one utterance per line; stdin when none")
@@ -913,13 +886,7 @@ def check_text(
     source: Annotated[
         str, typer.Option(help="'text' (written: captions, scripts) or 'speech' (ASR transcripts)")
     ] = "text",
-    judge: JudgeOpt = None,
-    judge_model: JudgeModelOpt = None,
-    judge_key: JudgeKeyOpt = None,
-    judge_all: JudgeAllOpt = False,
-    judge_format: JudgeFormatOpt = "json_schema",
-    judge_concurrency: JudgeConcurrencyOpt = 4,
-    judge_timeout: JudgeTimeoutOpt = 60.0,
+    judge: JudgeChoice = NO_JUDGE,
 ) -> None:
     """Check text lines for claims; print one JSON object per input line."""
     from monitor.detectors.claims import TEXT_SOURCES
@@ -930,8 +897,7 @@ def check_text(
         fail(ConfigError(f"--source must be one of {', '.join(TEXT_SOURCES)}, got {source!r}"))
     second = None
     try:
-        second = make_judge(judge, judge_model, judge_key, judge_all, judge_format, judge_concurrency,
-                            judge_timeout)
+        second = judge.build()
         engine = build_claim_engine(tuple(rule_packs or ()), allow_list, classifier)
         out = sys.stdout
         for batch in iter_lines(files or [], sys.stdin):
