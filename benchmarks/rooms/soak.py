@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -34,7 +35,7 @@ from benchmarks import RESULTS_DIR, write_results
 from benchmarks.rooms.soak_media import LoopedStream, loop_stream
 from benchmarks.rooms.soak_sampler import Sample, Sampler
 from benchmarks.rooms.soak_truth import Completeness, appearances, covered_spans, match_findings, outside
-from benchmarks.rooms.soak_verdict import backlog_verdict, memory_verdict
+from benchmarks.rooms.soak_verdict import backlog_verdict, memory_verdict, not_reading, ratio_from
 from benchmarks.suite.machine import describe_machine
 from monitor.config import load_options
 from monitor.demo.cache import demo_stream
@@ -48,6 +49,8 @@ from monitor.sinks.jsonl import FindingAppender
 
 __all__ = ["outage_plan", "run_soak"]
 
+MISSING_LISTED = 12
+"""Missing claims listed per room in the Markdown."""
 PREROLL_S = 4.0
 WINDOW = 10
 """Segments in the live playlist (20 s): FFmpeg joins 3 segments behind the edge, so a reader may fall
@@ -164,8 +167,8 @@ def _q(values: Sequence[float], q: float) -> float:
 
 
 def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, float], sample_s: float,
-             faces: bool, seed: int) -> dict[str, Any]:
-    """Run the soak and judge it; the result (also written by :func:`main`)."""
+             faces: bool, seed: int, findings_out: Path | None = None) -> dict[str, Any]:
+    """Run the soak and judge it; the result (also written by :func:`main`); the findings to ``findings_out``."""
     seconds = minutes * 60.0
     plan = outage_plan(rooms, disconnects, seconds, *outage, seed=seed)
     video, truth_path = demo_stream()
@@ -190,6 +193,8 @@ def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, 
                     server.stop()
         wall = time.monotonic() - started
         findings = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        if findings_out is not None:
+            shutil.copyfile(out, findings_out)
         samples = sampler.samples
         per_room = [_room_result(r, servers[r], stream, states[r], samples, findings, truth, plan[r])
                     for r in range(rooms)]
@@ -210,8 +215,8 @@ def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, 
         "faces": options.faces, "asr_engine": options.asr_engine, "loop_s": stream.loop_s,
         "wall_s": round(wall, 1),
         "memory": asdict(memory),
-        "python_heap_blocks": {k: getattr(heap, k) for k in ("baseline_mib", "end_mib", "ratio", "peak_mib",
-                                                             "slope_mib_per_10min")},
+        "python_heap_blocks": {"baseline": heap.baseline_mib, "end": heap.end_mib, "ratio": heap.ratio,
+                               "peak": heap.peak_mib, "slope_per_10min": heap.slope_mib_per_10min},
         "threads": {"baseline": on_air[0].threads if on_air else 0, "end": on_air[-1].threads if on_air else 0,
                     "max": max((s.threads for s in on_air), default=0)},
         "backlog": asdict(backlog),
@@ -224,6 +229,28 @@ def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, 
                      "load_1min": round(s.load_1min, 2),
                      "rooms": [[room.status[0], room.stream_s, room.backlog, room.reconnects] for room in s.rooms]}
                     for s in samples],
+    }
+
+
+def phases(result: dict[str, Any]) -> dict[str, Any]:
+    """What the samples show beyond the verdicts: when each room read nothing, the backlog's peak and when it
+    drained, and memory over the run's second half."""
+    samples = result["samples"]
+    times = [s["t"] for s in samples]
+    totals = [sum(room[2] for room in s["rooms"]) for s in samples]
+    peak = max(range(len(totals)), key=totals.__getitem__) if totals else 0
+    drained = next((times[i] for i in range(peak, len(totals)) if totals[i] <= 2), None)
+    half = result["minutes"] * 30.0
+    rss_at, rss_ratio = ratio_from(times, [s["rss_mib"] for s in samples], half)
+    _, heap_ratio = ratio_from(times, [float(s["heap_blocks"]) for s in samples], half)
+    return {
+        "not_reading_s": [
+            [[round(a, 1), round(b, 1)] for a, b in not_reading(times, [s["rooms"][r][1] for s in samples])]
+            for r in range(result["rooms"])
+        ],
+        "backlog_peak": {"items": totals[peak] if totals else 0, "at_s": times[peak] if times else 0.0,
+                         "drained_at_s": drained},
+        "second_half": {"from_s": rss_at, "rss_ratio": round(rss_ratio, 4), "heap_blocks_ratio": round(heap_ratio, 4)},
     }
 
 
@@ -268,8 +295,8 @@ def _markdown(result: dict[str, Any]) -> str:
     lines += [f"| findings complete | {claims} | {v['findings_complete']} |", ""]
     h = result["python_heap_blocks"]
     lines += [
-        f"Python heap (allocated blocks): {h['baseline_mib']:.0f} after the first minute, {h['end_mib']:.0f} at the "
-        f"end ({h['ratio']:.3f}x), slope {h['slope_mib_per_10min']:+.0f} blocks per 10 min. Threads: "
+        f"Python heap (allocated blocks): {h['baseline']:.0f} after the first minute, {h['end']:.0f} at the "
+        f"end ({h['ratio']:.3f}x), slope {h['slope_per_10min']:+.0f} blocks per 10 min. Threads: "
         f"{result['threads']['baseline']} after the first minute, {result['threads']['end']} at the end, "
         f"max {result['threads']['max']}.",
         "",
@@ -286,9 +313,26 @@ def _markdown(result: dict[str, Any]) -> str:
             f"{r['claims']['found_once']} / {r['claims']['expected']} | {r['claims']['at_outage_edges']} | "
             f"{r['findings']} ({r['digital_human_findings']}) |"
         )
-    lines += ["", f"All kept: **{v['all']}**.", ""]
+    ph = result.get("phases") or phases(result)
+    stalls = "; ".join(
+        f"room {r}: " + (", ".join(f"{a:.0f}–{b:.0f} s" for a, b in spans) or "never")
+        for r, spans in enumerate(ph["not_reading_s"])
+    )
+    peak, half = ph["backlog_peak"], ph["second_half"]
+    drained = f"{peak['drained_at_s']:.0f} s" if peak["drained_at_s"] is not None else "never"
+    lines += [
+        "",
+        f"Stream time not advancing for 20 s or more (outage, or a lost room waiting for its queued work before it "
+        f"reopens): {stalls}. Backlog peak {peak['items']} items at {peak['at_s']:.0f} s, back to 2 or fewer at "
+        f"{drained}. Over the second half (from {half['from_s']:.0f} s): RSS {half['rss_ratio']:.3f}x, Python heap "
+        f"blocks {half['heap_blocks_ratio']:.3f}x.",
+        "", f"All kept: **{v['all']}**.", "",
+    ]
     for i, r in enumerate(rooms):
-        for a in r["claims"]["missing"]:
+        if len(r["claims"]["missing"]) > MISSING_LISTED:
+            lines.append(f"- room {i}: {len(r['claims']['missing'])} missing, the first {MISSING_LISTED} below "
+                         "(all in soak.json)")
+        for a in r["claims"]["missing"][:MISSING_LISTED]:
             lines.append(f"- room {i} missing: loop {a['loop']} beat {a['beat']} {a['category']} ({a['source']}) at "
                          f"{a['start']:.1f}–{a['end']:.1f} s ({a['why']})")
         for a in r["claims"]["duplicated"]:
@@ -310,9 +354,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-faces", action="store_true", help="without the face models (the CLI's --no-faces)")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "soak", help="results stem (.json and .md)")
+    parser.add_argument("--render", action="store_true", help="only write the .md (and phases) again from the .json")
     args = parser.parse_args(argv)
-    result = run_soak(args.minutes, args.rooms, args.disconnects, tuple(args.outage), args.sample,
-                      not args.no_faces, args.seed)
+    if args.render:
+        result = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+    else:
+        findings = args.out.with_name(f"{args.out.name}_findings.jsonl")
+        result = run_soak(args.minutes, args.rooms, args.disconnects, tuple(args.outage), args.sample,
+                          not args.no_faces, args.seed, findings_out=findings)
+    result["phases"] = phases(result)
     markdown = _markdown(result)
     write_results(args.out, result, markdown)
     print(markdown)

@@ -18,7 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["BacklogVerdict", "MemoryVerdict", "backlog_verdict", "memory_verdict", "per_ten_minutes"]
+__all__ = [
+    "BacklogVerdict", "MemoryVerdict", "backlog_verdict", "memory_verdict", "not_reading", "per_ten_minutes",
+    "ratio_from",
+]
 
 TEN_MINUTES = 600.0
 
@@ -110,3 +113,25 @@ def backlog_verdict(
         growing=growing,
         reason=reason,
     )
+
+
+def not_reading(times: Sequence[float], stream_s: Sequence[float], min_s: float = 20.0) -> list[tuple[float, float]]:
+    """Spans of the run (seconds) of at least ``min_s`` during which a room's stream time did not advance."""
+    spans: list[tuple[float, float]] = []
+    since: float | None = None
+    for i in range(1, len(times)):
+        if stream_s[i] <= stream_s[i - 1]:
+            since = times[i - 1] if since is None else since
+            continue
+        if since is not None and times[i - 1] - since >= min_s:
+            spans.append((since, times[i - 1]))
+        since = None
+    if since is not None and times[-1] - since >= min_s:
+        spans.append((since, times[-1]))
+    return spans
+
+
+def ratio_from(times: Sequence[float], values: Sequence[float], from_s: float) -> tuple[float, float]:
+    """(time of the first sample at or after ``from_s``, last value over that sample's value)."""
+    first = next((i for i, t in enumerate(times) if t >= from_s), len(times) - 1)
+    return times[first], values[-1] / values[first]

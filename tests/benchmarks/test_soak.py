@@ -9,7 +9,7 @@ import pytest
 
 from benchmarks.rooms.soak import outage_plan
 from benchmarks.rooms.soak_truth import Appearance, appearances, covered_spans, match_findings, outside
-from benchmarks.rooms.soak_verdict import backlog_verdict, memory_verdict
+from benchmarks.rooms.soak_verdict import backlog_verdict, memory_verdict, not_reading, ratio_from
 from monitor.demo.truth import StreamTruth
 
 LOOP = 73.2
@@ -126,3 +126,15 @@ def test_outages_fall_at_different_moments_per_room_clear_of_the_first_minute_an
     assert len({p[0][0] for p in plan}) == rooms
     with pytest.raises(ValueError, match="do not fit"):
         outage_plan(2, 2, 180.0, 20.0, 40.0)
+
+
+def test_a_room_that_reads_nothing_for_a_while_is_told_with_when() -> None:
+    times = [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0]
+    stream = [0.0, 9.0, 19.0, 19.0, 19.0, 19.0, 55.0, 65.0]  # stuck from 20 s to 50 s
+    assert not_reading(times, stream) == [(20.0, 50.0)]
+    assert not_reading(times, stream, min_s=40.0) == []
+    assert not_reading(times, [0.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]) == [(10.0, 70.0)]  # never came back
+
+
+def test_memory_over_the_second_half() -> None:
+    assert ratio_from([0.0, 300.0, 600.0, 900.0], [1.0, 2.0, 4.0, 5.0], 500.0) == (600.0, 1.25)

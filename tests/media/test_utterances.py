@@ -85,7 +85,8 @@ def test_audio_missing_from_a_live_stream_ends_the_utterance_and_keeps_later_one
     before = AudioPCM(demo_audio.samples[: round(cut_from * rate)], rate, start=0.0)
     after = AudioPCM(demo_audio.samples[round(back_at * rate):], rate, start=back_at)
     cutter = UtteranceCutter()
-    spans = [(u.start, u.start + u.duration) for c in _chunks(before, 0.1) + _chunks(after, 0.1) for u in cutter.feed(c)]
+    chunks = _chunks(before, 0.1) + _chunks(after, 0.1)
+    spans = [(u.start, u.start + u.duration) for c in chunks for u in cutter.feed(c)]
     spans += [(u.start, u.start + u.duration) for u in cutter.flush()]
     assert all(end <= cut_from + 0.01 or start >= back_at - 0.01 for start, end in spans), (
         f"an utterance was joined across the gap at {cut_from:.1f}-{back_at:.1f} s: {spans}")
