@@ -61,6 +61,9 @@ class RoomState:
     utterances: int = 0
     frames: int = 0
     findings: int = 0
+    backlog: int = 0
+    """Work handed to the shared models and not done yet: utterances and frames before their claim check,
+    the digital-human checks' windows."""
     timings: dict[str, deque[tuple[float, float]]] = field(
         default_factory=lambda: {kind: deque(maxlen=LATENCIES_KEPT) for kind in ("speech", "screen", "digital_human")}
     )

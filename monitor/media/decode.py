@@ -238,6 +238,10 @@ class _NonRefSkipper:
             self.skipping = skip
 
 
+AUDIO_GAP_S = 0.5
+"""Audio whose timestamp is this far past the samples decoded so far starts a new run at its own time."""
+
+
 def _frame_time(frame: av.AudioFrame | av.VideoFrame, fallback: float) -> float:
     return float(frame.time) if frame.time is not None else fallback
 
@@ -315,6 +319,12 @@ def iter_media(
                 return
             report.last_time = max(report.last_time, t)
             if isinstance(frame, av.AudioFrame):
+                if audio_clock is not None and t - audio_clock > AUDIO_GAP_S:
+                    # audio missing from the stream (a live segment skipped, packets lost): what follows is
+                    # placed at its own time, not right after the last samples (speech would run early)
+                    yield from _flush(resampler, audio_clock, report)
+                    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+                    audio_clock = None
                 if audio_clock is None:
                     audio_clock = max(0.0, t)
                 for out in resampler.resample(frame):
@@ -333,11 +343,16 @@ def iter_media(
             if on_time is not None:
                 on_time(report.last_time)
     if audio_stream is not None and audio_clock is not None:
-        for out in resampler.resample(None):
-            samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-            report.audio_seconds += len(samples) / SAMPLE_RATE
-            yield AudioPCM(samples, SAMPLE_RATE, start=audio_clock)
-            audio_clock += len(samples) / SAMPLE_RATE
+        yield from _flush(resampler, audio_clock, report)
+
+
+def _flush(resampler: av.AudioResampler, clock: float, report: DecodeReport) -> Iterator[AudioPCM]:
+    """The samples ``resampler`` still holds, from ``clock`` on."""
+    for out in resampler.resample(None):
+        samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+        report.audio_seconds += len(samples) / SAMPLE_RATE
+        yield AudioPCM(samples, SAMPLE_RATE, start=clock)
+        clock += len(samples) / SAMPLE_RATE
 
 
 def join_audio(chunks: list[AudioPCM]) -> AudioPCM:

@@ -15,7 +15,10 @@ import numpy as np
 
 from monitor.media.types import AudioPCM
 
-__all__ = ["UtteranceCutter", "UtteranceOptions"]
+__all__ = ["GAP_S", "UtteranceCutter", "UtteranceOptions"]
+
+GAP_S = 0.1
+"""Seconds of audio missing between two chunks that end the utterance in progress."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,17 +57,26 @@ class UtteranceCutter:
         return self._buffer.size / self.rate
 
     def feed(self, chunk: AudioPCM) -> list[AudioPCM]:
-        """Add ``chunk`` (must follow the previous one); return utterances that have ended."""
+        """Add ``chunk`` (later than the previous one); return utterances that have ended.
+
+        A chunk that starts more than :data:`GAP_S` after the audio held ends what is held: audio is
+        never joined across a gap, so every utterance keeps its own time."""
         if chunk.sample_rate != self.rate:
             raise ValueError(f"the cutter takes {self.rate} Hz audio, got {chunk.sample_rate} Hz")
+        # audio missing before the chunk (a live stream skipped some): what was held has ended there
+        ended = self.flush() if chunk.start - self._end > GAP_S and self._buffer.size else []
         if not self._buffer.size:
             self._start = chunk.start
         self._buffer = np.concatenate([self._buffer, chunk.samples.astype(np.float32, copy=False)])
         self._unchecked += chunk.samples.size
         if self._unchecked < self.options.check_every_s * self.rate:
-            return []
+            return ended
         self._unchecked = 0
-        return self._cut(final=False)
+        return ended + self._cut(final=False)
+
+    @property
+    def _end(self) -> float:
+        return self._start + self._buffer.size / self.rate
 
     def flush(self) -> list[AudioPCM]:
         """The stream ended: hand out whatever speech is left."""

@@ -184,10 +184,12 @@ class _Room:
     def begin(self) -> None:
         with self.idle:
             self.outstanding += 1
+            self.state.backlog = self.outstanding
 
     def end(self) -> None:
         with self.idle:
             self.outstanding -= 1
+            self.state.backlog = self.outstanding
             self.idle.notify_all()
 
 

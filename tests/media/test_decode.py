@@ -3,6 +3,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from monitor.demo.mux import video_codec
 from monitor.demo.truth import StreamTruth
@@ -89,3 +90,26 @@ def test_dense_frames_keep_their_planes(demo: tuple[Path, StreamTruth]) -> None:
     assert dense and all(isinstance(f.pixels, I420Pixels) for f in dense)
     same_time = [f for f in dense if f.time in interval]
     assert same_time and all(np.array_equal(f.pixels.bgr(), interval[f.time].image) for f in same_time)
+
+
+def test_audio_after_a_gap_in_the_stream_keeps_its_own_time(tmp_path: Path) -> None:
+    """A live stream that skipped 4 s of audio: the samples after it are placed at their timestamps."""
+    import av
+
+    path = tmp_path / "gap.ts"
+    rate, chunk = 16_000, 1024
+    with av.open(str(path), mode="w", format="mpegts") as out:
+        stream = out.add_stream("aac", rate=rate, layout="mono")
+        for start in [*range(0, 2 * rate, chunk), *range(6 * rate, 8 * rate, chunk)]:
+            tone = np.sin(2 * np.pi * 440 * (start + np.arange(chunk)) / rate).astype(np.float32)[None, :]
+            frame = av.AudioFrame.from_ndarray(tone, format="flt", layout="mono")
+            frame.sample_rate, frame.pts = rate, start
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    report = DecodeReport()
+    with open_source(str(path)) as container:
+        chunks = [c for c in iter_media(container, DecodeOptions(video=False), report) if isinstance(c, AudioPCM)]
+    spans = [(c.start, c.start + c.duration) for c in chunks]
+    assert all(end <= 2.2 or start >= 5.9 for start, end in spans), f"audio run on across the gap: {spans}"
+    assert spans[-1][1] == pytest.approx(8.0, abs=0.15)
+    assert report.audio_seconds == pytest.approx(4.0, abs=0.25)  # AAC pads each run by a frame or two

@@ -71,3 +71,29 @@ def test_silence_gives_no_utterance_and_is_not_kept() -> None:
 def test_other_sample_rates_are_refused() -> None:
     with pytest.raises(ValueError, match="16000 Hz"):
         UtteranceCutter().feed(AudioPCM(np.zeros(800, np.float32), 8_000))
+
+
+def test_audio_missing_from_a_live_stream_ends_the_utterance_and_keeps_later_ones_at_their_time(
+    demo_audio: AudioPCM, demo: tuple[Path, StreamTruth],
+) -> None:
+    spoken = [b for b in demo[1].beats if b.speech_start is not None and b.speech_end is not None]
+    beat = spoken[len(spoken) // 2]
+    assert beat.speech_start is not None and beat.speech_end is not None
+    cut_from = (beat.speech_start + beat.speech_end) / 2  # the stream skips 8 s from mid-utterance on
+    back_at = cut_from + 8.0
+    rate = demo_audio.sample_rate
+    before = AudioPCM(demo_audio.samples[: round(cut_from * rate)], rate, start=0.0)
+    after = AudioPCM(demo_audio.samples[round(back_at * rate):], rate, start=back_at)
+    cutter = UtteranceCutter()
+    chunks = _chunks(before, 0.1) + _chunks(after, 0.1)
+    spans = [(u.start, u.start + u.duration) for c in chunks for u in cutter.feed(c)]
+    spans += [(u.start, u.start + u.duration) for u in cutter.flush()]
+    assert all(end <= cut_from + 0.01 or start >= back_at - 0.01 for start, end in spans), (
+        f"an utterance was joined across the gap at {cut_from:.1f}-{back_at:.1f} s: {spans}")
+    assert any(end > cut_from - 1.0 for _, end in spans if end <= cut_from + 0.01), "the cut utterance was dropped"
+    later = [b for b in spoken if b.speech_start is not None and b.speech_start > back_at + 1.0]
+    assert later
+    for b in later:  # each later beat's speech is heard at its own time, not 8 s early
+        assert b.speech_start is not None and b.speech_end is not None
+        heard = sum(max(0.0, min(e, b.speech_end) - max(s, b.speech_start)) for s, e in spans)
+        assert heard >= 0.9 * (b.speech_end - b.speech_start), f"beat {b.index} heard at the wrong time: {spans}"

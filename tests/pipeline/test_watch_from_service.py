@@ -2,7 +2,7 @@
 the service (served by uvicorn on 127.0.0.1), one is killed with SIGKILL, and the other takes its room within the
 lease expiry and goes on finding what the room shows.
 
-The rooms are live HLS rooms (:class:`tests.pipeline.live_hls.LiveHls`) made from generated media: a sliding
+The rooms are live HLS rooms (:class:`monitor.demo.live_hls.LiveHls`) made from generated media: a sliding
 playlist of 1 s segments whose captions change every few seconds, alternating an absolute term and a traffic
 diversion. Worker A may hold one room, worker B two. The service runs on PostgreSQL, as a platform runs it.
 """
@@ -25,12 +25,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from monitor.demo.live_hls import Caption, LiveHls, make_segments
 from monitor.service import ServiceOptions, create_app
 from monitor.service.auth import add_user, create_token
 from monitor.service.room_leases import RoomLeaseOptions
 from monitor.store import Store
 from monitor.store.queue_schema import AuditEventRow, IngestedFindingRow
-from tests.pipeline.live_hls import Caption, LiveHls, make_segments
 from tests.service.live import serving
 
 LEASE_S = 9.0

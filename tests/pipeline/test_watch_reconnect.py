@@ -11,12 +11,12 @@ from datetime import datetime
 import pytest
 
 from monitor.config import ScanOptions
+from monitor.demo.live_hls import Caption, LiveHls, make_segments
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.reconnect import ReconnectOptions
 from monitor.pipeline.watch import WatchOptions, watch
 from monitor.results import RoomState
 from monitor.sinks.jsonl import FindingAppender
-from tests.pipeline.live_hls import Caption, LiveHls, make_segments
 
 BEFORE = Caption("全网最低价", 1.0, 5.0)
 AFTER = Caption("加V信 zb8888", 15.0, 21.0)

@@ -1,10 +1,13 @@
-"""A live HLS room for tests: a sliding playlist of real .ts segments on a real socket, that goes down on cue.
+"""A live HLS room on a real socket that goes down on cue: a sliding playlist of real .ts segments.
 
-The segments are cut by FFmpeg's HLS muxer from one generated stream (a host stand-in with
-captions, silent audio), so their timestamps run on like a real encoder's. The room's clock starts
-with :meth:`LiveHls.start`: segment ``k`` is published once the stream has "played" up to its end,
-and the playlist lists the newest ``window`` of them. During an outage the listening socket is
-closed (connections are refused), and the clock runs on, as a real room's would.
+Used by the reconnect tests and the soak benchmark (``benchmarks.rooms.soak``). The segments are cut
+by FFmpeg's HLS muxer (:func:`make_segments`: a generated host stand-in with captions, silent audio;
+the soak cuts the demo room looped), so their timestamps run on like a real encoder's. The room's
+clock starts with :meth:`LiveHls.start`: segment ``k`` is published once the stream has "played" up
+to its end, and the playlist lists the newest ``window`` of them. During an outage the listening
+socket is closed (connections are refused), and the clock runs on, as a real room's would. With
+``end_list`` the playlist says ``#EXT-X-ENDLIST`` once every segment is out (the broadcast ended).
+Every segment sent in full is logged in :attr:`LiveHls.served`.
 """
 
 from __future__ import annotations
@@ -76,14 +79,19 @@ class LiveHls:
 
     def __init__(
         self, folder: Path, segments: list[tuple[str, float]], outages: Sequence[tuple[float, float]] = (),
-        window: int = 4, preroll: float = 4.0,
+        window: int = 4, preroll: float = 4.0, end_list: bool = False,
     ) -> None:
         self.folder, self.segments, self.outages, self.window = folder, segments, outages, window
         self.preroll = preroll
         """Seconds of the room already on air when it starts (so a player can join at once)."""
-        self.ends = list(np.cumsum([length for _, length in segments]))
+        self.end_list = end_list
+        self.ends = [float(end) for end in np.cumsum([length for _, length in segments])]
+        self.served: list[tuple[float, int]] = []
+        """(room clock, segment index) of every segment sent in full, in order."""
+        self._index = {name: i for i, (name, _) in enumerate(segments)}
+        self._lock = threading.Lock()
         self._started = 0.0
-        self._server = self._serve(0)
+        self._server: http.server.ThreadingHTTPServer | None = self._serve(0)
         self.port = self._server.server_address[1]
         self._stop = threading.Event()
         self._clock = threading.Thread(target=self._run, daemon=True)
@@ -109,13 +117,26 @@ class LiveHls:
     def playlist(self) -> str:
         published = sum(1 for end in self.ends if end <= self.now())
         first = max(0, published - self.window)
+        longest = max((length for _, length in self.segments), default=SEGMENT_SECONDS)
         lines = [
-            "#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{math.ceil(SEGMENT_SECONDS)}",
+            "#EXTM3U", "#EXT-X-VERSION:3", f"#EXT-X-TARGETDURATION:{math.ceil(longest)}",
             f"#EXT-X-MEDIA-SEQUENCE:{first}",
         ]
         for name, length in self.segments[first:published]:
             lines += [f"#EXTINF:{length:.3f},", name]
+        if self.end_list and published == len(self.segments):
+            lines.append("#EXT-X-ENDLIST")
         return "\n".join(lines) + "\n"
+
+    def served_segments(self) -> list[tuple[float, int]]:
+        """A copy of :attr:`served`, safe while the room is on air."""
+        with self._lock:
+            return list(self.served)
+
+    def _sent(self, path: str) -> None:
+        if (index := self._index.get(path.split("?")[0].lstrip("/"))) is not None:
+            with self._lock:
+                self.served.append((self.now(), index))
 
     def _run(self) -> None:
         """Takes the server down and brings it back on the same port as the outages say."""
@@ -139,6 +160,7 @@ class LiveHls:
             def do_GET(self) -> None:  # noqa: N802 - the http.server name
                 if self.path.split("?")[0] != "/live.m3u8":
                     super().do_GET()
+                    room._sent(self.path)
                     return
                 body = room.playlist().encode()
                 self.send_response(200)
