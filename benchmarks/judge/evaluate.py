@@ -14,7 +14,8 @@ flagged findings left at ``review``). ``--sample N`` scores a seeded random samp
 judges every review hit of the split that is wrong (on a clean sentence, or of a category the
 sentence is not labelled with), the cases a judge is for, reported apart from the scores.
 Verdicts are cached (``monitor.judge.cache``): a rerun costs nothing and reports the cost the
-calls had when they were made. Writes ``judge.json`` and ``judge.md`` to ``--out``.
+calls had when they were made. Writes ``judge.json`` and ``judge.md`` to ``--out`` (``judge_asr.*`` for
+``--condition asr``).
 """
 
 from __future__ import annotations
@@ -160,8 +161,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "cost": _cost(costs), "findings": judged,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "judge.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (args.out / "judge.md").write_text(_markdown(result), encoding="utf-8")
+    stem = "judge" if args.condition == "clean" else f"judge_{args.condition}"  # the clean figures are kept
+    (args.out / f"{stem}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (args.out / f"{stem}.md").write_text(_markdown(result), encoding="utf-8")
     print(_markdown(result))
     return result
 
