@@ -239,7 +239,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
             "systems": cross_validate(chosen),
         }
         write_result(args.out / "claims_real_cv", result, _cv_markdown(result))
-        print(_cv_markdown(result))
         return result
     lines = unique(load_real(args.split))
     chosen = engines(args.rules)
