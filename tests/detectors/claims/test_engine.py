@@ -326,3 +326,16 @@ def test_the_classifier_still_speaks_where_no_permitted_wording_is() -> None:
 )
 def test_real_language_kinds_are_found(engine: ClaimEngine, text: str, category: str) -> None:
     assert category in {h.category for h in engine.check(text) if h.risk != "pass"}
+
+
+@pytest.mark.parametrize(
+    ("text", "reference", "live"),
+    [
+        ("原价六七万,这个只有七八千", 60_000.0, 8_000.0),  # a range counts low as reference, high as live
+        ("原价三四百现在只要五十九", 300.0, 59.0),
+        ("原价459元/件,今天才有(89.9元/件)", 459.0, 89.9),  # a bracketed price after its word
+    ],
+)
+def test_prices_said_as_ranges_or_in_brackets(engine: ClaimEngine, text: str, reference: float, live: float) -> None:
+    (hit,) = [h for h in engine.check(text) if h.category == "price_fraud"]
+    assert (hit.details["reference_price"], hit.details["live_price"]) == (reference, live)
