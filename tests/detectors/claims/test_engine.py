@@ -300,7 +300,13 @@ class _SaysMedical:
 
 @pytest.mark.parametrize(
     "text",
-    ["有助于改善睡眠", "维生素D有助于骨骼形成", "本品不能代替药物,请在医生指导下使用", "預防皮膚干裂"],
+    [
+        "有助于改善睡眠",
+        "维生素D有助于骨骼形成",
+        "本品不能代替药物,请在医生指导下使用",
+        "預防皮膚干裂",
+        "没有科学依据证明它能治病",  # a denial is not a claim
+    ],
 )
 def test_permitted_wording_is_kept_as_pass_and_keeps_the_classifier_quiet(text: str) -> None:
     engine = ClaimEngine.load(classifier=_SaysMedical())
@@ -322,6 +328,9 @@ def test_the_classifier_still_speaks_where_no_permitted_wording_is() -> None:
         ("这款是全网销量第一", "fake_data"),
         ("沉香能延年益寿", "false_efficacy"),
         ("这个精华还能淡化色斑", "false_efficacy"),
+        ("这款精华液能快速祛斑", "medical_claims"),
+        ("这是抗敏祛痘专利技术", "false_endorsement"),
+        ("这个奶粉可以代替母乳", "false_efficacy"),
     ],
 )
 def test_real_language_kinds_are_found(engine: ClaimEngine, text: str, category: str) -> None:
