@@ -4,6 +4,9 @@
 ``python -m benchmarks.claims.real evaluate [--split test] [--rules DIR]`` scores the rules alone
 and the rules fused with the classifier (as ``livemon check-text`` runs) and writes
 ``benchmarks/results/claims_real[_<split>].json`` and ``.md``.
+``python -m benchmarks.claims.real cv [--rules DIR]`` scores the TRAIN split by site folds (see
+:mod:`benchmarks.claims.real.cv`) and writes ``claims_real_cv.{json,md}``; ``misses`` lists the
+misses and false flags of the train folds that may be read while writing rules.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from benchmarks import RESULTS_DIR
 from benchmarks.claims.corpus import CATEGORIES, load_corpus
 from benchmarks.claims.evaluate import SCORING, companion_pairs, flagged, score, write_result
 from benchmarks.claims.real.corpus import SPLITS, Line, build, load_real, unique
+from benchmarks.claims.real.cv import DEV_FOLDS, FOLDS, credited, fold_of, predicted_sets, reading_lines, scored
 from monitor.detectors.claims import ClaimEngine, ClaimHit
 from monitor.detectors.claims.schema import TRUE_WHEN_PROVEN
 from monitor.pipeline.engines import build_claim_engine
@@ -37,18 +41,23 @@ def _blocked_true_only(hits: Sequence[ClaimHit]) -> bool:
     return any(h.risk == "block" and h.category in TRUE_WHEN_PROVEN for h in hits)
 
 
-def evaluate(lines: Sequence[Line], systems_to_score: dict[str, ClaimEngine]) -> dict[str, Any]:
-    """Scores of each system on ``lines``: micro P/R/F1, line recall, clean flags, per category and kind."""
-    companions = companion_pairs(
+def companions() -> frozenset[frozenset[str]]:
+    """Category pairs labelled together on hand-written train/dev records or real train lines."""
+    return companion_pairs(
         r for r in load_corpus() if r.split != "test"
     ) | frozenset(frozenset(line.categories) for line in load_real("train") if len(line.categories) == 2)
+
+
+def evaluate(lines: Sequence[Line], systems_to_score: dict[str, ClaimEngine]) -> dict[str, Any]:
+    """Scores of each system on ``lines``: micro P/R/F1, line recall, clean flags, per category and kind."""
+    companions_ = companions()
     truth = [line.categories for line in lines]
     texts = [line.text for line in lines]
     systems: dict[str, Any] = {}
     for name, engine in systems_to_score.items():
         hits = engine.check_many(texts, "text")
         predicted = [flagged(h) for h in hits]
-        s = score(truth, predicted, companions)
+        s = score(truth, predicted, companions_)
         violating = [i for i, line in enumerate(lines) if line.label == "violating"]
         found = [i for i in violating if predicted[i]]
         per_category = {
@@ -60,7 +69,7 @@ def evaluate(lines: Sequence[Line], systems_to_score: dict[str, ClaimEngine]) ->
         by_kind = {}
         for kind in kinds:
             rows = [i for i, line in enumerate(lines) if line.source_kind == kind]
-            k = score([truth[i] for i in rows], [predicted[i] for i in rows], companions)
+            k = score([truth[i] for i in rows], [predicted[i] for i in rows], companions_)
             by_kind[kind] = {
                 "lines": len(rows),
                 "micro_f1": round(k.micro.f1, 4),
@@ -130,6 +139,70 @@ def _markdown(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def cross_validate(systems_to_score: dict[str, ClaimEngine]) -> dict[str, Any]:
+    """Each system on the TRAIN split: the folds read while writing rules, the dev folds, all, and
+    all with leave-one-fold-out credit (see :mod:`benchmarks.claims.real.cv`)."""
+    lines = unique(load_real("train"))
+    companions_ = companions()
+    dev = [i for i, line in enumerate(lines) if fold_of(line.site) in DEV_FOLDS]
+    read = [i for i, line in enumerate(lines) if fold_of(line.site) not in DEV_FOLDS]
+    out: dict[str, Any] = {}
+    for name, engine in systems_to_score.items():
+        hits = engine.check_many([line.text for line in lines], "text")
+        predicted = predicted_sets(hits)
+        lofo = credited(engine, lines, hits)
+
+        def part(rows: Sequence[int], guess: Sequence[set[str]]) -> dict[str, Any]:
+            return scored([lines[i] for i in rows], [guess[i] for i in rows], companions_).as_dict()
+
+        out[name] = {
+            "read folds": part(read, predicted),
+            "dev folds": part(dev, predicted),
+            "all train": part(range(len(lines)), predicted),
+            "all train, leave-one-fold-out credit": part(range(len(lines)), lofo),
+        }
+    return out
+
+
+def _cv_markdown(result: dict[str, Any]) -> str:
+    out = [
+        "# Claims on real language: grouped checks on the TRAIN split",
+        "",
+        f"{result['lines']} distinct train lines from {result['sites']} sites, dealt into {FOLDS} folds by site; "
+        f"folds {', '.join(map(str, DEV_FOLDS))} are the dev sites (scored, not read while writing rules). "
+        f"Engine `{result['engine_version']}`. Command: `{result['command']}`.",
+        "",
+        "| system | lines | micro F1 | violating lines found | compliant flagged |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for name, parts in result["systems"].items():
+        for part, v in parts.items():
+            out.append(
+                f"| {name} | {part} ({v['lines']}) | {v['micro_f1']:.3f} | {v['violating_found']:.1%} | "
+                f"{v['compliant_flagged']:.1%} |"
+            )
+    out += ["", "Leave-one-fold-out credit: a rule hit counts on a line only when the same keyword (keyword rules)",
+            "or rule (regex and price rules) also fires on a violating line of another fold.", ""]
+    return "\n".join(out)
+
+
+def print_misses(engine: ClaimEngine) -> None:
+    """Misses and false flags on the train folds that may be read, grouped by category (dev folds refused)."""
+    lines = unique(reading_lines(load_real("train")))
+    hits = engine.check_many([line.text for line in lines], "text")
+    predicted = predicted_sets(hits)
+    print("== 合规却被标记 compliant lines flagged")
+    for line, guess, row in zip(lines, predicted, hits, strict=True):
+        if line.label == "compliant" and guess:
+            print(f"  {sorted(guess)} {sorted({h.rule for h in row if h.risk != 'pass'})} | {line.text}")
+    for category in sorted({c for line in lines for c in line.categories}):
+        missed = [(line, guess) for line, guess in zip(lines, predicted, strict=True)
+                  if category in line.categories and category not in guess]
+        print(f"== 漏报 missed {category}: {len(missed)}")
+        for line, guess in missed:
+            print(f"  {sorted(guess)} [{line.source_kind}; {line.where[:30]}] | {line.text}")
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -138,6 +211,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
     ev.add_argument("--split", default="test", choices=SPLITS)
     ev.add_argument("--rules", type=Path, action="append", default=[], help="folder of extra rule packs")
     ev.add_argument("--out", type=Path, default=RESULTS_DIR)
+    cv = sub.add_parser("cv", help="score the TRAIN split by site folds (no test line is read)")
+    cv.add_argument("--rules", type=Path, action="append", default=[], help="folder of extra rule packs")
+    cv.add_argument("--out", type=Path, default=RESULTS_DIR)
+    ms = sub.add_parser("misses", help="list misses on the train folds that may be read")
+    ms.add_argument("--rules", type=Path, action="append", default=[], help="folder of extra rule packs")
+    ms.add_argument("--classifier", action="store_true", help="fuse with the classifier, as check-text")
     args = parser.parse_args(argv)
     if args.command == "build":
         lines = build()
@@ -145,6 +224,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
         for (split, label), n in sorted(counts.items()):
             print(f"{split:5} {label:9} {n}")
         return None
+    if args.command == "misses":
+        print_misses(build_claim_engine(args.rules, classifier="embedded" if args.classifier else "none"))
+        return None
+    if args.command == "cv":
+        chosen = engines(args.rules)
+        train = unique(load_real("train"))
+        result = {
+            "split": "train",
+            "command": "python -m benchmarks.claims.real cv" + "".join(f" --rules {d}" for d in args.rules),
+            "lines": len(train),
+            "sites": len({line.site for line in train}),
+            "engine_version": chosen["rules"].version,
+            "systems": cross_validate(chosen),
+        }
+        write_result(args.out / "claims_real_cv", result, _cv_markdown(result))
+        return result
     lines = unique(load_real(args.split))
     chosen = engines(args.rules)
     systems = evaluate(lines, chosen)

@@ -10,6 +10,9 @@ classifier's probability ``p`` for the same category:
 * no rule hit and ``p`` at or above the category's threshold (``category_thresholds``, else
   ``alone_threshold``): a ``review`` hit with rule id
   ``classifier:<category>``, span of the whole text, confidence ``alone_scale * p``.
+
+A ``pass`` hit counts as a rule hit: permitted wording (an approved 保健食品 function name, a
+required disclaimer) keeps the classifier from raising its own review in that category.
 """
 
 from __future__ import annotations

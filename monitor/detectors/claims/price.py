@@ -15,13 +15,18 @@ _QUANTITY = r"(?:\d+(?:瓶|盒|件|套|片|罐|包|支|斤|条|双|个|只(?![�
 # any characters but digits and clause breaks. Kept disjoint from _QUANTITY so the regex cannot backtrack badly.
 _GAP_CHAR = r"[^\d,.]"
 _MAX_GAP_CHARS = 10
-_NUMBER = r"(?:¥|\$)?(?P<num>\d+(?:\.\d+)?)(?P<unit>万|千)?(?:多)?(?:元|块|rmb)?"
+# A price said as a round range in Chinese numerals, which normalising leaves as words: 六七万, 三四百.
+_RANGE = r"(?P<lo>[一二两三四五六七八九])(?P<hi>[一二两三四五六七八九])(?P<rank>十|百|千|万)"
+# One clause break may stand right before the number: a price in brackets, 今天才有(89.9元).
+_NUMBER = rf"(?:,)?(?:¥|\$)?(?:(?P<num>\d+(?:\.\d+)?)(?P<unit>万|千)?|{_RANGE})(?:多)?(?:元|块|rmb)?"
 # A number followed by these counts things, not money: 只要3盒, 现在5折.
 _NOT_PRICE = (
     r"(?![\d.]|件|个|单|盒|瓶|份|套|天|%|折|倍|人|斤|次|号|点|年|月|岁|周|小时|分(?!钱)|秒(?!杀)|克|g|kg|ml|毫升|升|厘米|cm|米|码"
     r"|度|层|寸|公里|位|名|期|颗|粒|片|支|条|双|只(?![要需卖有])|袋|箱|罐|台|款|色|种|口|届|集|节|楼|岁)"
 )
 _UNIT = {"万": 10_000.0, "千": 1_000.0}
+_RANK = {"十": 10.0, "百": 100.0, "千": 1_000.0, "万": 10_000.0}
+_DIGIT = {c: float(i) for i, c in enumerate("零一二三四五六七八九")} | {"两": 2.0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +72,24 @@ class PriceMatcher:
         )
 
     @staticmethod
-    def _mentions(pattern: re.Pattern[str], text: str) -> list[_Mention]:
+    def _mentions(pattern: re.Pattern[str], text: str, *, high: bool) -> list[_Mention]:
+        """Prices in ``text``; a range (六七万) counts as its top when ``high`` (a live price), else its bottom,
+        so a ratio is never larger than what was said."""
         out = []
         for m in pattern.finditer(text):
-            value = float(m.group("num")) * _UNIT.get(m.group("unit") or "", 1.0)
+            if m.group("num") is not None:
+                value = float(m.group("num")) * _UNIT.get(m.group("unit") or "", 1.0)
+            else:
+                value = _DIGIT[m.group("hi" if high else "lo")] * _RANK[m.group("rank")]
             if value > 0:
                 out.append(_Mention(m.start(), m.end(), value))
         return out
 
     def find(self, text: str) -> Iterator[PriceComparison]:
-        references = self._mentions(self._reference, text)
+        references = self._mentions(self._reference, text, high=False)
         if not references:
             return
-        lives = self._mentions(self._live, text)
+        lives = self._mentions(self._live, text, high=True)
         for ref in references:
             live = self._nearest(ref, lives)
             if live is None:

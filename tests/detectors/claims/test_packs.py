@@ -98,8 +98,12 @@ class FakeClassifier:
 
 
 def test_classifier_agreement_raises_rule_confidence() -> None:
-    plain = ClaimEngine.load().check("全网最低价")[0]
-    fused = ClaimEngine.load(classifier=FakeClassifier({"absolute_terms": 0.9})).check("全网最低价")[0]
+    plain = next(h for h in ClaimEngine.load().check("全网最低价") if h.category == "absolute_terms")
+    fused = next(
+        h
+        for h in ClaimEngine.load(classifier=FakeClassifier({"absolute_terms": 0.9})).check("全网最低价")
+        if h.category == "absolute_terms"
+    )
     assert fused.confidence == fuse_confidence(plain.confidence, 0.9, FusionConfig()) > plain.confidence
     assert fused.rule == plain.rule
 
