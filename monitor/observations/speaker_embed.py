@@ -106,8 +106,9 @@ def _weights_path() -> Path:
 
 
 class Ge2eEncoder:
-    """Resemblyzer's GE2E encoder on torch (CPU), the weights loaded once per instance; ``threads`` sets
-    torch's CPU thread count (``None``: left as it is)."""
+    """Resemblyzer's GE2E encoder on torch (CPU), the weights loaded once per instance; ``threads`` is torch's
+    CPU thread count while it embeds (``None``: torch's own), set back after each call (torch has only a
+    process-wide count)."""
 
     def __init__(self, *, threads: int | None = None, batch: int = 64) -> None:
         try:
@@ -121,8 +122,7 @@ class Ge2eEncoder:
         self.name = "resemblyzer-ge2e:0.1.4"
         self.batch = batch
         self._torch = torch
-        if threads is not None:
-            torch.set_num_threads(threads)  # process-wide: torch has no per-module thread count
+        self.threads = threads
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
             self.lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)
@@ -139,12 +139,19 @@ class Ge2eEncoder:
             return np.zeros((0, EMBED_DIM), np.float32)
         torch = self._torch
         out: list[Any] = []
-        with torch.inference_mode():
-            for begin in range(0, len(windows), self.batch):
-                mels = torch.from_numpy(np.ascontiguousarray(windows[begin : begin + self.batch], np.float32))
-                _, (hidden, _) = self.lstm(mels)
-                raw = torch.relu(self.linear(hidden[-1]))
-                out.append(raw / torch.clamp(torch.linalg.vector_norm(raw, dim=1, keepdim=True), min=1e-9))
+        before = torch.get_num_threads()
+        if self.threads is not None and self.threads != before:
+            torch.set_num_threads(self.threads)
+        try:
+            with torch.inference_mode():
+                for begin in range(0, len(windows), self.batch):
+                    mels = torch.from_numpy(np.ascontiguousarray(windows[begin : begin + self.batch], np.float32))
+                    _, (hidden, _) = self.lstm(mels)
+                    raw = torch.relu(self.linear(hidden[-1]))
+                    out.append(raw / torch.clamp(torch.linalg.vector_norm(raw, dim=1, keepdim=True), min=1e-9))
+        finally:
+            if torch.get_num_threads() != before:
+                torch.set_num_threads(before)
         return torch.cat(out).numpy().astype(np.float32)
 
 
