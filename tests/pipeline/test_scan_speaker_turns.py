@@ -110,3 +110,26 @@ def test_speaker_turns_are_in_the_speech_key_only_when_on() -> None:
     chosen = {name: getattr(off, name) for name in stage_keys.STAGE_OPTIONS["speech"] if name != "speaker_turns"}
     before = stage_keys._hash({"stage": "speech", "version": stage_keys.STAGE_VERSIONS["speech"], "options": chosen})
     assert stage_key("speech", off) == before
+
+
+@needs_encoder
+def test_a_rules_only_rescan_cuts_lines_from_the_stored_turns(
+    tmp_path: Path, engines: Engines, options: ScanOptions, two_voices: tuple[np.ndarray, np.ndarray]
+) -> None:
+    from monitor.pipeline.rescan import rescan
+    from monitor.sources.batch import BatchSource
+    from monitor.store import Store
+
+    audio, _ = adjacent(*two_voices)
+    spec = str(write_wav(tmp_path / "adjacent.wav", audio))
+    with Store.open(tmp_path / "store") as store:
+        scanned = [f.to_dict() for f in scan(spec, options, engines, store=store).findings]
+        written: list[dict] = []
+        stricter = options.model_copy(update={"min_confidence": 0.01})
+        summary = rescan([BatchSource(spec)], stricter, store, lambda _s, found: written.extend(r for r, _ in found),
+                         claims=engines.claims, engines=engines)
+    assert summary.items[0].made == (), "a detector-only change made a stage again"
+    assert [(f["text"], f["evidence"]["signals"]["speaker_turn"]) for f in written] == [
+        (f["text"], f["evidence"]["signals"]["speaker_turn"]) for f in scanned
+    ]
+    assert written and not any(word in f["text"] for f in written for word in COHOST_WORDS)
