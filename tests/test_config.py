@@ -65,9 +65,11 @@ def test_asr_batch_size_is_part_of_the_speech_stage_key_only() -> None:
             for n in (0, 8, 16) if (options := load_options(asr_batch_size=n))}
     assert len({speech for speech, _ in keys.values()}) == 3  # a rescan with another batch size transcribes again
     assert len({screen for _, screen in keys.values()}) == 1  # and decodes no video for it
-    # window by window (0) keys as records made before the option existed, so they are still found
-    options = load_options(asr_batch_size=0)
+    # window by window (0) keys as records made before the option existed, so they are still found (with speaker
+    # turns off: records made before them have none, so with turns on the speech stage is made again)
+    options = load_options(asr_batch_size=0, speaker_turns=False)
     before = ("asr_engine", "asr_model", "compute_type", "beam_size", "asr_chunk_seconds", "max_duration", "speech")
     old = _hash({"stage": "speech", "version": STAGE_VERSIONS["speech"],
                  "options": {name: getattr(options, name) for name in before}})
-    assert keys[0][0] == old
+    assert stage_key("speech", options) == old
+    assert keys[0][0] != old

@@ -12,9 +12,15 @@ from dataclasses import dataclass
 from monitor.detectors.claims import ClaimEngine, ClaimHit
 from monitor.detectors.evidence import nearest_snapshot
 from monitor.findings import Evidence, Finding
+from monitor.observations.turn_types import SpeakerTurns
 from monitor.observations.types import FrameText, TranscriptSegment
 
-__all__ = ["CaptionTracker", "claim_time", "speech_findings", "strongest_per_category"]
+__all__ = [
+    "OVERLAP_NOTE", "CaptionTracker", "claim_time", "speaker_signals", "speech_findings", "strongest_per_category",
+]
+
+OVERLAP_NOTE = "抢话/叠音 spoken over another voice"
+"""The evidence note of a claim spoken while another voice talked."""
 
 
 def _asr_weight(asr_confidence: float) -> float:
@@ -42,6 +48,17 @@ def claim_time(segment: TranscriptSegment, span: tuple[int, int], pad: float = 1
     return round(start, 3), round(end, 3)
 
 
+def speaker_signals(turns: SpeakerTurns | None, start: float, end: float) -> dict[str, object]:
+    """What a spoken finding's evidence says of its speaker: turn id, voice, and any talk over another voice."""
+    note = turns.note(start, end) if turns is not None else None
+    if note is None:
+        return {}
+    signals: dict[str, object] = {"speaker_turn": note.turn, "speaker": note.speaker, "overlapped": note.overlapped}
+    if note.overlapped:
+        signals.update(overlap_seconds=note.overlap_seconds, overlap_note=OVERLAP_NOTE)
+    return signals
+
+
 def strongest_per_category(hits: Sequence[ClaimHit]) -> list[ClaimHit]:
     """One hit per category (the most confident): a reviewer wants one finding per claim type per line."""
     best: dict[str, ClaimHit] = {}
@@ -60,13 +77,15 @@ def speech_findings(
     hits: Sequence[Sequence[ClaimHit]] | None = None,
     context: Sequence[TranscriptSegment] = (),
     following: Sequence[TranscriptSegment] = (),
+    turns: SpeakerTurns | None = None,
 ) -> list[Finding]:
     """One finding per claim hit in each transcript segment, with the neighbouring lines as context.
 
     ``hits`` are the engine's hits for the segments when already computed (a live watch
     checks many rooms' lines in one batch); ``context`` are earlier lines of the same
     stream, shown before the first segment, and ``following`` later ones, shown after the last
-    (a transcript read a part at a time).
+    (a transcript read a part at a time). With ``turns`` (segments already cut at turn changes)
+    each finding's evidence names its speaker turn and notes a line spoken over another voice.
     """
     findings = []
     all_hits = hits if hits is not None else engine.check_many([s.text for s in segments], source="speech")
@@ -97,6 +116,7 @@ def speech_findings(
                         signals={
                             "matched": hit.matched, "asr_text": segment.raw_text,
                             "segment": [segment.start, segment.end], **hit.details,
+                            **speaker_signals(turns, segment.start, segment.end),
                         },
                     ),
                 )

@@ -4,7 +4,9 @@
 as soon as they can be made: ``watch`` feeds it each room's utterances and frames as they
 are read, and :func:`detect_stream` feeds it a whole record (``scan`` and ``rescan``), reading
 its transcript and on-screen text a part at a time when they are kept as parts
-(:mod:`monitor.store.parts`), with the claim checks made exactly as over the whole record. A
+(:mod:`monitor.store.parts`), with the claim checks made exactly as over the whole record. When
+the record has speaker turns its transcript lines are read cut at the turn changes
+(:mod:`monitor.observations.turn_cut`), so a spoken finding's text is one speaker's. A
 rescan that only changes rule packs, the allow-list, thresholds, ``min_confidence`` or
 ``dh_gap`` calls :func:`detect_stream` on the record loaded from the store, without media or
 models.
@@ -27,6 +29,8 @@ from monitor.detectors.digital_human.disclosure import is_label_text
 from monitor.detectors.marketing import CaptionTracker, speech_findings
 from monitor.findings import Finding
 from monitor.observations.record import StreamRecord
+from monitor.observations.turn_cut import TurnCutTranscript
+from monitor.observations.turn_types import SpeakerTurns
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.store.parts import RecordView
 
@@ -73,8 +77,9 @@ class StreamDetector:
         frame_interval: float,
         stream: str = "",
         report_after_s: float | None = None,
+        turns: SpeakerTurns | None = None,
     ) -> None:
-        self.claims, self.options, self.stream = claims, options, stream
+        self.claims, self.options, self.stream, self.turns = claims, options, stream, turns
         self._captions = CaptionTracker(frame_interval=frame_interval, stream=stream, report_after_s=report_after_s)
         self._last_line: tuple[TranscriptSegment, ...] = ()
 
@@ -87,7 +92,7 @@ class StreamDetector:
     ) -> list[Finding]:
         found = speech_findings(
             segments, self.claims, stream=self.stream, snapshots=snapshots, hits=hits, context=self._last_line,
-            following=following,
+            following=following, turns=self.turns,
         )
         self._last_line = tuple(segments[-1:]) or self._last_line
         return self._kept(found)
@@ -120,7 +125,7 @@ def _checked(claims: ClaimEngine, texts: Iterable[str], source: TextSource) -> d
 
 
 def _speech(
-    detector: StreamDetector, transcript: Sequence[TranscriptSegment], hits: Mapping[str, list[ClaimHit]],
+    detector: StreamDetector, transcript: Iterable[TranscriptSegment], hits: Mapping[str, list[ClaimHit]],
     snapshots: Snapshots,
 ) -> list[Finding]:
     """The transcript in its order, :data:`SPEECH_BATCH` segments at a time, each batch shown the line after it."""
@@ -162,9 +167,11 @@ def detect_stream(
     view = record if isinstance(record, RecordView) else RecordView(record)
     screen, speech = view.head.screen, view.head.speech
     snapshots = list(view.snapshots())
-    transcript = view.transcript()
+    turns = speech.turns if speech is not None else None
+    transcript = TurnCutTranscript(view.transcript(), turns)
     detector = StreamDetector(
-        claims, options, frame_interval=screen.frame_interval if screen is not None else 1.0, stream=stream
+        claims, options, frame_interval=screen.frame_interval if screen is not None else 1.0, stream=stream,
+        turns=turns,
     )
     findings = _speech(detector, transcript, _checked(claims, (s.text for s in transcript), "speech"), snapshots)
     dh_wanted = screen is not None and screen.faces is not None

@@ -6,7 +6,7 @@ key of the stage's own options and model versions (see :mod:`monitor.store`):
 - :class:`ScreenRecord` (video pass): on-screen text per sampled frame with boxes, the
   host's face track, forgery scores of face crops, the snapshot index, decode diagnostics;
 - :class:`SpeechRecord` (audio pass): transcript segments with times, the voice features
-  the digital-human detector needs, decode diagnostics.
+  the digital-human detector needs, the speaker turns, decode diagnostics.
 
 Every type here serialises to JSON and loads back exactly (:func:`dump_json`, :func:`load_json`).
 """
@@ -20,6 +20,7 @@ from pydantic import ConfigDict, TypeAdapter
 
 from monitor.media.types import MediaInfo
 from monitor.observations.faces import FaceTrack
+from monitor.observations.turn_types import SpeakerTurns
 from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
 from monitor.observations.voice import VoiceFeatures
 
@@ -67,6 +68,8 @@ class SpeechRecord:
     decode: DecodeSummary = DecodeSummary()
     asr: str | None = None
     """The speech recogniser that made the transcript."""
+    turns: SpeakerTurns | None = None
+    """Who spoke when (``None``: speaker turns were off, or the record is older than them)."""
 
 
 @dataclass(frozen=True, slots=True)

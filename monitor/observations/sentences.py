@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["BROKEN_MARK", "SENTENCE_PAUSE_S", "split_at_pauses"]
+__all__ = ["BROKEN_MARK", "MARK", "SENTENCE_PAUSE_S", "spoken_length", "split_at_pauses"]
 
 SENTENCE_PAUSE_S = 0.5
 """A silence this long between two stretches of speech can end a sentence."""
@@ -22,11 +22,13 @@ _FULLWIDTH_ALNUM = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
 BROKEN_MARK = re.compile(f"\ufffd|(?<=[\u3400-\u9fff0-9])[{_FULLWIDTH_ALNUM}](?![{_FULLWIDTH_ALNUM}])")
 """A punctuation mark a small Whisper model wrote with its last byte wrong: a lone full-width letter or
 digit after a Chinese character or a digit, or U+FFFD (see :func:`monitor.observations.asr.transcript_text`)."""
-_MARK = re.compile(f"[，,。！？!?；;、]|{BROKEN_MARK.pattern}")
+MARK = re.compile(f"[，,。！？!?；;、]|{BROKEN_MARK.pattern}")
+"""A punctuation mark a sentence or clause can end at."""
 _SPOKEN = re.compile(r"[\W_]")
 
 
-def _spoken(text: str) -> int:
+def spoken_length(text: str) -> int:
+    """Characters of ``text`` that are spoken (punctuation and spaces left out)."""
     return len(_SPOKEN.sub("", text))
 
 
@@ -37,15 +39,15 @@ def split_at_pauses(
     text = text.strip()
     if not text:
         return []
-    total = _spoken(text)
-    marks = [m.end() for m in _MARK.finditer(text) if m.end() < len(text)]
+    total = spoken_length(text)
+    marks = [m.end() for m in MARK.finditer(text) if m.end() < len(text)]
     if not total or end <= start or not marks:
         return [(start, end, text)]
     rate = (end - start) / total
     cuts: list[tuple[float, int]] = []
     for pause in (p for p in pauses if start < p < end):
-        at = min(marks, key=lambda m: abs(start + _spoken(text[:m]) * rate - pause))
-        if abs(start + _spoken(text[:at]) * rate - pause) <= snap_s and (not cuts or at > cuts[-1][1]):
+        at = min(marks, key=lambda m: abs(start + spoken_length(text[:m]) * rate - pause))
+        if abs(start + spoken_length(text[:at]) * rate - pause) <= snap_s and (not cuts or at > cuts[-1][1]):
             cuts.append((pause, at))
     out, begin, index = [], start, 0
     for pause, at in cuts:

@@ -16,6 +16,7 @@ from monitor.observations.asr import AsrEngine, AsrOptions, FasterWhisperAsr
 from monitor.observations.faces import FaceEngine
 from monitor.observations.host_face import HostFaceEngine
 from monitor.observations.ocr import OcrEngine, OcrOptions, RapidOcrEngine
+from monitor.observations.speaker_embed import Ge2eEncoder, SpeakerEncoder
 
 __all__ = ["Engines", "build_claim_engine", "build_engines", "cuda_available", "ocr_on_cuda", "resolve_device"]
 
@@ -83,6 +84,8 @@ class Engines:
     faces: Callable[[], FaceEngine] | None = None
     """Makes one face engine per stream (MediaPipe's VIDEO mode needs increasing timestamps)."""
     forgery: ForgeryModel | None = None
+    speakers: SpeakerEncoder | None = None
+    """The voice encoder speaker turns are told by (``None``: turns are off)."""
 
 
 def build_claim_engine(
@@ -121,4 +124,7 @@ def build_engines(options: ScanOptions, claims: ClaimEngine | None = None) -> En
     if faces is not None:
         faces().close()  # fail now, with a clear error, if the model cannot load
     forgery = OnnxForgeryModel(options.forgery_model) if options.forgery_model else None
-    return Engines(claims=claims, asr=asr, ocr=ocr, faces=faces, forgery=forgery)
+    # the encoder embeds on one torch thread: it runs beside Whisper, OCR and faces, which keep the cores busy
+    # (docs/speaker-turns.md)
+    speakers = Ge2eEncoder(threads=1) if options.speech and options.speaker_turns else None
+    return Engines(claims=claims, asr=asr, ocr=ocr, faces=faces, forgery=forgery, speakers=speakers)

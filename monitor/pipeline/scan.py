@@ -39,6 +39,8 @@ from monitor.media.types import AudioPCM
 from monitor.observations.asr import AsrEngine
 from monitor.observations.chunked_asr import ChunkedTranscriber
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
+from monitor.observations.speaker_embed import SpeakerEncoder
+from monitor.observations.speaker_turns import SpeakerTurnsBuilder
 from monitor.observations.types import TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.pipeline.clip_evidence import clip_findings
@@ -78,7 +80,8 @@ def _summary(report: DecodeReport, stream_seconds: float | None = None) -> Decod
 
 
 class _SpeechPass:
-    """Speech observed as audio is decoded: bounded-chunk transcription and the voice features.
+    """Speech observed as audio is decoded: bounded-chunk transcription, the voice features and, with
+    ``speakers``, the speaker turns.
 
     With ``transcript`` (a record's writer) each chunk's segments are written out once transcribed,
     and the record returned has none of its own.
@@ -86,10 +89,12 @@ class _SpeechPass:
 
     def __init__(
         self, asr: AsrEngine, options: ScanOptions, hook: ProgressHook, total: float | None,
-        transcript: SequenceWriter | None = None,
+        transcript: SequenceWriter | None = None, speakers: SpeakerEncoder | None = None,
     ) -> None:
         self.asr = asr
         self.voice = VoiceFeaturesBuilder()
+        self.turns = SpeakerTurnsBuilder(speakers) if speakers is not None else None
+        self.turn_seconds = 0.0
         self.transcriber = ChunkedTranscriber(
             asr, chunk_seconds=options.asr_chunk_seconds, on_progress=lambda t: hook("asr", t, total)
         )
@@ -102,6 +107,10 @@ class _SpeechPass:
         self.transcriber.feed(chunk)
         self.voice.feed(chunk)
         self._write(self.transcriber.segments)
+        if self.turns is not None:
+            turns_started = time.perf_counter()
+            self.turns.feed(chunk)
+            self.turn_seconds += time.perf_counter() - turns_started
         self.seconds += time.perf_counter() - started
 
     def _write(self, segments: list[TranscriptSegment]) -> None:
@@ -115,6 +124,9 @@ class _SpeechPass:
         segments = self.transcriber.finish()
         self._write(segments)
         transcript = () if self.transcript is not None else tuple(segments)
+        turns_started = time.perf_counter()
+        turns = self.turns.result() if self.turns is not None else None
+        self.turn_seconds += time.perf_counter() - turns_started
         self.seconds += time.perf_counter() - started
         features = self.voice.result()
         return SpeechRecord(
@@ -123,6 +135,7 @@ class _SpeechPass:
             audio_seconds=round(features.duration, 3),
             decode=_summary(report, features.start + features.duration),
             asr=self.asr.name,
+            turns=turns,
         )
 
 
@@ -132,21 +145,22 @@ def _stream_length(container: av.container.InputContainer, options: ScanOptions)
 
 
 def _transcribe_file(
-    spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook, transcript: SequenceWriter | None
-) -> tuple[SpeechRecord, float]:
+    spec: str, options: ScanOptions, asr: AsrEngine, hook: ProgressHook, transcript: SequenceWriter | None,
+    speakers: SpeakerEncoder | None,
+) -> tuple[SpeechRecord, float, float]:
     """Decode a local file's audio on its own and transcribe it as it is decoded, in bounded chunks
     (runs beside the video pass)."""
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
     try:
-        speech = _SpeechPass(asr, options, hook, _stream_length(container, options), transcript)
+        speech = _SpeechPass(asr, options, hook, _stream_length(container, options), transcript, speakers)
         report = DecodeReport()
         for chunk in iter_media(container, decode_options(options, audio=True, video=False), report):
             if isinstance(chunk, AudioPCM):
                 speech.feed(chunk)
     finally:
         container.close()
-    return speech.record(report), time.perf_counter() - started
+    return speech.record(report), time.perf_counter() - started, speech.turn_seconds
 
 
 def _screen_record(seen: StreamObservations, options: ScanOptions, engines: Engines) -> ScreenRecord:
@@ -195,14 +209,14 @@ def observe(
             asr = engines.asr if "speech" in stages and info.has_audio else None
             want_screen = "screen" in stages and info.has_video and (engines.ocr is not None or bool(engines.faces))
             early = (
-                pool.submit(_transcribe_file, spec, options, asr, hook, transcript)
+                pool.submit(_transcribe_file, spec, options, asr, hook, transcript, engines.speakers)
                 if asr is not None and want_screen and not is_url(spec)
                 else None
             )
             face_engine = engines.faces() if want_screen and options.faces and engines.faces else None
             recording = StreamRecorder(container.streams, record_to) if record_to and is_url(spec) else None
             single = (
-                _SpeechPass(asr, options, hook, _stream_length(container, options), transcript)
+                _SpeechPass(asr, options, hook, _stream_length(container, options), transcript, engines.speakers)
                 if asr and early is None else None
             )
             seen = observe_stream(
@@ -220,11 +234,14 @@ def observe(
                 face_engine.close()
         timer = seen.timer
         speech: SpeechRecord | None = None
+        turn_seconds = 0.0
         if single is not None:
             speech = single.record(seen.report if not want_screen else DecodeReport())
-            timer.seconds["asr"] = single.seconds
+            timer.seconds["asr"], turn_seconds = single.seconds, single.turn_seconds
         if early is not None:
-            speech, timer.seconds["asr"] = early.result()
+            speech, timer.seconds["asr"], turn_seconds = early.result()
+        if engines.speakers is not None and speech is not None:
+            timer.seconds["turns"] = turn_seconds  # inside the asr seconds (the same thread)
     if not seen.sampled_frames and not (speech is not None and speech.audio_seconds):
         reason = seen.report.stopped_early or "no audio or video frame could be decoded"
         raise UnreadableMedia(f"nothing could be decoded from this source: {reason}", source=info.source)

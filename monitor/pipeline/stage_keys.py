@@ -23,6 +23,7 @@ __all__ = [
     "RUNTIME_OPTIONS",
     "STAGE_OPTIONS",
     "STAGE_VERSIONS",
+    "TURNS_VERSION",
     "detector_key",
     "file_digest",
     "live_stage_key",
@@ -36,7 +37,7 @@ STAGE_OPTIONS: Mapping[str, tuple[str, ...]] = {
     ),
     "speech": (
         "asr_engine", "asr_model", "compute_type", "beam_size", "asr_batch_size", "asr_chunk_seconds", "max_duration",
-        "speech",
+        "speech", "speaker_turns",
     ),
 }
 DETECTOR_OPTIONS = ("classifier", "rule_packs", "allow_list", "min_confidence", "dh_gap", "dh_threshold", "room_meta")
@@ -46,6 +47,8 @@ RUNTIME_OPTIONS = (
 )
 """Options that change how a scan runs, not what it finds."""
 STAGE_VERSIONS: Mapping[str, int] = {"screen": 2, "speech": 1}
+TURNS_VERSION = "resemblyzer-ge2e-0.1.4/turns-1"
+"""The speaker-turn stage's version inside the speech key: bump when the turns it records change."""
 """Bump when a stage's code changes what it records: stored records of the old version are then made again.
 screen 2: faces are searched in full-size frames (boxes in frame pixels, not 320 px ones)."""
 
@@ -76,14 +79,20 @@ def stage_key(stage: str, options: ScanOptions) -> str:
     chosen = {name: getattr(options, name) for name in STAGE_OPTIONS[stage]}
     if chosen.get("asr_batch_size") == 0:  # window by window, as before the option: older records still match
         del chosen["asr_batch_size"]
+    if "speaker_turns" in chosen:  # off: records made before speaker turns still match; on: the turns' version
+        if chosen["speaker_turns"]:
+            chosen["speaker_turns"] = TURNS_VERSION
+        else:
+            del chosen["speaker_turns"]
     if stage == "screen" and options.forgery_model is not None and options.forgery_model.is_file():
         chosen["forgery_model"] = file_digest(options.forgery_model)
     return _hash({"stage": stage, "version": STAGE_VERSIONS[stage], "options": chosen})
 
 
 def live_stage_key(stage: str, options: ScanOptions) -> str:
-    """The key of ``stage``'s record made by ``watch`` (utterances read in a short window, frames as they come)."""
-    return _hash({"live": stage_key(stage, options)})
+    """The key of ``stage``'s record made by ``watch`` (utterances read in a short window, frames as they come;
+    no speaker turns)."""
+    return _hash({"live": stage_key(stage, options.model_copy(update={"speaker_turns": False}))})
 
 
 def detector_key(options: ScanOptions, claims: ClaimEngine, room_meta: Path | None) -> str:
