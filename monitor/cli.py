@@ -50,6 +50,9 @@ NoSpeechOpt = Annotated[bool, typer.Option("--no-speech", help="skip transcripti
 NoScreenOpt = Annotated[bool, typer.Option("--no-screen", help="skip on-screen text")]
 NoFacesOpt = Annotated[bool, typer.Option("--no-faces", help="skip the digital-human face analysis")]
 DhGapOpt = Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")]
+VerticalOpt = Annotated[str | None, typer.Option(
+    help="行业 the room's vertical (cosmetics/美妆护肤, health_food, tea, apparel, jewellery, electronics, food): "
+    "Whisper's prompt and hotwords from prompts/asr [the room metadata's vertical, else default]")]
 ToOpt = Annotated[
     str | None, typer.Option("--to", help="post findings with their evidence to this livemon service (http/https URL)")
 ]
@@ -147,7 +150,9 @@ def scan(
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
-    room_meta: Annotated[Path | None, typer.Option(help="room metadata JSON (title, declared host type)")] = None,
+    room_meta: Annotated[Path | None, typer.Option(
+        help="room metadata JSON (title, declared host type, vertical)")] = None,
+    vertical: VerticalOpt = None,
     dh_gap: DhGapOpt = None,
     forgery_model: Annotated[Path | None, typer.Option(help="ONNX face-forgery model")] = None,
     to: ToOpt = None,
@@ -183,6 +188,7 @@ def scan(
             screen=False if no_screen else None,
             faces=False if no_faces else None,
             room_meta=room_meta,
+            vertical=vertical,
             dh_gap=dh_gap,
             forgery_model=forgery_model,
         )
@@ -240,7 +246,9 @@ def watch(
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
     room_meta: Annotated[Path | None, typer.Option(
-        help="room metadata JSON for every room without its own in --rooms (title, declared host type)")] = None,
+        help="room metadata JSON for every room without its own in --rooms (title, declared host type, vertical)"
+    )] = None,
+    vertical: VerticalOpt = None,
     dh_gap: DhGapOpt = None,
     to: ToOpt = None,
     token: TokenOpt = None,
@@ -290,7 +298,7 @@ def watch(
             config, max_duration=max_duration, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
             speech=False if no_speech else None, screen=False if no_screen else None,
-            faces=False if no_faces else None, room_meta=room_meta, dh_gap=dh_gap,
+            faces=False if no_faces else None, room_meta=room_meta, vertical=vertical, dh_gap=dh_gap,
         )
         target, feed = room_worker(from_url, to, token, worker, capacity, options, store)
         metas = {spec: load_room_meta(path) for spec, path in meta_files.items()}
@@ -353,6 +361,7 @@ def rescan(
     classifier: ClassifierOpt = None,
     min_confidence: Annotated[float | None, typer.Option(help="drop findings below this confidence")] = None,
     dh_gap: DhGapOpt = None,
+    vertical: VerticalOpt = None,
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
@@ -396,7 +405,7 @@ def rescan(
         options = load_options(
             config, frame_interval=frame_interval, asr_model=asr_model, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
-            min_confidence=min_confidence, dh_gap=dh_gap, speech=False if no_speech else None,
+            min_confidence=min_confidence, dh_gap=dh_gap, vertical=vertical, speech=False if no_speech else None,
             screen=False if no_screen else None, faces=False if no_faces else None,
         )
         if backend not in ("local", "ray"):

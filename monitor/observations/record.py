@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ConfigDict, TypeAdapter
 
 from monitor.media.types import MediaInfo
+from monitor.observations.asr_prompt import DEFAULT_VERTICAL, LEGACY_PROMPT_REF
 from monitor.observations.faces import FaceTrack
 from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
 from monitor.observations.voice import VoiceFeatures
@@ -67,6 +68,10 @@ class SpeechRecord:
     decode: DecodeSummary = DecodeSummary()
     asr: str | None = None
     """The speech recogniser that made the transcript."""
+    prompt: str | None = None
+    """Its prompt (``prompts/asr``), e.g. ``tea@1``; None in records made before prompts were data (``default@1``)."""
+    vertical: str | None = None
+    """The room's vertical the prompt was chosen for (``default`` when none was given)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +91,13 @@ class StreamRecord:
     def models(self) -> dict[str, str | None]:
         """The observation models behind the record, for findings' provenance."""
         screen, speech = self.screen, self.speech
+        prompt = vertical = None
+        if speech is not None and speech.asr is not None:
+            prompt, vertical = speech.prompt or LEGACY_PROMPT_REF, speech.vertical or DEFAULT_VERTICAL
         return {
             "asr": speech.asr if speech is not None else None,
+            "asr_prompt": prompt,
+            "vertical": vertical,
             "ocr": screen.ocr if screen is not None else None,
             "faces": screen.faces.engine if screen is not None and screen.faces is not None else None,
         }
