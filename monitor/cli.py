@@ -43,6 +43,9 @@ NoTurnsOpt = Annotated[bool, typer.Option(
     "--no-speaker-turns", help="do not tell speakers apart (a spoken finding may then hold two speakers' words)"
 )]
 DhGapOpt = Annotated[float | None, typer.Option(help="longest allowed gap in the AI label, seconds [5]")]
+VerticalOpt = Annotated[str | None, typer.Option(
+    help="行业 the room's vertical (cosmetics/美妆护肤, health_food, tea, apparel, jewellery, electronics, food): "
+    "Whisper's prompt and hotwords from prompts/asr [the room metadata's vertical, else default]")]
 ToOpt = Annotated[
     str | None, typer.Option("--to", help="post findings with their evidence to this livemon service (http/https URL)")
 ]
@@ -142,7 +145,9 @@ def scan(
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
     no_speaker_turns: NoTurnsOpt = False,
-    room_meta: Annotated[Path | None, typer.Option(help="room metadata JSON (title, declared host type)")] = None,
+    room_meta: Annotated[Path | None, typer.Option(
+        help="room metadata JSON (title, declared host type, vertical)")] = None,
+    vertical: VerticalOpt = None,
     dh_gap: DhGapOpt = None,
     forgery_model: Annotated[Path | None, typer.Option(help="ONNX face-forgery model")] = None,
     to: ToOpt = None,
@@ -173,6 +178,7 @@ def scan(
             faces=False if no_faces else None,
             speaker_turns=False if no_speaker_turns else None,
             room_meta=room_meta,
+            vertical=vertical,
             dh_gap=dh_gap,
             forgery_model=forgery_model,
         )
@@ -230,7 +236,9 @@ def watch(
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
     room_meta: Annotated[Path | None, typer.Option(
-        help="room metadata JSON for every room without its own in --rooms (title, declared host type)")] = None,
+        help="room metadata JSON for every room without its own in --rooms (title, declared host type, vertical)"
+    )] = None,
+    vertical: VerticalOpt = None,
     dh_gap: DhGapOpt = None,
     to: ToOpt = None,
     token: TokenOpt = None,
@@ -273,7 +281,7 @@ def watch(
             config, max_duration=max_duration, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
             speech=False if no_speech else None, screen=False if no_screen else None,
-            faces=False if no_faces else None, room_meta=room_meta, dh_gap=dh_gap,
+            faces=False if no_faces else None, room_meta=room_meta, vertical=vertical, dh_gap=dh_gap,
         )
         target, feed = room_worker(from_url, to, token, worker, capacity, options, store)
         metas = {spec: load_room_meta(path) for spec, path in meta_files.items()}
@@ -337,6 +345,7 @@ def rescan(
     classifier: ClassifierOpt = None,
     min_confidence: Annotated[float | None, typer.Option(help="drop findings below this confidence")] = None,
     dh_gap: DhGapOpt = None,
+    vertical: VerticalOpt = None,
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
@@ -375,7 +384,7 @@ def rescan(
         options = load_options(
             config, frame_interval=frame_interval, asr_model=asr_model, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
-            min_confidence=min_confidence, dh_gap=dh_gap, speech=False if no_speech else None,
+            min_confidence=min_confidence, dh_gap=dh_gap, vertical=vertical, speech=False if no_speech else None,
             screen=False if no_screen else None, faces=False if no_faces else None,
             speaker_turns=False if no_speaker_turns else None,
         )

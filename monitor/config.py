@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.errors import ConfigError, describe_validation_error
 
@@ -93,6 +93,19 @@ class ScanOptions(BaseModel):
     dh_threshold: float = Field(0.6, gt=0, lt=1, description="AI-likelihood from which a host counts as likely AI")
     room_meta: Path | None = Field(None, description="platform's room metadata (JSON: title, declared host type)")
     forgery_model: Path | None = Field(None, description="ONNX face-forgery model (face crops in, score out)")
+    vertical: str | None = Field(
+        None,
+        description="the room's vertical (prompts/asr: cosmetics/美妆护肤, tea/茶叶, ...): Whisper's prompt and "
+        "hotwords; unset: the room metadata's vertical, else default",
+    )
+
+    @field_validator("vertical")
+    @classmethod
+    def _known_vertical(cls, vertical: str | None) -> str | None:
+        """A vertical of ``prompts/asr``, by id, Chinese name or alias; kept as its id."""
+        from monitor.observations.asr_prompt import load_asr_prompts
+
+        return None if vertical is None else load_asr_prompts().lookup(vertical)
 
 
 def _read_file(path: Path) -> dict[str, Any]:

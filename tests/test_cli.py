@@ -120,3 +120,11 @@ def test_demo_writes_findings_and_a_report_with_pictures(tmp_path: Path) -> None
     assert "报告 report →" in result.output and "(1 页, " in result.output  # the demo's report stays one page
     assert report.count('<img src="data:image/jpeg;base64,') == len(records)
     assert "<mark>" in report and "广告法" in report
+
+
+@pytest.mark.parametrize("command", ["scan", "watch", "rescan"])
+def test_an_unknown_vertical_is_one_clear_error(bad: BadInputs, command: str, tmp_path: Path) -> None:
+    extra = ["--store", str(tmp_path / "store")] if command == "rescan" else []
+    result = runner.invoke(app, [command, str(bad.video_only), "--vertical", "二手车", *extra])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "未知的行业" in result.output and "tea（茶叶）" in result.output

@@ -3,7 +3,7 @@
 ``python -m benchmarks.claims.asr_noisy [--split test] [--limit N] [--reader transcribe|window]`` voices
 each sentence with :class:`monitor.demo.tts.MandarinTTS` and transcribes it with the
 product's own ASR (:class:`monitor.observations.asr.FasterWhisperAsr` with default
-:class:`AsrOptions`: embedded Whisper base, int8, ``zh``, VAD and ``INITIAL_PROMPT``),
+:class:`AsrOptions`: embedded Whisper base, int8, ``zh``, VAD and the ``default`` prompt of ``prompts/asr``),
 read one sentence at a time the way ``scan`` read before batching (``transcribe``, 30 s windows;
 ``asr_batch_size: 0``; whole recordings read in batches are measured by
 :mod:`benchmarks.speed.asr_batched`) or the way ``watch`` reads live utterances (``window``:

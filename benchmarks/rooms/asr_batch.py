@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 
 from monitor.media.types import AudioPCM
-from monitor.observations.asr import INITIAL_PROMPT, FasterWhisperAsr, segments_from_faster_whisper
+from monitor.observations.asr import FasterWhisperAsr, segments_from_faster_whisper
 from monitor.observations.types import TranscriptSegment
 from monitor.scheduling.workers import AsrBatch
 
@@ -68,7 +68,8 @@ class BatchedAsr:
             np.concatenate(parts),
             language=opts.language,
             beam_size=opts.beam_size,
-            initial_prompt=INITIAL_PROMPT,
+            initial_prompt=self.asr.prompt.text or None,
+            hotwords=self.asr.prompt.hotwords_text,
             clip_timestamps=stamps,
             batch_size=len(clips),
         )

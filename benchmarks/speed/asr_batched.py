@@ -48,7 +48,7 @@ from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.marketing import speech_findings
 from monitor.engines.whisper_weights import resolve_asr_model
 from monitor.media.types import SAMPLE_RATE, AudioPCM
-from monitor.observations.asr import INITIAL_PROMPT, AsrOptions, FasterWhisperAsr, transcript_text
+from monitor.observations.asr import AsrOptions, FasterWhisperAsr, transcript_text
 from monitor.observations.chunked_asr import ChunkedTranscriber
 from monitor.observations.types import TranscriptSegment
 
@@ -88,7 +88,7 @@ def _peer(asr: FasterWhisperAsr, batch: int, timestamps: bool) -> Callable[[Room
     def read(room: Room) -> Segments:
         segments, _ = BatchedInferencePipeline(asr.model).transcribe(
             room.samples, language="zh", beam_size=1, batch_size=batch, without_timestamps=not timestamps,
-            initial_prompt=INITIAL_PROMPT, vad_filter=True,
+            initial_prompt=asr.prompt.text, vad_filter=True,
         )
         return [(s.start, s.end, transcript_text(s.text)) for s in segments]
 
@@ -165,7 +165,7 @@ def measure_room(room: Room, asr: FasterWhisperAsr, claims: ClaimEngine, args: a
         model, threads = str(resolve_asr_model("embedded:base")), str(os.cpu_count() or 1)
         for timestamps in ("1", "0"):
             label = "peer b8 script" + ("" if timestamps == "1" else ", no timestamps")
-            command = [sys.executable, "-c", PEER_SCRIPT, str(wav), model, "8", timestamps, threads, INITIAL_PROMPT]
+            command = [sys.executable, "-c", PEER_SCRIPT, str(wav), model, "8", timestamps, threads, asr.prompt.text]
             rows.append(_process(label, command, room, None))
         default = load_options().asr_batch_size
         rows.append(_scan(room, wav, folder, f"livemon scan (asr_batch_size {default})", None))

@@ -8,14 +8,16 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from monitor.errors import ModelError
 from monitor.media.types import AudioPCM
+from monitor.observations.asr_prompt import AsrPrompt, load_asr_prompts
 from monitor.observations.batched_decode import ChunkDecodeOptions, ChunkDecoder, DecodedChunk
 from monitor.observations.chunk_batching import read_in_batches
+from monitor.observations.prompt_echo import drop_echoes
 from monitor.observations.sentences import BROKEN_MARK, SENTENCE_PAUSE_S, split_at_pauses
 from monitor.observations.speech_chunks import CutOptions, SpeechChunk, cut_speech
 from monitor.observations.types import TranscriptSegment
@@ -25,14 +27,12 @@ __all__ = [
     "AsrEngine",
     "AsrOptions",
     "FasterWhisperAsr",
+    "PromptedAsr",
+    "prompt_of",
     "segments_from_faster_whisper",
     "to_simplified",
     "transcript_text",
 ]
-
-# A Simplified-Chinese prompt nudges Whisper towards Simplified output and sales vocabulary.
-INITIAL_PROMPT = "以下是普通话直播带货的内容，家人们，宝宝们，上链接。"
-
 
 @functools.lru_cache(maxsize=1)
 def _t2s() -> Any:
@@ -75,6 +75,22 @@ class AsrEngine(Protocol):
         ...
 
 
+@runtime_checkable
+class PromptedAsr(AsrEngine, Protocol):
+    """An engine that reads with an initial prompt (``prompts/asr``) and can read with another."""
+
+    prompt: AsrPrompt
+
+    def with_prompt(self, prompt: AsrPrompt) -> AsrEngine:
+        """The same loaded model reading with ``prompt``."""
+        ...
+
+
+def prompt_of(asr: AsrEngine) -> AsrPrompt | None:
+    """The prompt ``asr`` reads with (None: an engine that takes none)."""
+    return asr.prompt if isinstance(asr, PromptedAsr) else None
+
+
 @dataclass(frozen=True, slots=True)
 class AsrOptions:
     """faster-whisper settings; echoed into every scan's provenance."""
@@ -92,6 +108,9 @@ class AsrOptions:
     chunks decoded N at a time (:mod:`monitor.observations.batched_decode`)."""
     window_s: float = 15.0
     """With ``batch_size``: chunk length and decoder window (≤ 30 s)."""
+    prompt: AsrPrompt | None = None
+    """Initial prompt and hotwords; None: the ``default`` vertical's (``prompts/asr/default.toml``);
+    :data:`~monitor.observations.asr_prompt.NO_PROMPT`: none."""
 
 
 def segments_from_faster_whisper(segments: Sequence[Any], offset: float = 0.0) -> list[TranscriptSegment]:
@@ -126,6 +145,7 @@ class FasterWhisperAsr:
         if not 1.0 <= options.window_s <= 30.0:
             raise ValueError(f"window_s must be in [1, 30], got {options.window_s}")
         self.options = options
+        self.prompt = options.prompt or load_asr_prompts().for_vertical(None)
         self.name = f"faster-whisper:{options.model}:{options.compute_type}"
         try:
             from faster_whisper import WhisperModel
@@ -141,10 +161,11 @@ class FasterWhisperAsr:
             raise
         except Exception as e:  # CTranslate2/HF raise many types; translate at the boundary
             raise ModelError(f"cannot load the Whisper model {options.model!r}: {e}") from e
-        self.utterances = UtteranceDecoder(self.model, options.language, INITIAL_PROMPT)
+        text, hotwords = self.prompt.text or None, self.prompt.hotwords_text
+        self.utterances = UtteranceDecoder(self.model, options.language, text, hotwords=hotwords)
         self.chunks = ChunkDecoder(
-            self.model, options.language, INITIAL_PROMPT, ChunkDecodeOptions(window_s=options.window_s),
-            beam_size=options.beam_size,
+            self.model, options.language, text, ChunkDecodeOptions(window_s=options.window_s),
+            beam_size=options.beam_size, hotwords=hotwords,
         )
         self.cut = CutOptions(window_s=options.window_s, vad=options.vad)
 
@@ -155,6 +176,10 @@ class FasterWhisperAsr:
         if fixed:
             raise ValueError(f"{sorted(fixed)} belong to the loaded model and cannot change")
         return FasterWhisperAsr(dataclasses.replace(self.options, **changes), model=self.model)
+
+    def with_prompt(self, prompt: AsrPrompt) -> FasterWhisperAsr:
+        """This engine reading with another initial prompt and hotwords (the model is shared)."""
+        return self if prompt == self.prompt else self.sharing_model(prompt=prompt)
 
     @property
     def batch_size(self) -> int:
@@ -174,7 +199,7 @@ class FasterWhisperAsr:
             return []
         if self.batch_size and max_new_tokens is None:
             return read_in_batches(self, audio, on_progress)
-        return self._transcribe_windows(audio, on_progress, max_new_tokens)
+        return drop_echoes(self._transcribe_windows(audio, on_progress, max_new_tokens), self.prompt)
 
     def speech_chunks(self, audio: AudioPCM) -> list[SpeechChunk]:
         """The speech of ``audio`` (Silero VAD) packed into chunks of at most ``window_s``."""
@@ -187,6 +212,7 @@ class FasterWhisperAsr:
         """Segments of the chunks, decoded together, and their unread tails (see :class:`ChunkDecoder`).
 
         A chunk Whisper read unreliably is read again the ordinary way, with temperature fallback.
+        Segments that only repeat the prompt are dropped (:mod:`monitor.observations.prompt_echo`).
         """
         segments: list[TranscriptSegment] = []
         unread: list[SpeechChunk] = []
@@ -202,7 +228,7 @@ class FasterWhisperAsr:
                 tail = chunk.tail(decoded.read_to)
                 if tail is not None:
                     unread.append(tail)
-        return segments, unread
+        return drop_echoes(segments, self.prompt), unread
 
     def _transcribe_windows(
         self, audio: AudioPCM, on_progress: Callable[[float], None] | None, max_new_tokens: int | None
@@ -213,7 +239,8 @@ class FasterWhisperAsr:
             language=self.options.language,
             beam_size=self.options.beam_size,
             vad_filter=self.options.vad,
-            initial_prompt=INITIAL_PROMPT,
+            initial_prompt=self.prompt.text or None,
+            hotwords=self.prompt.hotwords_text,
             condition_on_previous_text=False,
             max_new_tokens=max_new_tokens,
         )
@@ -240,7 +267,7 @@ class FasterWhisperAsr:
             if not decoded.reliable:
                 redo.append(i)
             elif decoded.text and not decoded.silent:
-                out[i] = [_utterance_segment(clips[i], decoded)]
+                out[i] = drop_echoes([_utterance_segment(clips[i], decoded)], self.prompt)
         for i in redo:
             out[i] = self.transcribe(clips[i], max_new_tokens=self.utterances.budget(clips[i].duration))
         return out

@@ -83,6 +83,7 @@ class ChunkDecoder:
         prompt: str | None,
         options: ChunkDecodeOptions = ChunkDecodeOptions(),
         beam_size: int = 1,
+        hotwords: str | None = None,
     ) -> None:
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -93,7 +94,7 @@ class ChunkDecoder:
         self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
                                    language=language)
         previous = self.tokenizer.encode(" " + prompt.strip()) if prompt else []
-        self.prompt = model.get_prompt(self.tokenizer, previous, without_timestamps=False)
+        self.prompt = model.get_prompt(self.tokenizer, previous, without_timestamps=False, hotwords=hotwords)
         self.suppress = get_suppressed_tokens(self.tokenizer, [-1])
         self.window_frames = min(round(options.window_s * FRAMES_PER_SECOND), model.feature_extractor.nb_max_frames)
 

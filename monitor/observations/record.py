@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import ConfigDict, TypeAdapter
 
 from monitor.media.types import MediaInfo
+from monitor.observations.asr_prompt import DEFAULT_VERTICAL, LEGACY_PROMPT_REF
 from monitor.observations.faces import FaceTrack
 from monitor.observations.turn_types import SpeakerTurns
 from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
@@ -70,6 +71,10 @@ class SpeechRecord:
     """The speech recogniser that made the transcript."""
     turns: SpeakerTurns | None = None
     """Who spoke when (``None``: speaker turns were off, or the record is older than them)."""
+    prompt: str | None = None
+    """Its prompt (``prompts/asr``), e.g. ``tea@1``; None in records made before prompts were data (``default@1``)."""
+    vertical: str | None = None
+    """The room's vertical the prompt was chosen for (``default`` when none was given)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +94,13 @@ class StreamRecord:
     def models(self) -> dict[str, str | None]:
         """The observation models behind the record, for findings' provenance."""
         screen, speech = self.screen, self.speech
+        prompt = vertical = None
+        if speech is not None and speech.asr is not None:
+            prompt, vertical = speech.prompt or LEGACY_PROMPT_REF, speech.vertical or DEFAULT_VERTICAL
         return {
             "asr": speech.asr if speech is not None else None,
+            "asr_prompt": prompt,
+            "vertical": vertical,
             "ocr": screen.ocr if screen is not None else None,
             "faces": screen.faces.engine if screen is not None and screen.faces is not None else None,
         }

@@ -61,7 +61,12 @@ class UtteranceDecoder:
     """Greedy short-window decoding of many clips at once on one ``faster_whisper.WhisperModel``."""
 
     def __init__(
-        self, model: Any, language: str, prompt: str | None, options: UtteranceDecodeOptions = UtteranceDecodeOptions()
+        self,
+        model: Any,
+        language: str,
+        prompt: str | None,
+        options: UtteranceDecodeOptions = UtteranceDecodeOptions(),
+        hotwords: str | None = None,
     ) -> None:
         from faster_whisper.tokenizer import Tokenizer
         from faster_whisper.transcribe import get_suppressed_tokens
@@ -72,7 +77,7 @@ class UtteranceDecoder:
         self.tokenizer = Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=language)
         self.prompt_text = prompt
         previous = self.tokenizer.encode(" " + prompt.strip()) if prompt else []
-        self.prompt = model.get_prompt(self.tokenizer, previous, without_timestamps=True)
+        self.prompt = model.get_prompt(self.tokenizer, previous, without_timestamps=True, hotwords=hotwords)
         self.suppress = get_suppressed_tokens(self.tokenizer, [-1])
         self.window_frames = round(options.window_s * FRAMES_PER_SECOND)
 

@@ -22,6 +22,7 @@ from monitor.detectors.digital_human import load_room_meta
 from monitor.errors import LivemonError
 from monitor.judge import Judge
 from monitor.media.snapshots import SnapshotStore
+from monitor.pipeline.asr_prompts import room_options
 from monitor.pipeline.clip_evidence import clip_records
 from monitor.pipeline.engines import Engines, build_claim_engine, build_engines
 from monitor.pipeline.progress import ProgressHook, silent
@@ -118,6 +119,7 @@ class RescanWorker:
         room = item.room_meta or options.room_meta
         item_options = options if room == options.room_meta else options.model_copy(update={"room_meta": room})
         try:
+            item_options = room_options(item_options, load_room_meta(room) if room is not None else None)
             keys = (
                 stored_source_keys(store, item.stored_key, item_options, self.claims, room)
                 if item.stored_key is not None

@@ -36,13 +36,15 @@ from monitor.media.clips import StreamRecorder
 from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM
-from monitor.observations.asr import AsrEngine
+from monitor.observations.asr import AsrEngine, prompt_of
+from monitor.observations.asr_prompt import NO_PROMPT
 from monitor.observations.chunked_asr import ChunkedTranscriber
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.speaker_embed import SpeakerEncoder
 from monitor.observations.speaker_turns import SpeakerTurnsBuilder
 from monitor.observations.types import TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
+from monitor.pipeline.asr_prompts import prompted, room_options
 from monitor.pipeline.clip_evidence import clip_findings
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.observe import StageTimer, StreamObservations, observe_stream
@@ -129,6 +131,7 @@ class _SpeechPass:
         self.turn_seconds += time.perf_counter() - turns_started
         self.seconds += time.perf_counter() - started
         features = self.voice.result()
+        prompt = prompt_of(self.asr) or NO_PROMPT
         return SpeechRecord(
             transcript=transcript,
             voice=features,
@@ -136,6 +139,8 @@ class _SpeechPass:
             decode=_summary(report, features.start + features.duration),
             asr=self.asr.name,
             turns=turns,
+            prompt=prompt.ref,
+            vertical=prompt.vertical,
         )
 
 
@@ -206,7 +211,7 @@ def observe(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
         try:
             info = probe(container, spec)
-            asr = engines.asr if "speech" in stages and info.has_audio else None
+            asr = prompted(engines.asr, options) if engines.asr and "speech" in stages and info.has_audio else None
             want_screen = "screen" in stages and info.has_video and (engines.ocr is not None or bool(engines.faces))
             early = (
                 pool.submit(_transcribe_file, spec, options, asr, hook, transcript, engines.speakers)
@@ -353,6 +358,7 @@ def scan(
     """
     started = time.perf_counter()
     room = load_room_meta(options.room_meta) if options.room_meta is not None else None
+    options = room_options(options, room)
     keys = source_keys(spec, options, engines.claims, options.room_meta) if store is not None else None
     if keys is not None and judge is not None:
         keys = keys.with_settings(judge=judge.key())

@@ -17,6 +17,7 @@ from monitor import __version__
 from monitor.config import ScanOptions
 from monitor.detectors.claims import ClaimEngine
 from monitor.detectors.claims.engine import pack_folder
+from monitor.observations.asr_prompt import LEGACY_PROMPT, load_asr_prompts
 
 __all__ = [
     "DETECTOR_OPTIONS",
@@ -86,7 +87,18 @@ def stage_key(stage: str, options: ScanOptions) -> str:
             del chosen["speaker_turns"]
     if stage == "screen" and options.forgery_model is not None and options.forgery_model.is_file():
         chosen["forgery_model"] = file_digest(options.forgery_model)
+    if stage == "speech":
+        chosen.update(_prompt_key(options))
     return _hash({"stage": stage, "version": STAGE_VERSIONS[stage], "options": chosen})
+
+
+def _prompt_key(options: ScanOptions) -> dict[str, str]:
+    """The ASR prompt a speech record is made with, by reference and content. The prompt livemon used before
+    prompts were data (``default@1``, no hotwords) adds nothing: records made then keep their keys."""
+    prompt = load_asr_prompts().for_vertical(options.vertical)
+    if prompt.ref == LEGACY_PROMPT.ref and prompt.digest == LEGACY_PROMPT.digest:
+        return {}
+    return {"asr_prompt": prompt.ref, "asr_prompt_digest": prompt.digest}
 
 
 def live_stage_key(stage: str, options: ScanOptions) -> str:

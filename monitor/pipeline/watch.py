@@ -69,10 +69,13 @@ from monitor.media.decode import DecodeReport, iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
+from monitor.observations.asr import PromptedAsr
+from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt
 from monitor.observations.faces import FaceEngine, FaceOptions
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
 from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.pipeline.asr_prompts import room_options, scan_prompt
 from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks
@@ -85,7 +88,15 @@ from monitor.pipeline.stored import live_source_keys, save_stages
 from monitor.pipeline.timeline import RoomTimeline
 from monitor.results import RoomState
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
-from monitor.scheduling.workers import AsrBatch, ClaimCheck, FaceWindow, FaceWindows, GatedOcr, WindowEnd
+from monitor.scheduling.workers import (
+    AsrBatch,
+    ClaimCheck,
+    FaceWindow,
+    FaceWindows,
+    GatedOcr,
+    PromptedClip,
+    WindowEnd,
+)
 from monitor.sources.open import is_url, open_source, probe
 from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
@@ -176,6 +187,8 @@ class _Room:
     """Set to stop this room (its feed said so, or the whole watch stops)."""
     dh: RoomDigitalHuman | None = None
     """The room's digital-human checks."""
+    prompt: AsrPrompt | None = None
+    """The ASR prompt of the room's vertical (None: the engine takes no prompt)."""
 
     def origin(self) -> float:
         """The current connection's first timestamp less the room's offset: room times count from it."""
@@ -351,7 +364,7 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
     assert shared.asr is not None
     room.begin()
     room.state.utterances += 1
-    shared.asr.submit(room.index, clip).add_done_callback(heard)
+    shared.asr.submit(room.index, PromptedClip(clip, room.prompt)).add_done_callback(heard)
 
 
 def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> None:
@@ -589,10 +602,13 @@ def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engine
             decode=decode, ocr=engines.ocr.name,
         )
     if engines.asr is not None and room.info.has_audio:
+        prompt = room.prompt or NO_PROMPT
         speech = SpeechRecord(
             transcript=tuple(sorted(kept.transcript, key=lambda s: s.start)),
             audio_seconds=round(room.state.stream_seconds, 3), decode=decode, asr=engines.asr.name,
+            prompt=prompt.ref, vertical=prompt.vertical,
         )
+        options = options.model_copy(update={"vertical": prompt.vertical})  # the room's speech stage key
     stages = tuple(name for name, part in (("screen", screen), ("speech", speech)) if part is not None)
     if not stages:
         return
@@ -688,6 +704,8 @@ def watch(
 
     def start(spec: str, order: RoomOrder | None = None) -> None:
         index = next(indices)
+        meta = (room_meta or {}).get(spec, default_meta)
+        prompt = scan_prompt(room_options(options, meta)) if isinstance(engines.asr, PromptedAsr) else None
         room = _Room(
             index=index,
             state=RoomState(spec),
@@ -697,9 +715,11 @@ def watch(
                 report_after_s=watch_options.banner_report_s,
             ),
             kept=_Kept() if store is not None else None,
-            provenance=order.provenance if order is not None else {},
+            provenance={**(order.provenance if order is not None else {}),
+                        **(prompt.provenance() if prompt is not None else {})},
+            prompt=prompt,
         )
-        room.dh = _digital_human(shared, room, options, watch_options, (room_meta or {}).get(spec, default_meta))
+        room.dh = _digital_human(shared, room, options, watch_options, meta)
         rooms.append(room)
         if order is not None:
             fed[order.key] = room

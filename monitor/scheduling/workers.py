@@ -5,28 +5,60 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from monitor.detectors.claims import ClaimEngine, ClaimHit, TextSource
 from monitor.media.types import AudioPCM, DenseFrame, SampledFrame
-from monitor.observations.asr import AsrEngine
+from monitor.observations.asr import AsrEngine, PromptedAsr
+from monitor.observations.asr_prompt import AsrPrompt
 from monitor.observations.faces import FaceCrop, FaceEngine, FaceOptions, FaceTrack, FaceTracker
 from monitor.observations.ocr import OcrEngine
 from monitor.observations.text_gate import TextChangeGate, TextGateOptions
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
 from monitor.observations.voice import VoiceFeatures
 
-__all__ = ["AsrBatch", "ClaimCheck", "FaceWindow", "FaceWindows", "GatedOcr", "WindowEnd"]
+__all__ = ["AsrBatch", "ClaimCheck", "PromptedClip", "FaceWindow", "FaceWindows", "GatedOcr", "WindowEnd"]
+
+
+class PromptedClip(NamedTuple):
+    """A room's utterance and the ASR prompt of the room's vertical."""
+
+    clip: AudioPCM
+    prompt: AsrPrompt | None
 
 
 class AsrBatch:
-    """Utterances of many rooms through one ASR engine: one batched call where the engine has one."""
+    """Utterances of many rooms through one ASR engine: one batched call per prompt where the engine has one.
+
+    Rooms of one vertical share a prompt and a call; an engine that takes prompts reads each group with its own.
+    """
 
     def __init__(self, asr: AsrEngine) -> None:
         self.asr = asr
+        self._prompted: dict[AsrPrompt, AsrEngine] = {}
 
-    def __call__(self, clips: Sequence[AudioPCM]) -> list[list[TranscriptSegment]]:
-        batched = getattr(self.asr, "transcribe_batch", None)
-        return batched(list(clips)) if batched is not None else [self.asr.transcribe(c) for c in clips]
+    def __call__(self, items: Sequence[AudioPCM | PromptedClip]) -> list[list[TranscriptSegment]]:
+        groups: dict[AsrPrompt | None, list[int]] = {}
+        for i, item in enumerate(items):
+            groups.setdefault(item.prompt if isinstance(item, PromptedClip) else None, []).append(i)
+        out: list[list[TranscriptSegment]] = [[] for _ in items]
+        for prompt, rows in groups.items():
+            clips = [c.clip if isinstance(c, PromptedClip) else c for c in (items[i] for i in rows)]
+            for i, segments in zip(rows, self._read(self._engine(prompt), clips), strict=True):
+                out[i] = segments
+        return out
+
+    def _engine(self, prompt: AsrPrompt | None) -> AsrEngine:
+        if prompt is None or not isinstance(self.asr, PromptedAsr):
+            return self.asr
+        if prompt not in self._prompted:
+            self._prompted[prompt] = self.asr.with_prompt(prompt)
+        return self._prompted[prompt]
+
+    @staticmethod
+    def _read(asr: AsrEngine, clips: list[AudioPCM]) -> list[list[TranscriptSegment]]:
+        batched = getattr(asr, "transcribe_batch", None)
+        return batched(clips) if batched is not None else [asr.transcribe(c) for c in clips]
 
 
 def _frame_text(frame: SampledFrame, last: FrameText | None, boxes: tuple[TextBox, ...] | None = None) -> FrameText:

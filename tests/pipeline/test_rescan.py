@@ -95,6 +95,7 @@ CHANGES = {
     "asr decoding": (lambda options, folder: options.model_copy(update={"beam_size": 2}), ("speech",)),
     "frame interval": (lambda options, folder: options.model_copy(update={"frame_interval": 2.0}), ("screen",)),
     "allow-list": (lambda options, folder: options.model_copy(update={"allow_list": _allow_list(folder)}), ()),
+    "vertical": (lambda options, folder: options.model_copy(update={"vertical": "tea"}), ("speech",)),
 }
 
 
@@ -167,3 +168,25 @@ def _done(database: Path) -> int:
             return int(db.execute("select count(*) from source_runs where status = 'done'").fetchone()[0])
     except sqlite3.OperationalError:  # tables not made yet
         return 0
+
+
+def test_findings_name_the_prompt_their_speech_was_read_with_and_a_stored_rescan_keeps_it(
+    tmp_path: Path, bad: BadInputs, engines: Engines, options: ScanOptions
+) -> None:
+    meta = tmp_path / "room.json"
+    meta.write_text('{"room_id": "r1", "vertical": "茶叶"}', encoding="utf-8")
+    audio = str(bad.audio_only)
+    with Store.open(tmp_path / "store") as store:
+        scanned = scan(audio, options.model_copy(update={"room_meta": meta}), engines, store=store).findings
+        assert scanned and {(f.provenance["asr_prompt"], f.provenance["vertical"]) for f in scanned} == {
+            ("tea@1", "tea")}
+        written, sink = _collect()
+        stored = [BatchSource(spec, stored_key=key) for key, spec in store.stored_sources()]
+        summary = rescan(stored, options.model_copy(update={"min_confidence": 0.01}), store, sink,
+                         claims=engines.claims, engines=engines)
+        assert [(i.status, i.made) for i in summary.items] == [("done", ())]  # nothing transcribed again
+        assert written and {f["provenance"]["asr_prompt"] for f in written} == {"tea@1"}
+
+        plain, kept = _run(store, [audio], options, engines)  # no vertical now: the default prompt's record
+        assert [(i.status, i.made) for i in plain.items] == [("done", ("speech",))]
+        assert {f["provenance"]["asr_prompt"] for f in kept} == {"default@1"}

@@ -9,8 +9,9 @@ import numpy as np
 from monitor.detectors.claims import ClaimEngine, FusionConfig
 from monitor.detectors.claims.schema import CLAIM_CATEGORIES
 from monitor.media.types import AudioPCM, SampledFrame
+from monitor.observations.asr_prompt import AsrPrompt, load_asr_prompts
 from monitor.observations.types import TextBox, TranscriptSegment
-from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr
+from monitor.scheduling.workers import AsrBatch, ClaimCheck, GatedOcr, PromptedClip
 
 
 class _CountingOcr:
@@ -76,3 +77,29 @@ def test_asr_batch_uses_a_batched_call_when_the_engine_has_one() -> None:
     plain, batched = _Asr(), _BatchedAsr()
     assert [[s.text for s in r] for r in AsrBatch(plain)(clips)] == [["第1句"], ["第2句"]]
     assert [r[0].start for r in AsrBatch(batched)(clips)] == [3.0, 7.0] and batched.calls == 100
+
+
+class _PromptedAsr(_BatchedAsr):
+    """Reads with a prompt; the engine ``with_prompt`` makes says which prompt read each clip."""
+
+    def __init__(self, prompt: AsrPrompt, calls: list[tuple[str, int]] | None = None) -> None:
+        super().__init__()
+        self.prompt, self.log = prompt, calls if calls is not None else []
+
+    def with_prompt(self, prompt: AsrPrompt) -> _PromptedAsr:
+        return _PromptedAsr(prompt, self.log)
+
+    def transcribe_batch(self, clips: Sequence[AudioPCM]) -> list[list[TranscriptSegment]]:
+        self.log.append((self.prompt.id, len(clips)))
+        return [[TranscriptSegment(c.start, c.start + c.duration, self.prompt.id)] for c in clips]
+
+
+def test_asr_batch_reads_each_rooms_utterance_with_its_verticals_prompt() -> None:
+    prompts = load_asr_prompts()
+    tea, food = prompts.for_vertical("tea"), prompts.for_vertical("food")
+    clip = AudioPCM(np.zeros(1600, np.float32), 16_000)
+    asr = _PromptedAsr(prompts.for_vertical(None))
+    batch = AsrBatch(asr)
+    read = batch([PromptedClip(clip, tea), PromptedClip(clip, food), PromptedClip(clip, tea), clip])
+    assert [r[0].text for r in read] == ["tea", "food", "tea", "default"]
+    assert asr.log == [("tea", 2), ("food", 1), ("default", 1)]  # rooms of one vertical share a call

@@ -16,7 +16,8 @@ HostType = Literal["human", "digital_human", "unknown"]
 
 
 class RoomMeta(BaseModel):
-    """What the platform knows about the room, e.g. ``{"title": "...", "host_type": "digital_human"}``."""
+    """What the platform knows about the room, e.g. ``{"title": "...", "host_type": "digital_human",
+    "vertical": "tea"}``."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -24,6 +25,7 @@ class RoomMeta(BaseModel):
     title: str = ""
     host_type: HostType = Field("unknown", description="host type declared by the room operator")
     declared_label: str = Field("", description="label text the operator says it shows, if any")
+    vertical: str = Field("", description="what the room sells (prompts/asr: cosmetics, 茶叶, ...): the ASR prompt")
 
     @property
     def declares_ai(self) -> bool:

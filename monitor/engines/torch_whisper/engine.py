@@ -9,15 +9,19 @@ pieces of audio share batches too.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.engines.torch_whisper.chunking import ChunkOptions, SpeechChunk, speech_chunks
 from monitor.engines.torch_whisper.decoding import Decoded, DecodeOptions, WhisperDecoder
 from monitor.engines.torch_whisper.devices import resolve_device, resolve_dtype
 from monitor.engines.torch_whisper.loading import EMBEDDED_BASE, load_whisper, resolve_hf_model
 from monitor.media.types import SAMPLE_RATE, AudioPCM
-from monitor.observations.asr import INITIAL_PROMPT, transcript_text
+from monitor.observations.asr import transcript_text
+from monitor.observations.asr_prompt import AsrPrompt, load_asr_prompts
+from monitor.observations.prompt_echo import drop_echoes, is_echo
 from monitor.observations.types import TranscriptSegment
 
 __all__ = ["TorchWhisperAsr", "TorchWhisperOptions"]
@@ -35,7 +39,9 @@ class TorchWhisperOptions:
     """``auto`` (float16 on CUDA, float32 on CPU), ``float32``, ``float16`` or ``bfloat16``."""
     batch_size: int = 8
     """Chunks per encoder/decoder batch."""
-    prompt: str | None = INITIAL_PROMPT
+    prompt: AsrPrompt | None = None
+    """Initial prompt (``prompts/asr``; None: the ``default`` vertical's); its hotwords go before its text,
+    where faster-whisper puts them."""
     chunking: ChunkOptions = field(default_factory=ChunkOptions)
     decoding: DecodeOptions = field(default_factory=DecodeOptions)
 
@@ -43,15 +49,27 @@ class TorchWhisperOptions:
 class TorchWhisperAsr:
     """Whisper on PyTorch; the model is loaded once per instance, on one device."""
 
-    def __init__(self, options: TorchWhisperOptions = TorchWhisperOptions()) -> None:
+    def __init__(
+        self, options: TorchWhisperOptions = TorchWhisperOptions(), *, loaded: tuple[Any, Any, Any] | None = None
+    ) -> None:
+        """Load the model (or, with ``loaded``, share another engine's model, features and tokenizer)."""
         if options.batch_size < 1:
             raise ValueError(f"batch_size must be ≥ 1, got {options.batch_size}")
         device = resolve_device(options.device)
         dtype = resolve_dtype(options.dtype, device)
-        model, features, tokenizer = load_whisper(resolve_hf_model(options.model), device, dtype)
+        self.loaded = loaded or load_whisper(resolve_hf_model(options.model), device, dtype)
         self.options = options
+        self.prompt = options.prompt or load_asr_prompts().for_vertical(None)
         self.name = f"torch-whisper:{options.model}:{device.type}:{str(dtype).removeprefix('torch.')}"
-        self.decoder = WhisperDecoder(model, features, tokenizer, options.decoding, prompt=options.prompt)
+        context = " ".join([*self.prompt.hotwords, self.prompt.text]).strip() or None
+        model, features, tokenizer = self.loaded
+        self.decoder = WhisperDecoder(model, features, tokenizer, options.decoding, prompt=context)
+
+    def with_prompt(self, prompt: AsrPrompt) -> TorchWhisperAsr:
+        """This engine reading with another initial prompt (the model is shared)."""
+        if prompt == self.prompt:
+            return self
+        return TorchWhisperAsr(dataclasses.replace(self.options, prompt=prompt), loaded=self.loaded)
 
     def transcribe(
         self, audio: AudioPCM, on_progress: Callable[[float], None] | None = None
@@ -79,7 +97,8 @@ class TorchWhisperAsr:
     def decode_chunks(self, chunks: Sequence[SpeechChunk]) -> tuple[list[TranscriptSegment], list[SpeechChunk]]:
         """One segment per chunk that has text; nothing is left unread."""
         decoded = self.decoder.decode([c.samples for c in chunks])
-        return [s for c, d in zip(chunks, decoded, strict=True) if (s := _segment(c, d)) is not None], []
+        found = [s for c, d in zip(chunks, decoded, strict=True) if (s := _segment(c, d)) is not None]
+        return drop_echoes(found, self.prompt), []
 
     def _run(
         self, clips: Sequence[AudioPCM], on_progress: Callable[[float], None] | None
@@ -93,7 +112,7 @@ class TorchWhisperAsr:
             batch = jobs[at : at + size]
             for (index, chunk), decoded in zip(batch, self.decoder.decode([c.samples for _, c in batch]), strict=True):
                 segment = _segment(chunk, decoded)
-                if segment is not None:
+                if segment is not None and not is_echo(segment.text, self.prompt):
                     out[index].append(segment)
             if on_progress is not None:
                 on_progress(batch[-1][1].end)
