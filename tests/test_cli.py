@@ -79,7 +79,7 @@ def test_check_text_prints_one_json_object_per_line(tmp_path: Path) -> None:
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["text"] for r in records] == lines
     assert [sorted({f["category"] for f in r["findings"]}) for r in records] == [
-        ["absolute_terms"], [], [], ["traffic_diversion"]
+        ["absolute_terms", "price_fraud"], [], [], ["traffic_diversion"]  # a record low price is both
     ]
     first = records[0]["findings"][0]
     assert set(first) >= {"category", "risk", "span", "confidence", "basis", "rule"}
