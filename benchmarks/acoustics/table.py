@@ -172,7 +172,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     base = product_asr(args.threads)
     voices, scorer = Voices(), Scorer()
     rows: dict[str, Any] = {}
-    for condition in (c for c in CONDITIONS if c.name in args.conditions):
+    by_name = {c.name: c for c in CONDITIONS}
+    for condition in (by_name[name] for name in dict.fromkeys(args.conditions)):  # in the order asked
         started = time.monotonic()
         texts = transcribe_condition(condition, reader, records, base, voices)
         rows[condition.name] = {"label": condition.label, **scorer(records, [texts[text_key(r.text)] for r in records])}
@@ -192,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "rendering": ROOMS_VERSION,
         "command": "python -m benchmarks.acoustics" + given_args(argv),
         "load_average": load_average(),
-        "conditions": rows,
+        "conditions": {c.name: rows[c.name] for c in CONDITIONS if c.name in rows},
     }
     suffix = ("" if args.split == "test" else f"_{args.split}") + ("" if reader is PRODUCT else f"_{reader.name}")
     write_results(args.out / f"claims_rooms{suffix}", result, markdown(result))

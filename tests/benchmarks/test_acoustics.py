@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
 from benchmarks.acoustics.conditions import CONDITIONS, PAD_S, Condition, Voices, render
 from benchmarks.acoustics.music import backing_track
+from benchmarks.acoustics.read import STRIDE_S, read_clips
 from benchmarks.acoustics.signals import (
     RATE,
     active_rms,
@@ -18,6 +21,8 @@ from benchmarks.acoustics.signals import (
     snr_db,
 )
 from benchmarks.acoustics.voices import COHOST_VOICE, VOCALS_VOICE, chatter
+from monitor.media.types import AudioPCM
+from monitor.observations.types import TranscriptSegment
 
 
 def _speechlike(seconds: float, seed: int, level: float = 0.1) -> np.ndarray:
@@ -131,3 +136,35 @@ def test_music_is_deterministic_bounded_and_seed_dependent() -> None:
     assert a.shape == (2 * RATE,) and float(np.abs(a).max()) == pytest.approx(0.5)
     assert np.array_equal(a, backing_track(2.0, 11))
     assert not np.allclose(a, backing_track(2.0, 12))
+
+
+class _FakeChunkAsr:
+    """Two chunks per clip (its halves), each transcribed as the clip's number; records each batch."""
+
+    batch_size = 3
+
+    def __init__(self) -> None:
+        self.batches: list[list[float]] = []
+
+    def speech_chunks(self, audio: AudioPCM) -> list[tuple[float, float, int]]:
+        clip = round(float(audio.samples[0]))
+        half = audio.duration / 2
+        return [(audio.start, audio.start + half, clip), (audio.start + half, audio.start + 2 * half, clip)]
+
+    def decode_chunks(
+        self, chunks: Sequence[tuple[float, float, int]]
+    ) -> tuple[list[TranscriptSegment], list[tuple[float, float, int]]]:
+        self.batches.append([c[0] for c in chunks])
+        return [TranscriptSegment(a, b, f"{n}", raw_text=f"{n}") for a, b, n in chunks], []
+
+    def chunk_end(self, chunk: tuple[float, float, int]) -> float:
+        return chunk[1]
+
+
+def test_read_clips_gives_each_sentence_its_own_segments_from_shared_batches() -> None:
+    engine = _FakeChunkAsr()
+    clips = [np.full(RATE, float(n), np.float32) for n in range(4)]
+    reads = read_clips(engine, clips)  # type: ignore[arg-type]
+    assert [raw for raw, _ in reads] == ["00", "11", "22", "33"]
+    assert any(len({int(start // STRIDE_S) for start in batch}) > 1 for batch in engine.batches), \
+        "chunks of different sentences should share a batch, as pieces of a scan do"
