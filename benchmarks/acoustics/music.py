@@ -81,7 +81,7 @@ def backing_track(seconds: float, seed: int) -> np.ndarray:
     from scipy.signal import butter, sosfilt
 
     rng = np.random.default_rng(seed)
-    n = max(1, int(seconds * RATE))
+    n = max(1, round(seconds * RATE))
     bpm = float(rng.uniform(88, 128))
     beat = int(RATE * 60 / bpm)
     key = int(rng.integers(0, 12)) + 48

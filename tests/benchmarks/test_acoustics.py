@@ -168,3 +168,12 @@ def test_read_clips_gives_each_sentence_its_own_segments_from_shared_batches() -
     assert [raw for raw, _ in reads] == ["00", "11", "22", "33"]
     assert any(len({int(start // STRIDE_S) for start in batch}) > 1 for batch in engine.batches), \
         "chunks of different sentences should share a batch, as pieces of a scan do"
+
+
+@pytest.mark.parametrize("samples", [45_793, 16_001, 31_999])
+def test_every_condition_keeps_the_padded_length(samples: int) -> None:
+    """Music is made for the exact length, whatever the float rounding of samples / rate."""
+    speech = _speechlike(samples / RATE, 8)[:samples]
+    speech = np.pad(speech, (0, samples - speech.size))
+    for condition in (c for c in CONDITIONS if c.name in ("music_10", "vocals_5", "room")):
+        assert render(condition, speech, "odd", _voices()).size == samples + 2 * int(PAD_S * RATE)
