@@ -2,6 +2,7 @@
 
     python -m benchmarks.acoustics [--split test] [--limit N] [--conditions clean room ...]
                                    [--reader product] [--threads 0] [--out benchmarks/results]
+                                   [--name STEM] [--cached-only]
 
 Sentences are the split's records whose voice is in the claims TTS cache
 (:func:`benchmarks.claims.asr_noisy.voiced_audio`; nothing of the split is voiced here), in key
@@ -12,7 +13,8 @@ classifier at its speech operating point, as the scan checks speech. Recall is t
 lenient micro recall over labels (:data:`benchmarks.claims.evaluate.SCORING`), clean flagged the
 share of sentences without a label that get any ``block`` or ``review`` hit, CER characters
 (punctuation ignored) over the written sentences. Writes ``claims_rooms[_<split>][_<reader>]``
-``.json`` and ``.md`` in ``--out``.
+``.json`` and ``.md`` in ``--out``. ``--cached-only`` reads nothing and scores the sentences
+already read under every condition asked (a run stopped part-way), with their number.
 """
 
 from __future__ import annotations
@@ -161,9 +163,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--reader", default=PRODUCT.name, choices=sorted(READERS))
     parser.add_argument("--threads", type=int, default=0, help="CPU threads for Whisper (0: one per core)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--name", default=None, help="results file stem (default: claims_rooms[_split][_reader])")
+    parser.add_argument("--cached-only", action="store_true",
+                        help="read nothing: score the sentences already read under every condition asked")
     args = parser.parse_args(argv)
 
     records = cached_subset(args.split, args.limit)
+    if args.cached_only:
+        read = [set(cached_transcripts(transcript_cache(name, args.reader))) for name in args.conditions]
+        records = [r for r in records if all(text_key(r.text) in keys for keys in read)]
     if not records:
         raise SystemExit(f"no {args.split} sentence is voiced yet: run `python -m benchmarks.claims.asr_noisy`")
     split_records = len(load_corpus(args.split))
@@ -196,6 +204,6 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "conditions": {c.name: rows[c.name] for c in CONDITIONS if c.name in rows},
     }
     suffix = ("" if args.split == "test" else f"_{args.split}") + ("" if reader is PRODUCT else f"_{reader.name}")
-    write_results(args.out / f"claims_rooms{suffix}", result, markdown(result))
+    write_results(args.out / (args.name or f"claims_rooms{suffix}"), result, markdown(result))
     print(markdown(result))
     return result
