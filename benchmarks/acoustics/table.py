@@ -59,13 +59,16 @@ def cached_subset(split: str, limit: int | None = None) -> list[Record]:
 
 
 def transcribe_condition(
-    condition: Condition, reader: Reader, records: Sequence[Record], base: FasterWhisperAsr, voices: Voices
+    condition: Condition, reader: Reader, records: Sequence[Record], base: FasterWhisperAsr | None, voices: Voices
 ) -> dict[str, str]:
-    """Transcripts by text key for ``records`` under ``condition`` (reading only what the cache lacks)."""
+    """Transcripts by text key for ``records`` under ``condition`` (reading only what the cache lacks;
+    ``base`` None: nothing may be read)."""
     path = transcript_cache(condition.name, reader.name)
     done = cached_transcripts(path)
     todo = [r for r in records if text_key(r.text) not in done]
     if todo:
+        if base is None:
+            raise ValueError(f"{len(todo)} sentences of {condition.name} are not read yet and no ASR was given")
         engine = reader.engine(base)
         started = time.monotonic()
         for at in range(0, len(todo), GROUP):
@@ -177,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     split_records = len(load_corpus(args.split))
     print(f"{len(records)} of {split_records} {args.split} sentences voiced and used (N = {len(records)})")
     reader = READERS[args.reader]
-    base = product_asr(args.threads)
+    base = None if args.cached_only else product_asr(args.threads)
     voices, scorer = Voices(), Scorer()
     rows: dict[str, Any] = {}
     by_name = {c.name: c for c in CONDITIONS}
