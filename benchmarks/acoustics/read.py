@@ -66,11 +66,9 @@ class Reader:
         if self.cut:
             engine.cut = replace(engine.cut, **self.cut)
         if self.decode:
-            from monitor.observations.asr import INITIAL_PROMPT
-
             options = replace(engine.chunks.options, **self.decode)
-            engine.chunks = ChunkDecoder(engine.model, engine.options.language, INITIAL_PROMPT, options,
-                                         beam_size=engine.options.beam_size)
+            engine.chunks = ChunkDecoder(engine.model, engine.options.language, engine.prompt.text or None, options,
+                                         beam_size=engine.options.beam_size, hotwords=engine.prompt.hotwords_text)
         return engine
 
 
