@@ -12,7 +12,8 @@ classifier's probability ``p`` for the same category:
   ``classifier:<category>``, span of the whole text, confidence ``alone_scale * p``.
 
 A ``pass`` hit counts as a rule hit: permitted wording (an approved 保健食品 function name, a
-required disclaimer) keeps the classifier from raising its own review in that category.
+required disclaimer) keeps the classifier from raising its own review in that category; the engine then
+drops it, so it never becomes a finding.
 """
 
 from __future__ import annotations
