@@ -51,7 +51,7 @@ def test_claim_check_returns_hits_per_line_at_each_sources_operating_point() -> 
     )
     results = ClaimCheck(engine)([(["全网最低价", "欢迎"], "text"), ([], "speech"), (["吃了会变聪明"], "speech")])
     assert [len(r) for r in results] == [2, 0, 1]
-    assert {h.category for h in results[0][0]} == {"absolute_terms"} and results[0][1] == []
+    assert {h.category for h in results[0][0]} == {"absolute_terms", "price_fraud"} and results[0][1] == []
     assert [h.rule for h in results[2][0]] == ["classifier:false_efficacy"]
 
 
