@@ -65,7 +65,7 @@ def credited(
 ) -> list[set[str]]:
     """Flagged categories per line, keeping only hits whose unit also fires on a violating line of another fold."""
     folds_of_unit: dict[str, set[int]] = defaultdict(set)
-    units = [[(h, _unit(engine, h)) for h in row if h.risk != "pass"] for row in hits]
+    units = [[(h, _unit(engine, h)) for h in row] for row in hits]
     for line, row in zip(lines, units, strict=True):
         if line.label == "violating":
             for _, unit in row:
