@@ -10,7 +10,9 @@ connection, closes it: the scheduler hands back the window's :class:`FaceTrack` 
 OCR and ASR workers; a lock serialises them.
 
 A room's dense frames waiting for the face models are bounded (``backlog``): a reader that gets
-that far ahead waits, so a slow face pass delays the room instead of filling memory.
+that far ahead waits, so a slow face pass delays the room instead of filling memory. Each frame and
+window is one piece of the room's :class:`Work`; a window's judgement runs in the room's order (after
+the work of the connections before its own), as the room's other checks do.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Protocol
 
 from monitor.config import ScanOptions
 from monitor.detectors.digital_human import (
@@ -36,9 +39,17 @@ from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.scheduling import BatchScheduler, SchedulerClosed
 from monitor.scheduling.workers import FaceWindow, WindowEnd
 
-__all__ = ["RoomDigitalHuman", "RoomHooks"]
+__all__ = ["RoomDigitalHuman", "RoomHooks", "Work"]
 
 Snapshots = Sequence[tuple[float, str]]
+
+
+class Work(Protocol):
+    """One piece of a room's work that is out (its connection waits for it before closing)."""
+
+    def done(self, then: Callable[[], object] | None = None) -> None:
+        """The work is over: run ``then`` in the room's order first (see :mod:`monitor.pipeline.watch`)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +58,8 @@ class RoomHooks:
 
     emit: Callable[[Sequence[Finding]], None]
     snapshots: Callable[[], Snapshots]
-    begin: Callable[[], None]
-    """One more piece of the room's work is out (the room's connection waits for it before closing)."""
-    end: Callable[[], None]
+    begin: Callable[[], Work]
+    """One more piece of the room's work is out."""
     warn: Callable[[str], None]
     show: Callable[[DigitalHumanResult], None]
     """The newest judgement, for the live table."""
@@ -110,47 +120,43 @@ class RoomDigitalHuman:
         voice = self._voice.result() if self._voice is not None else None
         closing = WindowEnd(self._start, self._last if end is None else end, voice)
         self._start, self._voice = None, None
-        self.hooks.begin()
+        work = self.hooks.begin()
         try:
-            self.faces.submit(self.index, (self.index, closing)).add_done_callback(self._judged)
+            self.faces.submit(self.index, (self.index, closing)).add_done_callback(
+                lambda future: work.done(lambda: self._judged(future)))
         except SchedulerClosed:
-            self.hooks.end()
+            work.done()
 
     def _submit(self, frame: SampledFrame | DenseFrame) -> None:
         assert self.faces is not None
         self._slots.acquire()  # at most ``backlog`` frames wait: a reader that far ahead waits for the face models
-        self.hooks.begin()
+        work = self.hooks.begin()
         try:
-            self.faces.submit(self.index, (self.index, frame)).add_done_callback(self._analysed)
+            self.faces.submit(self.index, (self.index, frame)).add_done_callback(
+                lambda future: self._analysed(future, work))
         except SchedulerClosed:
             self._slots.release()
-            self.hooks.end()
+            work.done()
 
     # ---- the workers
 
-    def _analysed(self, future: Future[FaceWindow | None]) -> None:
-        self._slots.release()
-        try:
-            self._failed("face analysis", future)
-        finally:
-            self.hooks.end()
+    def _analysed(self, future: Future[FaceWindow | None], work: Work) -> None:
+        self._slots.release()  # at once: the reader may be waiting for a slot
+        work.done(lambda: self._failed("face analysis", future))
 
     def _judged(self, future: Future[FaceWindow | None]) -> None:
-        try:
-            if self._failed("face analysis", future) or (window := future.result()) is None:
-                return
-            if window.failed:
-                self.hooks.warn(f"face analysis failed on {window.failed} frame(s) of the window at "
-                                f"{window.end.start:.0f}s: {window.error}")
-            extra: tuple[Signal, ...] = ()
-            if self.forgery is not None and window.crops:
-                extra = (forgery_signal(score_crops(self.forgery, window.crops)),)
-            self._call(lambda snapshots: self.detector.window(
-                window.track, window.end.voice, extra, start=window.end.start, end=window.end.end,
-                snapshots=snapshots,
-            ), show=True)
-        finally:
-            self.hooks.end()
+        if self._failed("face analysis", future) or (window := future.result()) is None:
+            return
+        if window.failed:
+            self.hooks.warn(f"face analysis failed on {window.failed} frame(s) of the window at "
+                            f"{window.end.start:.0f}s: {window.error}")
+        extra: tuple[Signal, ...] = ()
+        if self.forgery is not None and window.crops:
+            extra = (forgery_signal(score_crops(self.forgery, window.crops)),)
+        self._call(lambda snapshots: self.detector.window(
+            window.track, window.end.voice, extra, start=window.end.start, end=window.end.end,
+            snapshots=snapshots,
+        ), show=True)
 
     def screen(self, text: FrameText) -> None:
         """An OCR'd frame (from the OCR worker)."""
