@@ -1,13 +1,13 @@
 """A watched room's digital-human checks: its face windows, their voice, and the detector they feed.
 
-The room's reader opens a face window at its first item inside one (the first ``face_window``
-seconds of every ``face_period`` of a connection, where the decoder yields dense frames at
-``face_fps``), feeds the window's audio to a :class:`VoiceFeaturesBuilder` (when speech is
-checked, as in ``scan``) and sends its dense frames to the face scheduler that every room shares
-(one set of face models, one thread). The first item past the window, or the end of the
-connection, closes it: the scheduler hands back the window's :class:`FaceTrack` and the room's
-:class:`LiveDigitalHuman` judges it. OCR'd frames and transcripts reach the same detector from the
-OCR and ASR workers; a lock serialises them.
+The room's reader opens a face window at its first item inside one (the ``face_window`` seconds
+from ``phase`` into every ``face_period`` of a connection, where the decoder yields dense frames at
+``face_fps``; :func:`face_phase` staggers live rooms watched together), feeds the window's audio
+to a :class:`VoiceFeaturesBuilder` (when speech is checked, as in ``scan``) and sends its dense
+frames to the face scheduler that every room shares (one set of face models, one thread). The
+first item past the window, or the end of the connection, closes it: the scheduler hands back the
+window's :class:`FaceTrack` and the room's :class:`LiveDigitalHuman` judges it. OCR'd frames and
+transcripts reach the same detector from the OCR and ASR workers; a lock serialises them.
 
 A room's dense frames waiting for the face models are bounded (``backlog``): a reader that gets
 that far ahead waits, so a slow face pass delays the room instead of filling memory. Each frame and
@@ -39,7 +39,7 @@ from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.scheduling import BatchScheduler, SchedulerClosed
 from monitor.scheduling.workers import FaceWindow, WindowEnd
 
-__all__ = ["RoomDigitalHuman", "RoomHooks", "Work"]
+__all__ = ["RoomDigitalHuman", "RoomHooks", "Work", "face_phase"]
 
 Snapshots = Sequence[tuple[float, str]]
 
@@ -50,6 +50,14 @@ class Work(Protocol):
     def done(self, then: Callable[[], object] | None = None) -> None:
         """The work is over: run ``then`` in the room's order first (see :mod:`monitor.pipeline.watch`)."""
         ...
+
+
+def face_phase(index: int, options: ScanOptions) -> float:
+    """Seconds into each face period at which the ``index``-th room's face windows begin: each room's windows
+    follow the previous room's, so rooms that start together take the shared face models in turn (up to
+    ``face_period / face_window`` rooms never overlap), and none waits longer than its turn."""
+    turns = max(1, int(options.face_period // options.face_window))
+    return (index % turns) * options.face_window
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,8 @@ class RoomDigitalHuman:
     ) -> None:
         self.index, self.detector, self.hooks, self.faces, self.forgery = index, detector, hooks, faces, forgery
         self.period, self.window_s = options.face_period, options.face_window
+        self.phase = 0.0
+        """Seconds into each period at which the connection's windows begin (as its decoder's dense windows)."""
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(max(1, backlog))
         self._start: float | None = None
@@ -99,7 +109,7 @@ class RoomDigitalHuman:
             return
         at = item.start if isinstance(item, AudioPCM) else item.time
         self._last = max(self._last, at)
-        inside = connection_time % self.period < self.window_s
+        inside = (connection_time - self.phase) % self.period < self.window_s
         if self._start is not None and not inside:
             self.close_window(at)
         if inside and self._start is None:

@@ -32,7 +32,9 @@ rules over the rooms without their streams.
 The digital-human checks run per room as well (:mod:`monitor.pipeline.live_dh`): the label's
 continuity from each OCR'd frame (a gap past ``dh_gap`` is told at the first frame that shows
 it), the spoken disclosure from each transcript, the metadata at each connection, the room data,
-and the host's face and voice over each face window, on face models every room shares.
+and the host's face and voice over each face window, on face models every room shares. Live rooms
+take their face windows in turn (:func:`monitor.pipeline.live_dh.face_phase`), so rooms that start
+together do not all wait for the face models at the same moment.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ from monitor.pipeline.asr_prompts import room_options, scan_prompt
 from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.connections import Connection, RoomWork
 from monitor.pipeline.engines import Engines
-from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks
+from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks, face_phase
 from monitor.pipeline.live_judge import DEFAULT_BACKLOG, LiveJudge
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.reconnect import ConnectionLost, ReconnectOptions, reconnecting
@@ -528,9 +530,12 @@ def _read(
     faces = shared.faces is not None and info.has_video
     if not speech and not room.connections:
         state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
+    phase = face_phase(room.index, options) if live else 0.0  # a recording's windows stay those of its scan
     if (dh := room.dh) is not None:
+        dh.phase = phase
         room.work.in_order(connection, lambda: dh.connected(info))
-    decode = replace(decode_options(options, audio=speech, video=screen or faces, faces=faces), max_duration=None)
+    decode = replace(decode_options(options, audio=speech, video=screen or faces, faces=faces), max_duration=None,
+                     dense_phase=phase)
     pace = watch_options.realtime and not is_url(spec)
     ring = None
     if watch_options.clips is not None:
