@@ -34,7 +34,8 @@ from monitor.detectors.digital_human import (
 )
 from monitor.findings import Finding
 from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
-from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.faces import FaceTrack
+from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.scheduling import BatchScheduler, SchedulerClosed
 from monitor.scheduling.workers import FaceWindow, WindowEnd
@@ -71,6 +72,8 @@ class RoomHooks:
     warn: Callable[[str], None]
     show: Callable[[DigitalHumanResult], None]
     """The newest judgement, for the live table."""
+    keep: Callable[[FaceTrack, ForgeryScores | None], None] = lambda track, scores: None
+    """Each judged window's face track and crop scores, in the room's order (for its stored record)."""
 
 
 class RoomDigitalHuman:
@@ -160,9 +163,9 @@ class RoomDigitalHuman:
         if window.failed:
             self.hooks.warn(f"face analysis failed on {window.failed} frame(s) of the window at "
                             f"{window.end.start:.0f}s: {window.error}")
-        extra: tuple[Signal, ...] = ()
-        if self.forgery is not None and window.crops:
-            extra = (forgery_signal(score_crops(self.forgery, window.crops)),)
+        scores = score_crops(self.forgery, window.crops) if self.forgery is not None and window.crops else None
+        extra: tuple[Signal, ...] = (forgery_signal(scores),) if scores is not None else ()
+        self.hooks.keep(window.track, scores)
         self._call(lambda snapshots: self.detector.window(
             window.track, window.end.voice, extra, start=window.end.start, end=window.end.end,
             snapshots=snapshots,

@@ -76,10 +76,11 @@ from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.asr import PromptedAsr
 from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt
-from monitor.observations.faces import FaceEngine, FaceOptions
+from monitor.observations.faces import FaceEngine, FaceOptions, FaceTrack
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
-from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
+from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.pipeline.asr_prompts import room_options, scan_prompt
 from monitor.pipeline.clip_evidence import RoomClips
 from monitor.pipeline.connections import Connection, RoomWork
@@ -160,6 +161,27 @@ class _Kept:
     findings: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshots: dict[str, str] = field(default_factory=dict)
     """Snapshot name → blob id of the findings' snapshots (put in the store as each finding is written)."""
+    tracks: list[FaceTrack] = field(default_factory=list)
+    """The face track of each judged face window."""
+    forgery: list[ForgeryScores] = field(default_factory=list)
+    voice: VoiceFeaturesBuilder = field(default_factory=VoiceFeaturesBuilder)
+    """The voice of all the room's audio (a scan's record keeps the same)."""
+
+    def window(self, track: FaceTrack, scores: ForgeryScores | None) -> None:
+        self.tracks.append(track)
+        if scores is not None:
+            self.forgery.append(scores)
+
+    def faces(self, fps: float) -> FaceTrack:
+        """The room's face track: its windows' frames in time order."""
+        first = self.tracks[0] if self.tracks else FaceTrack.empty(fps=fps)
+        frames = sorted((f for t in self.tracks for f in t.frames), key=lambda f: f.time)
+        return replace(first, frames=tuple(frames))
+
+    def forgery_scores(self) -> ForgeryScores | None:
+        if not self.forgery:
+            return None
+        return ForgeryScores(self.forgery[0].model, tuple(s for scores in self.forgery for s in scores.scores))
 
 
 @dataclass(slots=True)
@@ -563,6 +585,8 @@ def _read(
                 time.sleep(max(0.0, room.started + t - time.monotonic()))
             state.stream_seconds = max(state.stream_seconds, t)
             if isinstance(item, AudioPCM):
+                if speech and room.kept is not None:
+                    room.kept.voice.feed(item)
                 for clip in cutter.feed(item) if speech else ():
                     _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
             elif item.reason != "dense":
@@ -611,17 +635,20 @@ def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engine
         decoded_frames=report.decoded_frames, stopped_early=report.stopped_early,
     )
     screen = speech = None
-    if engines.ocr is not None and room.info.has_video:
+    faces = options.faces and engines.faces is not None
+    if (engines.ocr is not None or faces) and room.info.has_video:
         screen = ScreenRecord(
             frame_interval=options.frame_interval, sampled_frames=room.state.frames,
             frame_texts=tuple(sorted(kept.frames, key=lambda f: f.time)), snapshots=tuple(room.snapshots.index),
-            decode=decode, ocr=engines.ocr.name,
+            decode=decode, ocr=engines.ocr.name if engines.ocr is not None else None,
+            faces=kept.faces(options.face_fps) if faces else None, forgery=kept.forgery_scores() if faces else None,
         )
     if engines.asr is not None and room.info.has_audio:
         prompt = room.prompt or NO_PROMPT
         speech = SpeechRecord(
             transcript=tuple(sorted(kept.transcript, key=lambda s: s.start)),
-            audio_seconds=round(room.state.stream_seconds, 3), decode=decode, asr=engines.asr.name,
+            voice=kept.voice.result(), audio_seconds=round(room.state.stream_seconds, 3), decode=decode,
+            asr=engines.asr.name,
             prompt=prompt.ref, vertical=prompt.vertical,
         )
         options = options.model_copy(update={"vertical": prompt.vertical})  # the room's speech stage key
@@ -659,6 +686,8 @@ def _digital_human(
     )
     hooks = RoomHooks(emit=emit, snapshots=lambda: list(room.snapshots.index), begin=room.work.begin,
                       warn=state.warnings.append, show=show)
+    if room.kept is not None:
+        hooks = replace(hooks, keep=room.kept.window)
     backlog = max(2, round(options.face_fps * watch_options.face_backlog_s))
     return RoomDigitalHuman(room.index, detector, hooks, options, faces=shared.faces, forgery=shared.engines.forgery,
                             backlog=backlog)
