@@ -76,7 +76,8 @@ class RoomWork:
         self._next = 1
         self._head = 0
         """The number of the connection whose results are taken now."""
-        self._waiting: deque[tuple[Connection, Callable[[], object]]] = deque()
+        self._waiting: dict[int, tuple[Connection, deque[Callable[[], None]]]] = {}
+        """Results not yet taken, by connection number, each connection's in the order they came."""
         self._taking = False
         self.current = Connection(0)
         """The connection the room's reader reads (or last read)."""
@@ -116,7 +117,7 @@ class RoomWork:
                     self._end(connection)
 
         with self._lock:
-            self._waiting.append((connection, run))
+            self._waiting.setdefault(connection.number, (connection, deque()))[1].append(run)
             if self._taking:
                 return
             self._taking = True
@@ -155,13 +156,13 @@ class RoomWork:
         """Run the waiting results of the connection being taken, in order, until there are none."""
         while True:
             with self._lock:
-                at = next((i for i, item in enumerate(self._waiting) if item[0].number == self._head), None)
-                if at is None:
+                connection, runs = self._waiting.get(self._head, (None, None))
+                if connection is None or not runs:
+                    self._waiting.pop(self._head, None)
                     self._taking = False
                     self._lock.notify_all()
                     return
-                connection, run = self._waiting[at]
-                del self._waiting[at]
+                run = runs.popleft()
                 self.taking = connection
             try:
                 run()
