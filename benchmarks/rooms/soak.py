@@ -322,8 +322,8 @@ def _markdown(result: dict[str, Any]) -> str:
     drained = f"{peak['drained_at_s']:.0f} s" if peak["drained_at_s"] is not None else "never"
     lines += [
         "",
-        f"Stream time not advancing for 20 s or more (outage, or a lost room waiting for its queued work before it "
-        f"reopens): {stalls}. Backlog peak {peak['items']} items at {peak['at_s']:.0f} s, back to 2 or fewer at "
+        f"Stream time not advancing for 20 s or more (an outage, or a room held back by its backlog): {stalls}. "
+        f"Backlog peak {peak['items']} items at {peak['at_s']:.0f} s, back to 2 or fewer at "
         f"{drained}. Over the second half (from {half['from_s']:.0f} s): RSS {half['rss_ratio']:.3f}x, Python heap "
         f"blocks {half['heap_blocks_ratio']:.3f}x.",
         "", f"All kept: **{v['all']}**.", "",

@@ -1,12 +1,14 @@
 """Rooms kept in real time by ``livemon watch`` itself, decoding included.
 
-``python -m benchmarks.rooms.watch_rooms [--seconds 60] [--max-rooms 4]`` plays the demo
-room N times at once, each paced at real time (``WatchOptions(realtime=True)``), for
-N = 1, 2, ... until a count is not kept (:func:`keeps_up`: every item back, p95 latency
-under the bound, no growing backlog). Unlike ``python -m benchmarks.rooms``, which feeds
-pre-decoded media out of phase, every room here demuxes and decodes its own file and all
-rooms start together, so their utterances arrive at the same moments: the harder case.
-Writes ``benchmarks/results/rooms_watch.json`` and ``.md``.
+``python -m benchmarks.rooms.watch_rooms [--seconds 60] [--max-rooms 4] [--room vertical-720x1280] [--faces]``
+plays the demo room (or, with ``--room``, the generated realistic room of that framing: a swaying host in a
+patterned suit at 25 fps with the demo's captions and speech, :func:`caption_room`) N times at once, each
+paced at real time (``WatchOptions(realtime=True)``), for N = 1, 2, ... until a count is not kept
+(:func:`keeps_up`: every item back, p95 latency under the bound, no growing backlog). Unlike
+``python -m benchmarks.rooms``, which feeds pre-decoded media out of phase, every room here demuxes
+and decodes its own file and all rooms start together, so their utterances arrive at the same
+moments: the harder case.
+Writes ``benchmarks/results/rooms_watch.json`` and ``.md`` (with ``--room``: ``rooms_watch_<room>``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 
 from benchmarks import RESULTS_DIR
 from benchmarks.rooms.verdict import KeepRule, LatencySummary, keeps_up, summarise
+from benchmarks.speed.caption_room_speed import caption_room
 from benchmarks.suite.machine import describe_machine
 from monitor.config import ScanOptions, load_options
 from monitor.demo.cache import demo_stream
@@ -66,8 +69,9 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         f"Machine: {result['machine']['cpu']} ({result['machine']['cores']} cores), "
         f"device {result['machine']['device']}. "
-        f"Each room plays the first {result['seconds']:.0f} s of the demo room, all rooms together, paced at "
-        f"real time. Command: `{result['command']}`.",
+        f"Each room plays the first {result['seconds']:.0f} s of {result.get('room', 'the demo room')}, all rooms "
+        f"together, paced at real time, faces {'on' if result.get('faces') else 'off'}. "
+        f"Command: `{result['command']}`.",
         "",
         "| rooms | speech p50 | speech p95 | screen p95 | kept | reason |",
         "|---:|---:|---:|---:|---|---|",
@@ -86,10 +90,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=60.0, help="stream seconds each room plays")
     parser.add_argument("--max-rooms", type=int, default=4)
     parser.add_argument("--max-p95", type=float, default=5.0)
+    parser.add_argument("--room", default=None, help="a framing of the realistic room (e.g. vertical-720x1280); "
+                        "default: the demo room")
+    parser.add_argument("--faces", action="store_true", help="with the face models (watch's default)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
-    video = demo_stream()[0]
-    options = load_options(faces=False, max_duration=args.seconds)
+    video = caption_room(args.room, args.seconds) if args.room else demo_stream()[0]
+    options = load_options(faces=args.faces, max_duration=args.seconds)
     engines = build_engines(options)
     rule = KeepRule(max_p95_s=args.max_p95)
     runs: list[dict[str, Any]] = []
@@ -103,13 +110,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "command": " ".join(["python -m benchmarks.rooms.watch_rooms", *(sys.argv[1:] if argv is None else argv)]),
         "machine": describe_machine(resolve_device(options.device, options.asr_engine)),
         "seconds": args.seconds,
+        "room": f"the {args.room} room with a moving, textured host" if args.room else "the demo room",
+        "faces": args.faces,
         "rule": asdict(rule),
         "runs": runs,
         "max_kept": max_kept,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rooms_watch.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    (args.out / "rooms_watch.md").write_text(_markdown(result), encoding="utf-8")
+    stem = f"rooms_watch_{args.room}{'_faces' if args.faces else ''}" if args.room else "rooms_watch"
+    (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    (args.out / f"{stem}.md").write_text(_markdown(result), encoding="utf-8")
     print(_markdown(result))
     return result
 

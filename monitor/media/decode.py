@@ -60,6 +60,9 @@ class DecodeOptions:
     dense_window: float = 60.0
     """Dense frames are taken during the first ``dense_window`` seconds of every ``dense_period``."""
     dense_period: float = 600.0
+    dense_phase: float = 0.0
+    """Seconds into each ``dense_period`` at which its dense window begins (live rooms watched together
+    are staggered so they do not all want the face models at once)."""
 
 
 @dataclass(slots=True)
@@ -154,7 +157,8 @@ class _FrameSampler:
         return sampler
 
     def in_window(self, time: float) -> bool:
-        return self.reason != "dense" or time % self.options.dense_period < self.options.dense_window
+        options = self.options
+        return self.reason != "dense" or (time - options.dense_phase) % options.dense_period < options.dense_window
 
     def wants(self, time: float, step: float | None = None) -> bool:
         """Could a frame shown at ``time`` be kept for the interval (scene changes aside)?

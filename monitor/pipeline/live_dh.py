@@ -1,16 +1,18 @@
 """A watched room's digital-human checks: its face windows, their voice, and the detector they feed.
 
-The room's reader opens a face window at its first item inside one (the first ``face_window``
-seconds of every ``face_period`` of a connection, where the decoder yields dense frames at
-``face_fps``), feeds the window's audio to a :class:`VoiceFeaturesBuilder` (when speech is
-checked, as in ``scan``) and sends its dense frames to the face scheduler that every room shares
-(one set of face models, one thread). The first item past the window, or the end of the
-connection, closes it: the scheduler hands back the window's :class:`FaceTrack` and the room's
-:class:`LiveDigitalHuman` judges it. OCR'd frames and transcripts reach the same detector from the
-OCR and ASR workers; a lock serialises them.
+The room's reader opens a face window at its first item inside one (the ``face_window`` seconds
+from ``phase`` into every ``face_period`` of a connection, where the decoder yields dense frames at
+``face_fps``; :func:`face_phase` staggers live rooms watched together), feeds the window's audio
+to a :class:`VoiceFeaturesBuilder` (when speech is checked, as in ``scan``) and sends its dense
+frames to the face scheduler that every room shares (one set of face models, one thread). The
+first item past the window, or the end of the connection, closes it: the scheduler hands back the
+window's :class:`FaceTrack` and the room's :class:`LiveDigitalHuman` judges it. OCR'd frames and
+transcripts reach the same detector from the OCR and ASR workers; a lock serialises them.
 
 A room's dense frames waiting for the face models are bounded (``backlog``): a reader that gets
-that far ahead waits, so a slow face pass delays the room instead of filling memory.
+that far ahead waits, so a slow face pass delays the room instead of filling memory. Each frame and
+window is one piece of the room's :class:`Work`; a window's judgement runs in the room's order (after
+the work of the connections before its own), as the room's other checks do.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Protocol
 
 from monitor.config import ScanOptions
 from monitor.detectors.digital_human import (
@@ -31,14 +34,31 @@ from monitor.detectors.digital_human import (
 )
 from monitor.findings import Finding
 from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
-from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.faces import FaceTrack
+from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.scheduling import BatchScheduler, SchedulerClosed
 from monitor.scheduling.workers import FaceWindow, WindowEnd
 
-__all__ = ["RoomDigitalHuman", "RoomHooks"]
+__all__ = ["RoomDigitalHuman", "RoomHooks", "Work", "face_phase"]
 
 Snapshots = Sequence[tuple[float, str]]
+
+
+class Work(Protocol):
+    """One piece of a room's work that is out (its connection waits for it before closing)."""
+
+    def done(self, then: Callable[[], object] | None = None) -> None:
+        """The work is over: run ``then`` in the room's order first (see :mod:`monitor.pipeline.watch`)."""
+        ...
+
+
+def face_phase(index: int, options: ScanOptions) -> float:
+    """Seconds into each face period at which the ``index``-th room's face windows begin: each room's windows
+    follow the previous room's, so rooms that start together take the shared face models in turn (up to
+    ``face_period / face_window`` rooms never overlap), and none waits longer than its turn."""
+    turns = max(1, int(options.face_period // options.face_window))
+    return (index % turns) * options.face_window
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +67,13 @@ class RoomHooks:
 
     emit: Callable[[Sequence[Finding]], None]
     snapshots: Callable[[], Snapshots]
-    begin: Callable[[], None]
-    """One more piece of the room's work is out (the room's connection waits for it before closing)."""
-    end: Callable[[], None]
+    begin: Callable[[], Work]
+    """One more piece of the room's work is out."""
     warn: Callable[[str], None]
     show: Callable[[DigitalHumanResult], None]
     """The newest judgement, for the live table."""
+    keep: Callable[[FaceTrack, ForgeryScores | None], None] = lambda track, scores: None
+    """Each judged window's face track and crop scores, in the room's order (for its stored record)."""
 
 
 class RoomDigitalHuman:
@@ -71,6 +92,8 @@ class RoomDigitalHuman:
     ) -> None:
         self.index, self.detector, self.hooks, self.faces, self.forgery = index, detector, hooks, faces, forgery
         self.period, self.window_s = options.face_period, options.face_window
+        self.phase = 0.0
+        """Seconds into each period at which the connection's windows begin (as its decoder's dense windows)."""
         self._lock = threading.Lock()
         self._slots = threading.Semaphore(max(1, backlog))
         self._start: float | None = None
@@ -89,7 +112,7 @@ class RoomDigitalHuman:
             return
         at = item.start if isinstance(item, AudioPCM) else item.time
         self._last = max(self._last, at)
-        inside = connection_time % self.period < self.window_s
+        inside = (connection_time - self.phase) % self.period < self.window_s
         if self._start is not None and not inside:
             self.close_window(at)
         if inside and self._start is None:
@@ -110,47 +133,43 @@ class RoomDigitalHuman:
         voice = self._voice.result() if self._voice is not None else None
         closing = WindowEnd(self._start, self._last if end is None else end, voice)
         self._start, self._voice = None, None
-        self.hooks.begin()
+        work = self.hooks.begin()
         try:
-            self.faces.submit(self.index, (self.index, closing)).add_done_callback(self._judged)
+            self.faces.submit(self.index, (self.index, closing)).add_done_callback(
+                lambda future: work.done(lambda: self._judged(future)))
         except SchedulerClosed:
-            self.hooks.end()
+            work.done()
 
     def _submit(self, frame: SampledFrame | DenseFrame) -> None:
         assert self.faces is not None
         self._slots.acquire()  # at most ``backlog`` frames wait: a reader that far ahead waits for the face models
-        self.hooks.begin()
+        work = self.hooks.begin()
         try:
-            self.faces.submit(self.index, (self.index, frame)).add_done_callback(self._analysed)
+            self.faces.submit(self.index, (self.index, frame)).add_done_callback(
+                lambda future: self._analysed(future, work))
         except SchedulerClosed:
             self._slots.release()
-            self.hooks.end()
+            work.done()
 
     # ---- the workers
 
-    def _analysed(self, future: Future[FaceWindow | None]) -> None:
-        self._slots.release()
-        try:
-            self._failed("face analysis", future)
-        finally:
-            self.hooks.end()
+    def _analysed(self, future: Future[FaceWindow | None], work: Work) -> None:
+        self._slots.release()  # at once: the reader may be waiting for a slot
+        work.done(lambda: self._failed("face analysis", future))
 
     def _judged(self, future: Future[FaceWindow | None]) -> None:
-        try:
-            if self._failed("face analysis", future) or (window := future.result()) is None:
-                return
-            if window.failed:
-                self.hooks.warn(f"face analysis failed on {window.failed} frame(s) of the window at "
-                                f"{window.end.start:.0f}s: {window.error}")
-            extra: tuple[Signal, ...] = ()
-            if self.forgery is not None and window.crops:
-                extra = (forgery_signal(score_crops(self.forgery, window.crops)),)
-            self._call(lambda snapshots: self.detector.window(
-                window.track, window.end.voice, extra, start=window.end.start, end=window.end.end,
-                snapshots=snapshots,
-            ), show=True)
-        finally:
-            self.hooks.end()
+        if self._failed("face analysis", future) or (window := future.result()) is None:
+            return
+        if window.failed:
+            self.hooks.warn(f"face analysis failed on {window.failed} frame(s) of the window at "
+                            f"{window.end.start:.0f}s: {window.error}")
+        scores = score_crops(self.forgery, window.crops) if self.forgery is not None and window.crops else None
+        extra: tuple[Signal, ...] = (forgery_signal(scores),) if scores is not None else ()
+        self.hooks.keep(window.track, scores)
+        self._call(lambda snapshots: self.detector.window(
+            window.track, window.end.voice, extra, start=window.end.start, end=window.end.end,
+            snapshots=snapshots,
+        ), show=True)
 
     def screen(self, text: FrameText) -> None:
         """An OCR'd frame (from the OCR worker)."""

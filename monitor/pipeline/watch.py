@@ -16,7 +16,10 @@ A live room (a stream URL without a known duration) whose stream ends, errors or
 audio or video packet for ``stall_timeout``) is reopened with jittered exponential backoff
 (:mod:`monitor.pipeline.reconnect`) and shows ``reconnecting`` meanwhile; its stream time goes on
 across reconnects (:class:`RoomTimeline`), and each finding carries the wall-clock time it was on
-air. A file, or a URL with a known duration (a recording), ends where it ends.
+air. The reopening does not wait for the lost connection's work still queued: that is finished, and
+the connection closed out, on a thread of its own, and the room's results are taken connection by
+connection (:mod:`monitor.pipeline.connections`), so its findings come out as complete and in the same
+order as if it had waited. A file, or a URL with a known duration (a recording), ends where it ends.
 
 With a feed (:class:`monitor.pipeline.room_feed.RoomFeed`, e.g. the rooms the review service leases to
 this worker: ``livemon watch --from``), rooms are started and stopped while the watch runs, each with its
@@ -29,7 +32,9 @@ rules over the rooms without their streams.
 The digital-human checks run per room as well (:mod:`monitor.pipeline.live_dh`): the label's
 continuity from each OCR'd frame (a gap past ``dh_gap`` is told at the first frame that shows
 it), the spoken disclosure from each transcript, the metadata at each connection, the room data,
-and the host's face and voice over each face window, on face models every room shares.
+and the host's face and voice over each face window, on face models every room shares. Live rooms
+take their face windows in turn (:func:`monitor.pipeline.live_dh.face_phase`), so rooms that start
+together do not all wait for the face models at the same moment.
 """
 
 from __future__ import annotations
@@ -65,20 +70,22 @@ from monitor.errors import ForbiddenSource, LivemonError, UnreachableSource
 from monitor.findings import Finding
 from monitor.judge import Judge
 from monitor.media.clips import PacketRing
-from monitor.media.decode import DecodeReport, iter_media
+from monitor.media.decode import iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.asr import PromptedAsr
 from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt
-from monitor.observations.faces import FaceEngine, FaceOptions
+from monitor.observations.faces import FaceEngine, FaceOptions, FaceTrack
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
-from monitor.observations.types import FrameText, TranscriptSegment
+from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
+from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.pipeline.asr_prompts import room_options, scan_prompt
 from monitor.pipeline.clip_evidence import RoomClips
+from monitor.pipeline.connections import Connection, RoomWork
 from monitor.pipeline.engines import Engines
-from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks
+from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks, face_phase
 from monitor.pipeline.live_judge import DEFAULT_BACKLOG, LiveJudge
 from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.reconnect import ConnectionLost, ReconnectOptions, reconnecting
@@ -154,13 +161,34 @@ class _Kept:
     findings: dict[str, dict[str, Any]] = field(default_factory=dict)
     snapshots: dict[str, str] = field(default_factory=dict)
     """Snapshot name → blob id of the findings' snapshots (put in the store as each finding is written)."""
+    tracks: list[FaceTrack] = field(default_factory=list)
+    """The face track of each judged face window."""
+    forgery: list[ForgeryScores] = field(default_factory=list)
+    voice: VoiceFeaturesBuilder = field(default_factory=VoiceFeaturesBuilder)
+    """The voice of all the room's audio (a scan's record keeps the same)."""
+
+    def window(self, track: FaceTrack, scores: ForgeryScores | None) -> None:
+        self.tracks.append(track)
+        if scores is not None:
+            self.forgery.append(scores)
+
+    def faces(self, fps: float) -> FaceTrack:
+        """The room's face track: its windows' frames in time order."""
+        first = self.tracks[0] if self.tracks else FaceTrack.empty(fps=fps)
+        frames = sorted((f for t in self.tracks for f in t.frames), key=lambda f: f.time)
+        return replace(first, frames=tuple(frames))
+
+    def forgery_scores(self) -> ForgeryScores | None:
+        if not self.forgery:
+            return None
+        return ForgeryScores(self.forgery[0].model, tuple(s for scores in self.forgery for s in scores.scores))
 
 
 @dataclass(slots=True)
 class _Room:
-    """One room's private state: only its reader thread and the claims worker touch it.
+    """One room's private state: its reader thread, and its results taken one at a time (:class:`RoomWork`).
 
-    The reader adds snapshots while the claims worker looks them up, so the worker reads a
+    The reader adds snapshots while the results are taken on the workers' threads, so those read a
     copy of the index (one atomic ``list()`` call)."""
 
     index: int
@@ -171,16 +199,15 @@ class _Room:
     captured: datetime = field(default_factory=lambda: datetime.now(UTC))
     info: MediaInfo | None = None
     kept: _Kept | None = None
-    clips: RoomClips | None = None
-    report: DecodeReport = field(default_factory=DecodeReport)
-    """The current connection's decoding counters."""
+    work: RoomWork = field(init=False)
+    """Its connections and their work that is out."""
+    drains: list[threading.Thread] = field(default_factory=list)
+    """The threads closing out its lost connections."""
     timeline: RoomTimeline = field(default_factory=RoomTimeline)
     connections: int = 0
     """Connections that delivered media so far."""
     last_media: float = field(default_factory=time.monotonic)
     """``time.monotonic()`` when the room last read media (or began)."""
-    outstanding: int = 0
-    idle: threading.Condition = field(default_factory=threading.Condition)
     provenance: Mapping[str, Any] = field(default_factory=dict)
     """Added to its findings' provenance (a fed room's lease)."""
     stop: threading.Event = field(default_factory=threading.Event)
@@ -190,20 +217,11 @@ class _Room:
     prompt: AsrPrompt | None = None
     """The ASR prompt of the room's vertical (None: the engine takes no prompt)."""
 
-    def origin(self) -> float:
-        """The current connection's first timestamp less the room's offset: room times count from it."""
-        return (self.report.start_time or 0.0) - self.timeline.offset
+    def __post_init__(self) -> None:
+        self.work = RoomWork(on_backlog=self._backlog)
 
-    def begin(self) -> None:
-        with self.idle:
-            self.outstanding += 1
-            self.state.backlog = self.outstanding
-
-    def end(self) -> None:
-        with self.idle:
-            self.outstanding -= 1
-            self.state.backlog = self.outstanding
-            self.idle.notify_all()
+    def _backlog(self, outstanding: int) -> None:
+        self.state.backlog = outstanding
 
 
 class _Shared:
@@ -250,27 +268,28 @@ class _Shared:
     def emit(self, room: _Room, findings: Sequence[Finding]) -> None:
         """Queue findings for the sink, each with its provenance and snapshot.
 
-        Runs on the claims worker; the sink (disk, network) runs on its own thread so a slow
-        sink never holds up claim checks. The snapshot is taken now, before the room's ring
-        of frames moves on.
+        Runs where the room's results are taken (:class:`RoomWork`), for the connection being taken; the sink
+        (disk, network) runs on its own thread so a slow sink never holds up claim checks. The snapshot is
+        taken now, before the room's ring of frames moves on.
         """
+        clips = room.work.taking.clips
         provenance = {**self.provenance, "live": _played_live(room.state.spec, self.realtime), **room.provenance}
         findings = [replace(f, provenance=provenance, wall_time=room.timeline.wall_time(f.start)) for f in findings]
         for finding in findings:
             name = finding.evidence.snapshot
             snapshot = room.snapshots.images.get(name) if name else None
-            if room.clips is not None:
-                room.clips.hold(finding, snapshot)  # handed on by the room's reader, with its clip
+            if clips is not None:
+                clips.hold(finding, snapshot)  # handed on by the connection's reader (or close-out), with its clip
             else:
                 self._hand_on(room, finding, snapshot)
         with self.lock:
             room.state.findings += len(findings)
 
-    def release(self, room: _Room, *, everything: bool = False) -> None:
-        """Hand on the room's held findings whose clip can be cut now (on the room's reader thread)."""
-        if room.clips is not None:
-            room.clips.release(lambda f, snapshot: self._hand_on(room, f, snapshot), room.origin(),
-                               everything=everything)
+    def release(self, room: _Room, connection: Connection, *, everything: bool = False) -> None:
+        """Hand on the connection's held findings whose clip can be cut now (on its reader or close-out thread)."""
+        if connection.clips is not None:
+            connection.clips.release(lambda f, snapshot: self._hand_on(room, f, snapshot), connection.origin(),
+                                     everything=everything)
 
     def _hand_on(self, room: _Room, finding: Finding, snapshot: bytes | None) -> None:
         """To the sink's queue, through the judge when there is one (it answers on its own threads)."""
@@ -337,66 +356,62 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
     """Utterance → ASR → claims → speech findings."""
 
     def checked(segments: list[TranscriptSegment], future: Future[Any]) -> None:
-        try:
-            if not _failed(room, "claims", future):
-                found = room.detector.speech(segments, list(room.snapshots.index), future.result())
-                if room.kept is not None:
-                    room.kept.transcript += segments
-                room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
-                shared.emit(room, found)
-        finally:
-            room.end()
+        if not _failed(room, "claims", future):
+            found = room.detector.speech(segments, list(room.snapshots.index), future.result())
+            if room.kept is not None:
+                room.kept.transcript += segments
+            room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
+            shared.emit(room, found)
 
     def heard(future: Future[list[TranscriptSegment]]) -> None:
         if _failed(room, "speech recognition", future):
-            room.end()
+            work.done()
             return
         segments = future.result()
         if room.dh is not None:
             room.dh.speech(segments)
         try:
             shared.claims.submit(room.index, ([s.text for s in segments], "speech")).add_done_callback(
-                lambda f: checked(segments, f)
+                lambda f: work.done(lambda: checked(segments, f))
             )
         except SchedulerClosed:
-            room.end()
+            work.done()
 
     assert shared.asr is not None
-    room.begin()
+    work = room.work.begin()
     room.state.utterances += 1
-    shared.asr.submit(room.index, PromptedClip(clip, room.prompt)).add_done_callback(heard)
+    shared.asr.submit(room.index, PromptedClip(clip, room.prompt)).add_done_callback(lambda f: work.step(
+        lambda: heard(f)))
 
 
 def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> None:
     """Frame → gated OCR → claims → caption tracker → screen findings when a caption leaves."""
 
     def checked(text: FrameText, future: Future[Any]) -> None:
-        try:
-            if not _failed(room, "claims", future):
-                closed = room.detector.screen(text, list(room.snapshots.index), future.result()[0])
-                if room.kept is not None:
-                    room.kept.frames.append(text)
-                room.state.timings["screen"].append((frame.time, time.monotonic() - due))
-                shared.emit(room, closed)
-        finally:
-            room.end()
+        if not _failed(room, "claims", future):
+            closed = room.detector.screen(text, list(room.snapshots.index), future.result()[0])
+            if room.kept is not None:
+                room.kept.frames.append(text)
+            room.state.timings["screen"].append((frame.time, time.monotonic() - due))
+            shared.emit(room, closed)
 
     def read(future: Future[FrameText]) -> None:
         if _failed(room, "OCR", future):
-            room.end()
+            work.done()
             return
         text = future.result()
         if room.dh is not None:
             room.dh.screen(text)
         try:
-            shared.claims.submit(room.index, ([text.text], "text")).add_done_callback(lambda f: checked(text, f))
+            shared.claims.submit(room.index, ([text.text], "text")).add_done_callback(
+                lambda f: work.done(lambda: checked(text, f)))
         except SchedulerClosed:
-            room.end()
+            work.done()
 
     assert shared.ocr is not None
-    room.begin()
+    work = room.work.begin()
     room.state.frames += 1
-    shared.ocr.submit(room.index, (room.index, frame)).add_done_callback(read)
+    shared.ocr.submit(room.index, (room.index, frame)).add_done_callback(lambda f: work.step(lambda: read(f)))
 
 
 def _played_live(spec: str, realtime: bool) -> bool:
@@ -417,9 +432,12 @@ def _play(
         room.state.error = str(e)
     except Exception as e:  # noqa: BLE001 - one room's crash must not stop the others; it is reported
         room.state.error = f"unexpected error: {e!r}"
+    finally:
+        for drain in room.drains:
+            drain.join()
     if room.dh is not None:  # a room that ended by an error: its last checks (told already when it ended well)
         room.dh.stop(over=True)
-        shared.release(room, everything=True)
+        shared.release(room, room.work.taking, everything=True)
     room.state.reconnecting = False
     room.state.finished = True
 
@@ -461,50 +479,63 @@ def _connect(
     shared: _Shared, room: _Room, options: ScanOptions, watch_options: WatchOptions, stop: threading.Event
 ) -> bool:
     """Open the room once and read it: ``True`` when the room is over, ``False`` when a live stream was lost
-    after media came (:class:`ConnectionLost` when before). The connection's work is drained before it closes."""
+    after media came (:class:`ConnectionLost` when before). A room that is over is drained before this returns;
+    a lost connection is drained on a thread of its own (:attr:`_Room.drains`) while the room reopens."""
     if stop.is_set():
         return True
     container = open_source(
         room.state.spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options),
         stall_timeout=options.stall_timeout,
     )
+    connection = room.work.connect()
     connections = room.connections
-    over = False
     try:
-        lost = _read(shared, room, container, options, watch_options, stop)
-        over = lost is None
-    finally:
-        _drain(shared, room, over=over)  # clips are cut while the connection's container is still open
-        container.close()
+        lost = _read(shared, room, connection, container, options, watch_options, stop)
+    except BaseException:
+        if room.dh is not None:
+            room.dh.close_window()
+        _drain(shared, room, connection, container, over=False)
+        raise
+    if room.dh is not None:
+        room.dh.close_window()  # on the reader's thread: the next connection's windows come after it
     if lost is None:
+        _drain(shared, room, connection, container, over=True)
         return True
+    room.drains[:] = [drain for drain in room.drains if drain.is_alive()]
+    drain = threading.Thread(target=_drain, args=(shared, room, connection, container), kwargs={"over": False},
+                             name=f"livemon-room{room.index}-drain{connection.number}", daemon=True)
+    drain.start()
+    room.drains.append(drain)
     room.state.lost = lost
     if room.connections == connections:
         raise ConnectionLost(lost)
     return False
 
 
-def _drain(shared: _Shared, room: _Room, *, over: bool) -> None:
-    """Wait for the connection's work, close its captions and face window, tell its digital-human checks that
-    the stream was lost (or the room is ``over``), and hand on its held findings with their clips."""
-    if room.dh is not None:
-        room.dh.close_window()
-    while True:  # held findings are released while the room's last work finishes
-        with room.idle:
-            if room.idle.wait_for(lambda: room.outstanding == 0, timeout=0.25):
-                break
-        shared.release(room)
+def _drain(shared: _Shared, room: _Room, connection: Connection, container: av.container.InputContainer, *,
+           over: bool) -> None:
+    """Wait for the connection's work, then (after the connections before it) close its captions, tell its
+    digital-human checks that the stream was lost (or the room is ``over``), hand on its held findings with
+    their clips, and close it."""
+    try:
+        room.work.wait_idle(connection, lambda: shared.release(room, connection))
+        room.work.close(connection, lambda: _close_out(shared, room, connection, over=over))
+    finally:
+        container.close()  # after its clips are cut: they are cut from its streams
+
+
+def _close_out(shared: _Shared, room: _Room, connection: Connection, *, over: bool) -> None:
     shared.emit(room, room.detector.finish(room.snapshots.index))
     if room.dh is not None:
         room.dh.stop(over=over)
-    shared.release(room, everything=True)
-    if room.clips is not None:
-        room.state.warnings += [w for w in room.clips.warnings if w not in room.state.warnings]
+    shared.release(room, connection, everything=True)
+    if connection.clips is not None:
+        room.state.warnings += [w for w in connection.clips.warnings if w not in room.state.warnings]
 
 
 def _read(
-    shared: _Shared, room: _Room, container: av.container.InputContainer, options: ScanOptions,
-    watch_options: WatchOptions, stop: threading.Event,
+    shared: _Shared, room: _Room, connection: Connection, container: av.container.InputContainer,
+    options: ScanOptions, watch_options: WatchOptions, stop: threading.Event,
 ) -> str | None:
     """Decode one connection and feed its work to the schedulers (and its packets to its ring, for clips).
 
@@ -521,18 +552,21 @@ def _read(
     faces = shared.faces is not None and info.has_video
     if not speech and not room.connections:
         state.warnings.append("speech is not checked: no audio track" if shared.asr else "speech is off")
-    if room.dh is not None:
-        room.dh.connected(info)
-    decode = replace(decode_options(options, audio=speech, video=screen or faces, faces=faces), max_duration=None)
+    phase = face_phase(room.index, options) if live else 0.0  # a recording's windows stay those of its scan
+    if (dh := room.dh) is not None:
+        dh.phase = phase
+        room.work.in_order(connection, lambda: dh.connected(info))
+    decode = replace(decode_options(options, audio=speech, video=screen or faces, faces=faces), max_duration=None,
+                     dense_phase=phase)
     pace = watch_options.realtime and not is_url(spec)
     ring = None
     if watch_options.clips is not None:
         # a room read faster than real time runs ahead of its findings: cut from the file
         ring = PacketRing(container.streams, watch_options.ring_seconds, watch_options.ring_bytes) \
             if _played_live(spec, watch_options.realtime) else None
-        room.clips = RoomClips(watch_options.clips, spec, ring)
+        connection.clips = RoomClips(watch_options.clips, spec, ring)
     cutter = UtteranceCutter()
-    room.report = report = DecodeReport()
+    report = connection.report
     room.started = room.started or time.monotonic()
     lost: str | None = "直播流结束 the stream ended"
     try:
@@ -541,7 +575,7 @@ def _read(
                 lost = None
                 break
             connection_time = item.start if isinstance(item, AudioPCM) else item.time
-            item = _on_room_clock(room, item)
+            item = _on_room_clock(room, connection, item)
             t = item.start + item.duration if isinstance(item, AudioPCM) else item.time
             if options.max_duration is not None and t > options.max_duration:
                 state.warnings.append(f"stopped at the requested maximum of {options.max_duration:g}s")
@@ -551,6 +585,8 @@ def _read(
                 time.sleep(max(0.0, room.started + t - time.monotonic()))
             state.stream_seconds = max(state.stream_seconds, t)
             if isinstance(item, AudioPCM):
+                if speech and room.kept is not None:
+                    room.kept.voice.feed(item)
                 for clip in cutter.feed(item) if speech else ():
                     _utterance(shared, room, clip, _due(room, clip.start + clip.duration, pace))
             elif item.reason != "dense":
@@ -559,7 +595,7 @@ def _read(
                     _frame(shared, room, item, _due(room, item.time, pace))
             if room.dh is not None:
                 room.dh.observe(connection_time, item, voice=speech)
-            shared.release(room)
+            shared.release(room, connection)
     except av.error.ExitError:  # PyAV's read timeout: no audio or video packet for stall_timeout
         lost = f"卡顿 stalled: no packet for {options.stall_timeout:g}s"
     for clip in cutter.flush() if speech else ():  # cut by the end of the connection: due when it ended
@@ -571,7 +607,9 @@ def _read(
     return lost if live and not stop.is_set() else None
 
 
-def _on_room_clock(room: _Room, item: AudioPCM | SampledFrame | DenseFrame) -> AudioPCM | SampledFrame | DenseFrame:
+def _on_room_clock(
+    room: _Room, connection: Connection, item: AudioPCM | SampledFrame | DenseFrame
+) -> AudioPCM | SampledFrame | DenseFrame:
     """``item`` with its time on the room's clock; the first item of a connection marks the room reconnected."""
     if room.connections == 0 or room.state.reconnecting:
         if room.state.reconnecting:
@@ -579,33 +617,38 @@ def _on_room_clock(room: _Room, item: AudioPCM | SampledFrame | DenseFrame) -> A
         room.state.reconnecting, room.state.lost_at, room.state.attempts = False, None, 0
         room.connections += 1
     room.last_media = time.monotonic()
-    start = room.report.start_time or 0.0
+    start = connection.report.start_time or 0.0
+    placed = room.timeline.place(item.start if isinstance(item, AudioPCM) else item.time, start)
+    connection.offset = room.timeline.offset
     if isinstance(item, AudioPCM):
-        return replace(item, start=room.timeline.place(item.start, start))
-    return replace(item, time=room.timeline.place(item.time, start))
+        return replace(item, start=placed)
+    return replace(item, time=placed)
 
 
 def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engines) -> None:
     """Keep a room's record (under live stage keys) and its findings, as a rescan would find them."""
     if room.info is None or room.kept is None:
         return  # the room never opened: nothing was seen
-    kept, report = room.kept, room.report
+    kept, report = room.kept, room.work.current.report
     decode = DecodeSummary(
         stream_seconds=round(room.state.stream_seconds, 3), corrupt_packets=report.corrupt_packets,
         decoded_frames=report.decoded_frames, stopped_early=report.stopped_early,
     )
     screen = speech = None
-    if engines.ocr is not None and room.info.has_video:
+    faces = options.faces and engines.faces is not None
+    if (engines.ocr is not None or faces) and room.info.has_video:
         screen = ScreenRecord(
             frame_interval=options.frame_interval, sampled_frames=room.state.frames,
             frame_texts=tuple(sorted(kept.frames, key=lambda f: f.time)), snapshots=tuple(room.snapshots.index),
-            decode=decode, ocr=engines.ocr.name,
+            decode=decode, ocr=engines.ocr.name if engines.ocr is not None else None,
+            faces=kept.faces(options.face_fps) if faces else None, forgery=kept.forgery_scores() if faces else None,
         )
     if engines.asr is not None and room.info.has_audio:
         prompt = room.prompt or NO_PROMPT
         speech = SpeechRecord(
             transcript=tuple(sorted(kept.transcript, key=lambda s: s.start)),
-            audio_seconds=round(room.state.stream_seconds, 3), decode=decode, asr=engines.asr.name,
+            voice=kept.voice.result(), audio_seconds=round(room.state.stream_seconds, 3), decode=decode,
+            asr=engines.asr.name,
             prompt=prompt.ref, vertical=prompt.vertical,
         )
         options = options.model_copy(update={"vertical": prompt.vertical})  # the room's speech stage key
@@ -641,8 +684,10 @@ def _digital_human(
         DigitalHumanOptions(max_gap=options.dh_gap, threshold=options.dh_threshold), room=meta, stream=state.spec,
         screen=shared.ocr is not None, review_every=options.face_period,
     )
-    hooks = RoomHooks(emit=emit, snapshots=lambda: list(room.snapshots.index), begin=room.begin, end=room.end,
+    hooks = RoomHooks(emit=emit, snapshots=lambda: list(room.snapshots.index), begin=room.work.begin,
                       warn=state.warnings.append, show=show)
+    if room.kept is not None:
+        hooks = replace(hooks, keep=room.kept.window)
     backlog = max(2, round(options.face_fps * watch_options.face_backlog_s))
     return RoomDigitalHuman(room.index, detector, hooks, options, faces=shared.faces, forgery=shared.engines.forgery,
                             backlog=backlog)

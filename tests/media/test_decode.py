@@ -113,3 +113,13 @@ def test_audio_after_a_gap_in_the_stream_keeps_its_own_time(tmp_path: Path) -> N
     assert all(end <= 2.2 or start >= 5.9 for start, end in spans), f"audio run on across the gap: {spans}"
     assert spans[-1][1] == pytest.approx(8.0, abs=0.15)
     assert report.audio_seconds == pytest.approx(4.0, abs=0.25)  # AAC pads each run by a frame or two
+
+
+def test_dense_windows_begin_at_their_phase(demo: tuple[Path, StreamTruth]) -> None:
+    video, _ = demo
+    options = DecodeOptions(audio=False, max_duration=12.0, dense_interval=0.5, dense_window=2.0, dense_period=6.0,
+                            dense_phase=3.0)
+    _, frames, _ = _decode(video, options)
+    dense = [f.time for f in frames if isinstance(f, DenseFrame)]
+    assert dense and all(3.0 <= t % 6.0 < 5.0 for t in dense), dense
+    assert dense[0] == pytest.approx(3.0) and min(t for t in dense if t > 6.0) == pytest.approx(9.0)

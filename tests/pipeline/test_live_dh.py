@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -15,7 +15,7 @@ from monitor.findings import Finding
 from monitor.media.types import AudioPCM, SampledFrame
 from monitor.observations.faces import FaceObservation, FaceOptions
 from monitor.observations.voice import VoiceFeatures
-from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks
+from monitor.pipeline.live_dh import RoomDigitalHuman, RoomHooks, face_phase
 from monitor.scheduling import BatchScheduler, SchedulerOptions
 from monitor.scheduling.workers import FaceWindows
 
@@ -51,18 +51,33 @@ class Room:
         self.most_out = 0
         self.lock = threading.Lock()
 
-    def begin(self) -> None:
+    def begin(self) -> Out:
         with self.lock:
             self.out += 1
             self.most_out = max(self.most_out, self.out)
+        return Out(self)
 
     def end(self) -> None:
         with self.lock:
             self.out -= 1
 
     def hooks(self) -> RoomHooks:
-        return RoomHooks(emit=self.found.extend, snapshots=lambda: [], begin=self.begin, end=self.end,
+        return RoomHooks(emit=self.found.extend, snapshots=lambda: [], begin=self.begin,
                          warn=lambda w: None, show=self.shown.append)
+
+
+class Out:
+    """One piece of the room's work that is out: its result is taken at once, then it is over."""
+
+    def __init__(self, room: Room) -> None:
+        self.room = room
+
+    def done(self, then: Callable[[], object] | None = None) -> None:
+        try:
+            if then is not None:
+                then()
+        finally:
+            self.room.end()
 
 
 def _scheduler(gate: threading.Event | None = None) -> BatchScheduler:
@@ -170,7 +185,7 @@ def test_a_frame_the_face_engine_fails_on_is_left_out_and_told_and_other_rooms_g
     rooms = [Room(), Room()]
     warnings: list[str] = []
     hooks = [rooms[0].hooks(), rooms[1].hooks()]
-    hooks[0] = RoomHooks(emit=hooks[0].emit, snapshots=hooks[0].snapshots, begin=hooks[0].begin, end=hooks[0].end,
+    hooks[0] = RoomHooks(emit=hooks[0].emit, snapshots=hooks[0].snapshots, begin=hooks[0].begin,
                          warn=warnings.append, show=hooks[0].show)
     checks = [RoomDigitalHuman(i, LiveDigitalHuman(screen=False), h, options, faces=faces) for i, h in enumerate(hooks)]
     _play(checks[0], 3.0)  # room 0 takes the flaky engine: 10 of its 30 frames fail
@@ -181,3 +196,32 @@ def test_a_frame_the_face_engine_fails_on_is_left_out_and_told_and_other_rooms_g
     assert warnings == ["face analysis failed on 10 frame(s) of the window at 0s: RuntimeError: bad frame"]
     assert [r.shown[-1].judgement.reason for r in rooms] == [
         "only 2.0 s of face in view; need 6 s", "only 3.0 s of face in view; need 6 s"]
+
+
+def test_live_rooms_that_start_together_take_the_face_models_in_turn() -> None:
+    """Four rooms connected at the same moment: each one's face window follows the previous room's."""
+    faces = _scheduler()
+    options = ScanOptions(face_window=5.0, face_period=20.0)
+    rooms = [Room() for _ in range(4)]
+    checks = [RoomDigitalHuman(i, LiveDigitalHuman(screen=False), r.hooks(), options, faces=faces)
+              for i, r in enumerate(rooms)]
+    windows: list[list[tuple[float, float]]] = [[] for _ in checks]
+    for check, seen in zip(checks, windows, strict=True):
+        check.phase = face_phase(check.index, options)
+        original = check.detector.window
+
+        def window(track, voice=None, extra=(), *, start, end, snapshots=(), _seen=seen, _original=original):  # type: ignore[no-untyped-def]
+            _seen.append((start, end))
+            return _original(track, voice, extra, start=start, end=end, snapshots=snapshots)
+
+        check.detector.window = window  # type: ignore[method-assign]
+    for i in range(int(40 * FPS)):  # the decoder's dense frames, every room from the same moment
+        for check in checks:
+            check.observe(i / FPS, _frame(i / FPS), voice=False)
+    for check in checks:
+        check.close_window()
+    faces.shutdown(wait=True)
+    assert windows == [[(0.0, 5.0), (20.0, 25.0)], [(5.0, 10.0), (25.0, 30.0)], [(10.0, 15.0), (30.0, 35.0)],
+                       [(15.0, 20.0), (35.0, 39.9)]]
+    assert all(len(r.shown) == 2 for r in rooms)
+    assert face_phase(4, options) == 0.0, "a fifth room takes the first room's turn"
