@@ -72,8 +72,10 @@ from monitor.media.utterances import UtteranceCutter
 from monitor.observations.asr import PromptedAsr
 from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt
 from monitor.observations.faces import FaceEngine, FaceOptions
+from monitor.observations.live_turns import LiveTurns
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
+from monitor.observations.turn_cut import cut_at_turns
 from monitor.observations.types import FrameText, TranscriptSegment
 from monitor.pipeline.asr_prompts import room_options, scan_prompt
 from monitor.pipeline.clip_evidence import RoomClips
@@ -189,6 +191,8 @@ class _Room:
     """The room's digital-human checks."""
     prompt: AsrPrompt | None = None
     """The ASR prompt of the room's vertical (None: the engine takes no prompt)."""
+    turns: LiveTurns | None = None
+    """The room's speaker turns (None: speaker turns are off)."""
 
     def origin(self) -> float:
         """The current connection's first timestamp less the room's offset: room times count from it."""
@@ -219,6 +223,8 @@ class _Shared:
         self.judge = judge
         self.realtime = options.realtime
         self.lock = threading.Lock()
+        self.speakers_lock = threading.Lock()
+        """Held while the speaker encoder (shared by every room) embeds."""
         self.asr = (
             BatchScheduler(AsrBatch(engines.asr), SchedulerOptions(options.asr_batch, wait), name="watch-asr")
             if engines.asr is not None
@@ -334,14 +340,15 @@ def _failed(room: _Room, stage: str, future: Future[Any]) -> bool:
 
 
 def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None:
-    """Utterance → ASR → claims → speech findings."""
+    """Utterance → ASR (and speaker turns) → lines cut at turn changes → claims → speech findings."""
+    turns = room.turns.add(clip) if room.turns is not None else None
 
-    def checked(segments: list[TranscriptSegment], future: Future[Any]) -> None:
+    def checked(heard: list[TranscriptSegment], segments: list[TranscriptSegment], future: Future[Any]) -> None:
         try:
             if not _failed(room, "claims", future):
-                found = room.detector.speech(segments, list(room.snapshots.index), future.result())
+                found = room.detector.speech(segments, list(room.snapshots.index), future.result(), turns=turns)
                 if room.kept is not None:
-                    room.kept.transcript += segments
+                    room.kept.transcript += heard  # Whisper's lines; the record's turns cut them again on rescan
                 room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
                 shared.emit(room, found)
         finally:
@@ -351,12 +358,13 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
         if _failed(room, "speech recognition", future):
             room.end()
             return
-        segments = future.result()
+        heard = future.result()
         if room.dh is not None:
-            room.dh.speech(segments)
+            room.dh.speech(heard)
+        segments = list(cut_at_turns(heard, turns))
         try:
             shared.claims.submit(room.index, ([s.text for s in segments], "speech")).add_done_callback(
-                lambda f: checked(segments, f)
+                lambda f: checked(heard, segments, f)
             )
         except SchedulerClosed:
             room.end()
@@ -606,7 +614,7 @@ def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engine
         speech = SpeechRecord(
             transcript=tuple(sorted(kept.transcript, key=lambda s: s.start)),
             audio_seconds=round(room.state.stream_seconds, 3), decode=decode, asr=engines.asr.name,
-            prompt=prompt.ref, vertical=prompt.vertical,
+            turns=room.turns.turns() if room.turns is not None else None, prompt=prompt.ref, vertical=prompt.vertical,
         )
         options = options.model_copy(update={"vertical": prompt.vertical})  # the room's speech stage key
     stages = tuple(name for name, part in (("screen", screen), ("speech", speech)) if part is not None)
@@ -718,6 +726,7 @@ def watch(
             provenance={**(order.provenance if order is not None else {}),
                         **(prompt.provenance() if prompt is not None else {})},
             prompt=prompt,
+            turns=LiveTurns(engines.speakers, shared.speakers_lock) if engines.speakers is not None else None,
         )
         room.dh = _digital_human(shared, room, options, watch_options, meta)
         rooms.append(room)
