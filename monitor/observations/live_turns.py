@@ -1,22 +1,42 @@
-"""Speaker turns of a live room, told an utterance at a time.
+"""Speaker turns of a live room, told as each utterance arrives, over a rolling window of the room's recent speech.
 
-``watch`` hears a room as utterances cut by its streaming VAD, with gaps between them, so the
-turns are told over each utterance on its own (the same :class:`SpeakerTurnsBuilder` as ``scan``
-runs over a whole recording). A turn's id counts over the whole room; a voice's number is the
-utterance's own (0 = the voice heard first in that utterance), since one utterance does not say
-whether its voices are those of the one before.
+``watch`` hears a room as utterances cut by its streaming VAD, with gaps between them. Each utterance's
+windows are embedded once (the same :class:`SpeakerTurnsBuilder` as ``scan``); its turns are then told by
+:func:`speaker_turns` over the windows of the last ``context_s`` seconds of the room's speech, so a voice
+heard alone a sentence earlier is known when the next utterance holds it mixed with another (a claim spoken
+over by a co-host). Only the turns and overlaps inside the new utterance are added: a turn's id counts over
+the whole room; a voice's number is its order of first appearance within the rolling window, the same voice
+keeping its number while it stays in the window.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
 
 from monitor.media.types import AudioPCM
 from monitor.observations.speaker_embed import SpeakerEncoder
-from monitor.observations.speaker_turns import SpeakerTurnsBuilder, TurnOptions
+from monitor.observations.speaker_turns import SpeakerTurnsBuilder, TurnOptions, speaker_turns
 from monitor.observations.turn_types import SpeakerTurn, SpeakerTurns
 
-__all__ = ["LiveTurns"]
+__all__ = ["CONTEXT_S", "LiveTurns"]
+
+CONTEXT_S = 60.0
+"""Seconds of a room's recent speech its turns are told over."""
+_FRAME_S = 0.01
+"""The power track's step."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Heard:
+    start: float
+    end: float
+    times: np.ndarray
+    embeddings: np.ndarray
+    power: np.ndarray
 
 
 class LiveTurns:
@@ -26,21 +46,46 @@ class LiveTurns:
     torch's thread count (which the encoder sets and restores) is process-wide.
     """
 
-    def __init__(self, encoder: SpeakerEncoder, lock: threading.Lock, options: TurnOptions | None = None) -> None:
-        self.encoder, self.lock, self.options = encoder, lock, options or TurnOptions()
+    def __init__(self, encoder: SpeakerEncoder, lock: threading.Lock, options: TurnOptions | None = None,
+                 context_s: float = CONTEXT_S) -> None:
+        self.encoder, self.lock, self.options, self.context_s = encoder, lock, options or TurnOptions(), context_s
+        self._recent: deque[_Heard] = deque()
         self._turns: list[SpeakerTurn] = []
         self._overlaps: list[tuple[float, float]] = []
 
     def add(self, clip: AudioPCM) -> SpeakerTurns:
-        """The room's turns with those of ``clip`` (an utterance, in room time) added."""
+        """The room's turns with those of ``clip`` (an utterance, in room time, after every earlier one) added."""
         builder = SpeakerTurnsBuilder(self.encoder, self.options, clip.sample_rate)
         with self.lock:
             builder.feed(clip)
-            told = builder.result()
-        self._turns += told.turns
-        self._overlaps += told.overlaps
+            times, embeddings, power = builder.windows()
+        end = clip.start + clip.duration
+        self._recent.append(_Heard(clip.start, end, times, embeddings, power))
+        while self._recent[0].end < end - self.context_s:
+            self._recent.popleft()
+        told = self._told()
+        for turn in told.turns:
+            begin, finish = max(turn.start, clip.start), min(turn.end, end)
+            if finish > begin:
+                self._turns.append(SpeakerTurn(round(begin, 3), round(finish, 3), turn.speaker))
+        self._overlaps += [
+            (max(a, clip.start), min(b, end)) for a, b in told.overlaps if min(b, end) > max(a, clip.start)
+        ]
         return self.turns()
 
     def turns(self) -> SpeakerTurns:
         """Every turn told so far, in time order (a turn's id is its index)."""
         return SpeakerTurns(self.encoder.name, tuple(self._turns), tuple(self._overlaps))
+
+    def _told(self) -> SpeakerTurns:
+        """Turns over the recent utterances' windows, their power tracks laid on one clock (silence between)."""
+        start = self._recent[0].start
+        power = np.zeros(round((self._recent[-1].end - start) / _FRAME_S) + 1, np.float32)
+        for heard in self._recent:
+            at = round((heard.start - start) / _FRAME_S)
+            piece = heard.power[: max(0, len(power) - at)]
+            power[at : at + len(piece)] = piece
+        return speaker_turns(
+            np.concatenate([h.times for h in self._recent]), np.concatenate([h.embeddings for h in self._recent]),
+            power, start, self.encoder.name, self.options,
+        )

@@ -61,7 +61,7 @@ from monitor.detectors.digital_human import (
     load_room_meta,
 )
 from monitor.detectors.stream import DetectorOptions, StreamDetector
-from monitor.errors import ForbiddenSource, LivemonError, UnreachableSource
+from monitor.errors import ConfigError, ForbiddenSource, LivemonError, UnreachableSource
 from monitor.findings import Finding
 from monitor.judge import Judge
 from monitor.media.clips import PacketRing
@@ -70,7 +70,7 @@ from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.asr import PromptedAsr
-from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt
+from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt, load_asr_prompts
 from monitor.observations.faces import FaceEngine, FaceOptions
 from monitor.observations.live_turns import LiveTurns
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
@@ -407,6 +407,18 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
     shared.ocr.submit(room.index, (room.index, frame)).add_done_callback(read)
 
 
+def _fed_vertical(options: ScanOptions, order: RoomOrder | None) -> tuple[ScanOptions, str | None]:
+    """``options`` with a fed room's vertical (what it sells) when the watch's own ``--vertical`` gave none; and a
+    warning when the vertical is not one of this worker's ``prompts/asr`` (the room is then read with the default)."""
+    if order is None or order.vertical is None or options.vertical is not None:
+        return options, None
+    try:
+        vertical = load_asr_prompts().lookup(order.vertical)
+    except ConfigError as e:
+        return options, f"{e}；本直播间使用默认提示 read with the default prompt"
+    return options.model_copy(update={"vertical": vertical}), None
+
+
 def _played_live(spec: str, realtime: bool) -> bool:
     """A URL, or a file played at its own speed (``--realtime``): its findings are of a room on air now."""
     return realtime or is_url(spec)
@@ -713,7 +725,8 @@ def watch(
     def start(spec: str, order: RoomOrder | None = None) -> None:
         index = next(indices)
         meta = (room_meta or {}).get(spec, default_meta)
-        prompt = scan_prompt(room_options(options, meta)) if isinstance(engines.asr, PromptedAsr) else None
+        chosen, warning = _fed_vertical(options, order)
+        prompt = scan_prompt(room_options(chosen, meta)) if isinstance(engines.asr, PromptedAsr) else None
         room = _Room(
             index=index,
             state=RoomState(spec),
@@ -728,6 +741,8 @@ def watch(
             prompt=prompt,
             turns=LiveTurns(engines.speakers, shared.speakers_lock) if engines.speakers is not None else None,
         )
+        if warning:
+            room.state.warnings.append(warning)
         room.dh = _digital_human(shared, room, options, watch_options, meta)
         rooms.append(room)
         if order is not None:
