@@ -39,6 +39,17 @@ class _Heard:
     power: np.ndarray
 
 
+def _on_grid(clip: AudioPCM, hop_s: float) -> AudioPCM:
+    """``clip`` with silence before it back to the room clock's last multiple of ``hop_s``: its windows then
+    fall where a scan of the whole room would put them (which windows hold a voice alone, and which two at
+    once, depends on where they fall)."""
+    lead = round((clip.start % hop_s) * clip.sample_rate)
+    if lead == 0:
+        return clip
+    samples = np.concatenate([np.zeros(lead, clip.samples.dtype), clip.samples])
+    return AudioPCM(samples, clip.sample_rate, clip.start - lead / clip.sample_rate)
+
+
 class LiveTurns:
     """One room's turns so far; :meth:`add` tells an utterance's and returns every turn up to it.
 
@@ -57,7 +68,7 @@ class LiveTurns:
         """The room's turns with those of ``clip`` (an utterance, in room time, after every earlier one) added."""
         builder = SpeakerTurnsBuilder(self.encoder, self.options, clip.sample_rate)
         with self.lock:
-            builder.feed(clip)
+            builder.feed(_on_grid(clip, self.options.hop_s))
             times, embeddings, power = builder.windows()
         end = clip.start + clip.duration
         self._recent.append(_Heard(clip.start, end, times, embeddings, power))

@@ -47,6 +47,10 @@ def _clean_label(label: str) -> str:
     return "".join(ch for ch in label.strip() if ch.isprintable())[:200]
 
 
+class UnknownVertical(Invalid):
+    """A room's vertical that is not one of ``prompts/asr`` (422)."""
+
+
 def check_vertical(vertical: str) -> str | None:
     """The ``prompts/asr`` vertical id of ``vertical`` (an id, Chinese name or alias); ``None`` for ``""``;
     422 naming the known verticals for anything else."""
@@ -55,7 +59,7 @@ def check_vertical(vertical: str) -> str | None:
     try:
         return load_asr_prompts().lookup(vertical)
     except ConfigError as e:
-        raise Invalid(str(e)) from e
+        raise UnknownVertical(str(e)) from e
 
 
 def add_room(session: Session, principal: Principal, address: str, label: str, policy: SourcePolicy,

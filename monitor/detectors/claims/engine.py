@@ -97,7 +97,6 @@ class ClaimEngine:
         classifier: ClaimClassifier | None = None,
         fusion: FusionConfig = FusionConfig(),
         speech_fusion: FusionConfig | None = None,
-        speech_soundalikes: bool = True,
     ) -> None:
         self.packs = tuple(packs)
         self.classifier = classifier
@@ -106,10 +105,7 @@ class ClaimEngine:
         self._allow = (
             re.compile("|".join(re.escape(a) for a in sorted(set(allow), key=len, reverse=True))) if allow else None
         )
-        self._soundalikes = {
-            "text": SoundalikeIndex(r for p in self.packs for r in p.rules),
-            "speech": SoundalikeIndex((r for p in self.packs for r in p.rules), every_rule=speech_soundalikes),
-        }
+        self._soundalikes = SoundalikeIndex(r for p in self.packs for r in p.rules)
         self._pack_of = {r.id: p for p in self.packs for r in p.rules}
         self._basis = {p.category: p.basis for p in reversed(self.packs)}
         self.version = ";".join(f"{p.name}@{p.version}" for p in self.packs) + (
@@ -127,7 +123,6 @@ class ClaimEngine:
         fusion: FusionConfig = FusionConfig(),
         speech_fusion: FusionConfig | None = None,
         builtin: bool = True,
-        speech_soundalikes: bool = True,
     ) -> ClaimEngine:
         """Built-in packs plus every ``*.yaml``/``*.yml`` in ``pack_dirs``, and an optional allow-list.
 
@@ -138,8 +133,6 @@ class ClaimEngine:
         comment) or a YAML list; hits overlapping an allowed phrase are dropped.
         ``fusion`` is the classifier's operating point for written text (captions,
         ``check-text``); ``speech_fusion`` the one for transcripts (default: ``fusion``).
-        ``speech_soundalikes``: a transcript's words are matched on sound against every rule's keywords (a
-        recogniser's homophones); off, only against the keywords of ``pinyin: true`` rules, as written text is.
         """
         dirs = ([BUILTIN_PACKS] if builtin else []) + [pack_folder(d) for d in pack_dirs]
         packs: list[CompiledPack] = []
@@ -155,7 +148,7 @@ class ClaimEngine:
                     seen[rule.id] = path
                 packs.append(pack)
         allow, digest = _read_allow_list(allow_list) if allow_list else ((), "")
-        return cls(packs, allow, digest, classifier, fusion, speech_fusion, speech_soundalikes)
+        return cls(packs, allow, digest, classifier, fusion, speech_fusion)
 
     def provenance(self) -> dict[str, Any]:
         """Rule-pack versions, the classifier and its operating points, for every finding's provenance."""
@@ -186,7 +179,7 @@ class ClaimEngine:
         """
         if source not in TEXT_SOURCES:
             raise ValueError(f"source must be one of {TEXT_SOURCES}, got {source!r}")
-        results = [self._rule_hits(t, source) for t in texts]
+        results = [self._rule_hits(t) for t in texts]
         if self.classifier is not None and texts:
             probs = _probabilities(self.classifier, texts)
             fusion = self.speech_fusion if source == "speech" else self.fusion
@@ -200,7 +193,7 @@ class ClaimEngine:
         for pack in self.packs:
             for rule in pack.rules:
                 for example in rule.spec.examples.match:
-                    fired = {r.rule.id for r in self._raw_hits(normalise(example), "text", only=rule)}
+                    fired = {r.rule.id for r in self._raw_hits(normalise(example), only=rule)}
                     if rule.id not in fired:
                         failures.append(ExampleFailure(pack.path, rule.id, example, "match", ()))
                 for example in rule.spec.examples.no_match:
@@ -209,25 +202,25 @@ class ClaimEngine:
                         failures.append(ExampleFailure(pack.path, rule.id, example, "no_match", got))
         return failures
 
-    def _rule_hits(self, text: str, source: TextSource) -> list[ClaimHit]:
+    def _rule_hits(self, text: str) -> list[ClaimHit]:
         if not isinstance(text, str) or not text:
             return []
         text = text[:MAX_CHARS]
         if len(text) <= WINDOW_CHARS:
-            return list(self._check_window(text, source))
+            return list(self._check_window(text))
         hits: list[ClaimHit] = []
         step = WINDOW_CHARS - WINDOW_OVERLAP
         for offset in range(0, len(text) - WINDOW_OVERLAP, step):
-            for h in self._check_window(text[offset : offset + WINDOW_CHARS], source):
+            for h in self._check_window(text[offset : offset + WINDOW_CHARS]):
                 span = (h.span[0] + offset, h.span[1] + offset)
                 hits.append(replace(h, span=span, matched=text[span[0] : span[1]]))
         return _dedupe(hits, text)
 
-    def _check_window_uncached(self, text: str, source: TextSource) -> tuple[ClaimHit, ...]:
+    def _check_window_uncached(self, text: str) -> tuple[ClaimHit, ...]:
         nt = normalise(text)
         if not nt.text:
             return ()
-        raws = self._raw_hits(nt, source)
+        raws = self._raw_hits(nt)
         if self._allow is not None:
             allowed = [m.span() for m in self._allow.finditer(nt.text)]
             raws = [r for r in raws if not any(a < r.end and r.start < b for a, b in allowed)]
@@ -248,8 +241,7 @@ class ClaimEngine:
             )
         return tuple(_dedupe(hits, text))
 
-    def _raw_hits(self, nt: NormalisedText, source: TextSource, only: CompiledRule | None = None) -> list[_Raw]:
-        """Rule matches in the normalised text, and keywords matched on sound (every rule's in a transcript)."""
+    def _raw_hits(self, nt: NormalisedText, only: CompiledRule | None = None) -> list[_Raw]:
         text = nt.text
         raws: list[_Raw] = []
         for pack in self.packs:
@@ -261,9 +253,8 @@ class ClaimEngine:
                 for start, end, details in rule.matches(text):
                     if self._accept(pack, rule, text, start, end, needs_context=False):
                         raws.append(_Raw(rule, start, end, rule.risk, rule.confidence, details))
-        soundalikes = self._soundalikes[source]
-        if soundalikes:
-            for start, end, rule, keyword, short in soundalikes.find(text, pinyin_sequence(text)):
+        if self._soundalikes:
+            for start, end, rule, keyword, short in self._soundalikes.find(text, pinyin_sequence(text)):
                 if only is not None and rule is not only:
                     continue
                 if self._accept(self._pack_of[rule.id], rule, text, start, end, needs_context=short):

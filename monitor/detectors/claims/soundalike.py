@@ -1,9 +1,5 @@
 """Keywords found on sound alone: 全往最低价 for 全网最低价, 将薛鸭 for 降血压.
 
-Written text (captions, ``check-text``) is matched on sound for the keywords of rules marked ``pinyin: true``
-(spellings that dodge a filter); a transcript (``speech``) for the keywords of every rule, since a speech
-recogniser writes a homophone of any word it mishears (根治 → 跟治).
-
 Guardrails against false alarms:
 
 * a keyword needs three syllables or more, or a ``pinyin_context`` on its rule;
@@ -51,16 +47,14 @@ def _word_boundaries(text: str) -> frozenset[int]:
 
 
 class SoundalikeIndex:
-    """Keywords indexed by their loose syllables: the pinyin-enabled ones, or (``every_rule``) those of every
-    rule but permitted wording."""
+    """All pinyin-enabled keywords, indexed by their loose syllables."""
 
     __slots__ = ("_first", "_index", "_lengths")
 
-    def __init__(self, rules: Iterable[CompiledRule], *, every_rule: bool = False) -> None:
+    def __init__(self, rules: Iterable[CompiledRule]) -> None:
         self._index: dict[tuple[str, ...], list[_Entry]] = {}
         for rule in rules:
-            keywords = (rule.spec.keywords if rule.risk != "pass" else ()) if every_rule else rule.pinyin_keywords
-            for keyword in dict.fromkeys(keywords):
+            for keyword in rule.pinyin_keywords:
                 if not _CJK_WORD.fullmatch(keyword):
                     continue
                 for key in word_syllables(keyword):
