@@ -235,6 +235,7 @@ def watch(
     no_speech: NoSpeechOpt = False,
     no_screen: NoScreenOpt = False,
     no_faces: NoFacesOpt = False,
+    no_speaker_turns: NoTurnsOpt = False,
     room_meta: Annotated[Path | None, typer.Option(
         help="room metadata JSON for every room without its own in --rooms (title, declared host type, vertical)"
     )] = None,
@@ -281,7 +282,8 @@ def watch(
             config, max_duration=max_duration, asr_engine=asr_engine, device=device,
             rule_packs=tuple(rule_packs) if rule_packs else None, allow_list=allow_list, classifier=classifier,
             speech=False if no_speech else None, screen=False if no_screen else None,
-            faces=False if no_faces else None, room_meta=room_meta, vertical=vertical, dh_gap=dh_gap,
+            faces=False if no_faces else None, speaker_turns=False if no_speaker_turns else None,
+            room_meta=room_meta, vertical=vertical, dh_gap=dh_gap,
         )
         target, feed = room_worker(from_url, to, token, worker, capacity, options, store)
         metas = {spec: load_room_meta(path) for spec, path in meta_files.items()}

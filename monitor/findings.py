@@ -8,7 +8,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 __all__ = [
-    "CATEGORIES", "CLAIM_CATEGORIES", "Evidence", "Finding", "Risk", "SecondOpinion", "Source", "with_provenance",
+    "CATEGORIES", "CLAIM_CATEGORIES", "OVERLAP_NOTE", "Evidence", "Finding", "Risk", "SecondOpinion", "Source",
+    "with_provenance",
 ]
 
 Risk = Literal["block", "review", "pass"]
@@ -33,6 +34,9 @@ CLAIM_CATEGORIES: tuple[str, ...] = tuple(c for c in CATEGORIES if not c.startsw
 """The ten false-marketing categories found in text (speech or screen)."""
 
 RISK_ORDER: dict[str, int] = {"block": 2, "review": 1, "pass": 0}
+
+OVERLAP_NOTE = "抢话/叠音 spoken over another voice"
+"""The evidence note of a claim spoken while another voice talked (``signals.overlap_note``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from monitor.detectors.claims import ClaimEngine, ClaimHit
 from monitor.detectors.evidence import nearest_snapshot
-from monitor.findings import Evidence, Finding
+from monitor.findings import OVERLAP_NOTE, Evidence, Finding
 from monitor.observations.turn_types import SpeakerTurns
 from monitor.observations.types import FrameText, TranscriptSegment
 
@@ -19,8 +19,6 @@ __all__ = [
     "OVERLAP_NOTE", "CaptionTracker", "claim_time", "speaker_signals", "speech_findings", "strongest_per_category",
 ]
 
-OVERLAP_NOTE = "抢话/叠音 spoken over another voice"
-"""The evidence note of a claim spoken while another voice talked."""
 
 
 def _asr_weight(asr_confidence: float) -> float:

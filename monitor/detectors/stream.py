@@ -89,10 +89,13 @@ class StreamDetector:
         snapshots: Snapshots = (),
         hits: Sequence[Sequence[ClaimHit]] | None = None,
         following: Sequence[TranscriptSegment] = (),
+        turns: SpeakerTurns | None = None,
     ) -> list[Finding]:
+        """Findings of ``segments`` (already cut at turn changes when there are turns); ``turns`` are the
+        stream's turns so far when they are told as it goes (a live room), else those given at construction."""
         found = speech_findings(
             segments, self.claims, stream=self.stream, snapshots=snapshots, hits=hits, context=self._last_line,
-            following=following, turns=self.turns,
+            following=following, turns=turns if turns is not None else self.turns,
         )
         self._last_line = tuple(segments[-1:]) or self._last_line
         return self._kept(found)

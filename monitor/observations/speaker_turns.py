@@ -119,16 +119,19 @@ class SpeakerTurnsBuilder:
         self._embeddings.append(vectors.astype(np.float16))
         self._pending = []
 
-    def result(self) -> SpeakerTurns:
+    def windows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the audio fed so far gave: each embedded window's start (stream seconds), its embedding, and the
+        10 ms power track from the first sample (:attr:`start`)."""
         self._embed()
-        start = self.start or 0.0
         embeddings = (
             np.concatenate(self._embeddings).astype(np.float32) if self._embeddings else np.zeros((0, EMBED_DIM))
         )
         power = np.concatenate(self._power) if self._power else np.zeros(0, np.float32)
-        return speaker_turns(
-            np.asarray(self._times) + start, embeddings, power, start, self.encoder.name, self.options
-        )
+        return np.asarray(self._times) + (self.start or 0.0), embeddings, power
+
+    def result(self) -> SpeakerTurns:
+        times, embeddings, power = self.windows()
+        return speaker_turns(times, embeddings, power, self.start or 0.0, self.encoder.name, self.options)
 
 
 def _normed(vectors: np.ndarray) -> np.ndarray:

@@ -24,6 +24,9 @@ class RoomOrder:
     key: str
     spec: str
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    vertical: str | None = None
+    """What the room sells (a ``prompts/asr`` vertical id): the prompt its speech is read with, unless the
+    watch's own ``--vertical`` says otherwise."""
 
 
 class RoomFeed(Protocol):

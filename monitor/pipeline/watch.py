@@ -66,7 +66,7 @@ from monitor.detectors.digital_human import (
     load_room_meta,
 )
 from monitor.detectors.stream import DetectorOptions, StreamDetector
-from monitor.errors import ForbiddenSource, LivemonError, UnreachableSource
+from monitor.errors import ConfigError, ForbiddenSource, LivemonError, UnreachableSource
 from monitor.findings import Finding
 from monitor.judge import Judge
 from monitor.media.clips import PacketRing
@@ -75,10 +75,12 @@ from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
 from monitor.media.utterances import UtteranceCutter
 from monitor.observations.asr import PromptedAsr
-from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt
+from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt, load_asr_prompts
 from monitor.observations.faces import FaceEngine, FaceOptions, FaceTrack
+from monitor.observations.live_turns import LiveTurns
 from monitor.observations.record import DecodeSummary, ScreenRecord, SpeechRecord, StreamRecord
 from monitor.observations.text_gate import TextGateOptions
+from monitor.observations.turn_cut import cut_at_turns
 from monitor.observations.types import ForgeryScores, FrameText, TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.pipeline.asr_prompts import room_options, scan_prompt
@@ -216,6 +218,8 @@ class _Room:
     """The room's digital-human checks."""
     prompt: AsrPrompt | None = None
     """The ASR prompt of the room's vertical (None: the engine takes no prompt)."""
+    turns: LiveTurns | None = None
+    """The room's speaker turns (None: speaker turns are off)."""
 
     def __post_init__(self) -> None:
         self.work = RoomWork(on_backlog=self._backlog)
@@ -237,6 +241,8 @@ class _Shared:
         self.judge = judge
         self.realtime = options.realtime
         self.lock = threading.Lock()
+        self.speakers_lock = threading.Lock()
+        """Held while the speaker encoder (shared by every room) embeds."""
         self.asr = (
             BatchScheduler(AsrBatch(engines.asr), SchedulerOptions(options.asr_batch, wait), name="watch-asr")
             if engines.asr is not None
@@ -353,13 +359,14 @@ def _failed(room: _Room, stage: str, future: Future[Any]) -> bool:
 
 
 def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None:
-    """Utterance → ASR → claims → speech findings."""
+    """Utterance → ASR (and speaker turns) → lines cut at turn changes → claims → speech findings."""
+    turns = room.turns.add(clip) if room.turns is not None else None
 
-    def checked(segments: list[TranscriptSegment], future: Future[Any]) -> None:
+    def checked(heard: list[TranscriptSegment], segments: list[TranscriptSegment], future: Future[Any]) -> None:
         if not _failed(room, "claims", future):
-            found = room.detector.speech(segments, list(room.snapshots.index), future.result())
+            found = room.detector.speech(segments, list(room.snapshots.index), future.result(), turns=turns)
             if room.kept is not None:
-                room.kept.transcript += segments
+                room.kept.transcript += heard  # Whisper's lines; the record's turns cut them again on rescan
             room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
             shared.emit(room, found)
 
@@ -367,12 +374,13 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
         if _failed(room, "speech recognition", future):
             work.done()
             return
-        segments = future.result()
+        heard = future.result()
         if room.dh is not None:
-            room.dh.speech(segments)
+            room.dh.speech(heard)
+        segments = list(cut_at_turns(heard, turns))
         try:
             shared.claims.submit(room.index, ([s.text for s in segments], "speech")).add_done_callback(
-                lambda f: work.done(lambda: checked(segments, f))
+                lambda f: work.done(lambda: checked(heard, segments, f))
             )
         except SchedulerClosed:
             work.done()
@@ -412,6 +420,18 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
     work = room.work.begin()
     room.state.frames += 1
     shared.ocr.submit(room.index, (room.index, frame)).add_done_callback(lambda f: work.step(lambda: read(f)))
+
+
+def _fed_vertical(options: ScanOptions, order: RoomOrder | None) -> tuple[ScanOptions, str | None]:
+    """``options`` with a fed room's vertical (what it sells) when the watch's own ``--vertical`` gave none; and a
+    warning when the vertical is not one of this worker's ``prompts/asr`` (the room is then read with the default)."""
+    if order is None or order.vertical is None or options.vertical is not None:
+        return options, None
+    try:
+        vertical = load_asr_prompts().lookup(order.vertical)
+    except ConfigError as e:
+        return options, f"{e}；本直播间使用默认提示 read with the default prompt"
+    return options.model_copy(update={"vertical": vertical}), None
 
 
 def _played_live(spec: str, realtime: bool) -> bool:
@@ -648,7 +668,7 @@ def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engine
         speech = SpeechRecord(
             transcript=tuple(sorted(kept.transcript, key=lambda s: s.start)),
             voice=kept.voice.result(), audio_seconds=round(room.state.stream_seconds, 3), decode=decode,
-            asr=engines.asr.name,
+            asr=engines.asr.name, turns=room.turns.turns() if room.turns is not None else None,
             prompt=prompt.ref, vertical=prompt.vertical,
         )
         options = options.model_copy(update={"vertical": prompt.vertical})  # the room's speech stage key
@@ -750,7 +770,8 @@ def watch(
     def start(spec: str, order: RoomOrder | None = None) -> None:
         index = next(indices)
         meta = (room_meta or {}).get(spec, default_meta)
-        prompt = scan_prompt(room_options(options, meta)) if isinstance(engines.asr, PromptedAsr) else None
+        chosen, warning = _fed_vertical(options, order)
+        prompt = scan_prompt(room_options(chosen, meta)) if isinstance(engines.asr, PromptedAsr) else None
         room = _Room(
             index=index,
             state=RoomState(spec),
@@ -763,7 +784,10 @@ def watch(
             provenance={**(order.provenance if order is not None else {}),
                         **(prompt.provenance() if prompt is not None else {})},
             prompt=prompt,
+            turns=LiveTurns(engines.speakers, shared.speakers_lock) if engines.speakers is not None else None,
         )
+        if warning:
+            room.state.warnings.append(warning)
         room.dh = _digital_human(shared, room, options, watch_options, meta)
         rooms.append(room)
         if order is not None:

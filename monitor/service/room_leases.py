@@ -167,7 +167,8 @@ def _grant(session: Session, worker: str, free: int, now: datetime,
         .values(lease_owner=worker, lease_token=token, lease_epoch=WatchRoomRow.lease_epoch + 1,
                 lease_expires=expires, heartbeat_at=now, state="starting", detail=None, findings=0, not_before=None,
                 updated_at=now)
-        .returning(WatchRoomRow.id, WatchRoomRow.address, WatchRoomRow.label, WatchRoomRow.lease_epoch)
+        .returning(WatchRoomRow.id, WatchRoomRow.address, WatchRoomRow.label, WatchRoomRow.vertical,
+                   WatchRoomRow.lease_epoch)
         .execution_options(synchronize_session=False),
         {"now": now},
     ).all()
@@ -182,7 +183,8 @@ def _grant(session: Session, worker: str, free: int, now: datetime,
     session.add_all(RoomLeaseRow(room_id=row.id, epoch=row.lease_epoch, worker=worker, granted_at=now,
                                  expires_at=expires) for row in rows)
     session.flush()
-    return [(GrantedRoom(room=row.id, address=row.address, label=row.label, epoch=row.lease_epoch,
+    return [(GrantedRoom(room=row.id, address=row.address, label=row.label, vertical=row.vertical,
+                         epoch=row.lease_epoch,
                          lease_token=token, lease_expires=expires), previous.get(row.id)) for row in rows]
 
 

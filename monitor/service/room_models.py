@@ -36,6 +36,8 @@ class RoomIn(BaseModel):
 
     address: str = Field(min_length=1, max_length=2000)
     label: str = Field(default="", max_length=200)
+    vertical: str = Field(default="", max_length=40)
+    """What the room sells: a ``prompts/asr`` vertical (id, Chinese name or alias; ``""``: none)."""
 
 
 class HeldRoom(BaseModel):
@@ -92,6 +94,8 @@ class GrantedRoom(BaseModel):
     room: int
     address: str
     label: str
+    vertical: str | None = None
+    """The room's ``prompts/asr`` vertical id (``None``: none given)."""
     epoch: int
     lease_token: str
     lease_expires: datetime

@@ -44,7 +44,7 @@ def add_room_routes(api: APIRouter, store: Store, clock: Clock, caller: Callable
     def post_watch_room(who: Caller, body: RoomIn) -> dict[str, Any]:
         """Add a room (a lead or admin); its address must pass the room-address policy (422 saying why not)."""
         with store.session() as s:
-            return add_room(s, who, body.address, body.label, policy, clock())
+            return add_room(s, who, body.address, body.label, policy, clock(), vertical=body.vertical)
 
     @api.delete("/api/v1/watch/rooms/{room_id}")
     def delete_watch_room(who: Caller, room_id: int) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from monitor.errors import ForbiddenSource
+from monitor.errors import ConfigError, ForbiddenSource
+from monitor.observations.asr_prompt import load_asr_prompts
 from monitor.service.audit import append_event
 from monitor.service.auth import Principal, require
 from monitor.service.db import aware, lock_for_write
@@ -46,12 +47,29 @@ def _clean_label(label: str) -> str:
     return "".join(ch for ch in label.strip() if ch.isprintable())[:200]
 
 
+class UnknownVertical(Invalid):
+    """A room's vertical that is not one of ``prompts/asr`` (422)."""
+
+
+def check_vertical(vertical: str) -> str | None:
+    """The ``prompts/asr`` vertical id of ``vertical`` (an id, Chinese name or alias); ``None`` for ``""``;
+    422 naming the known verticals for anything else."""
+    if not vertical.strip():
+        return None
+    try:
+        return load_asr_prompts().lookup(vertical)
+    except ConfigError as e:
+        raise UnknownVertical(str(e)) from e
+
+
 def add_room(session: Session, principal: Principal, address: str, label: str, policy: SourcePolicy,
-             now: datetime) -> dict[str, Any]:
+             now: datetime, *, vertical: str = "") -> dict[str, Any]:
     """Add a room for the workers to watch (one audit event). A removed room, or one a worker's policy refused,
-    is added again under its old id (its lease epochs go on); a room already waiting or watched is 409."""
+    is added again under its old id (its lease epochs go on); a room already waiting or watched is 409.
+    ``vertical`` (what the room sells) chooses the ASR prompt its workers read it with."""
     require(principal, *ROOM_EDITORS)
     address = check_room_address(address, policy)
+    chosen = check_vertical(vertical)
     key = stream_key(address)
     lock_for_write(session, [f"watch-room:{key}"])
     row = session.scalars(select(WatchRoomRow).where(WatchRoomRow.stream_key == key).with_for_update()).first()
@@ -61,12 +79,13 @@ def add_room(session: Session, principal: Principal, address: str, label: str, p
         row = WatchRoomRow(address=address, stream_key=key, lease_epoch=0, findings=0)
         session.add(row)
     row.label, row.added_by, row.added_at, row.updated_at = _clean_label(label), principal.name, now, now
+    row.vertical = chosen
     row.removed_by = row.removed_at = row.not_before = row.detail = None
     row.lease_owner = row.lease_token = row.lease_expires = row.heartbeat_at = None
     row.state, row.findings = "waiting", 0
     session.flush()
-    append_event(session, principal.name, "room.added", {"room": row.id, "address": address, "label": row.label},
-                 now)
+    append_event(session, principal.name, "room.added",
+                 {"room": row.id, "address": address, "label": row.label, "vertical": row.vertical}, now)
     return room_view(row, now)
 
 
@@ -98,7 +117,8 @@ def room_view(row: WatchRoomRow, now: datetime) -> dict[str, Any]:
     def iso(value: datetime | None) -> str | None:
         return aware(value).isoformat() if value is not None else None
 
-    return {"id": row.id, "address": row.address, "label": row.label, "room": row.stream_key, "state": row.state,
+    return {"id": row.id, "address": row.address, "label": row.label, "vertical": row.vertical,
+            "room": row.stream_key, "state": row.state,
             "detail": row.detail, "worker": row.lease_owner, "held": held, "epoch": row.lease_epoch,
             "lease_expires": iso(row.lease_expires), "heartbeat_at": iso(row.heartbeat_at),
             "findings": row.findings, "not_before": iso(row.not_before), "added_by": row.added_by,

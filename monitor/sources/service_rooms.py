@@ -35,6 +35,7 @@ __all__ = ["ServiceRooms", "default_worker_name"]
 log = logging.getLogger(__name__)
 
 _DETAIL = 500
+_VERTICAL = 40
 
 
 def default_worker_name() -> str:
@@ -49,10 +50,16 @@ class _Lease:
     epoch: int
     token: str
     address: str
+    vertical: str | None = None
 
     @property
     def key(self) -> str:
         return f"{self.room}:{self.epoch}"
+
+
+def _vertical(given: Any) -> str | None:
+    """The granted room's vertical as the service sent it (a name, checked by the watch), or ``None``."""
+    return given.strip()[:_VERTICAL] or None if isinstance(given, str) else None
 
 
 def _detail(state: RoomState) -> str | None:
@@ -188,7 +195,7 @@ class ServiceRooms:
                     self._stops.append(key)
             for granted in answer["granted"]:
                 lease = _Lease(int(granted["room"]), int(granted["epoch"]), str(granted["lease_token"]),
-                               str(granted["address"]))
+                               str(granted["address"]), _vertical(granted.get("vertical")))
                 self._take(lease)
             if self.heartbeat_s is None:
                 self._wait = max(0.5, float(answer["heartbeat_seconds"]))
@@ -205,7 +212,7 @@ class ServiceRooms:
             return
         self._leases[lease.key] = lease
         self._starts.append(RoomOrder(lease.key, lease.address, {
-            "lease": {"room": lease.room, "epoch": lease.epoch, "worker": self.worker}}))
+            "lease": {"room": lease.room, "epoch": lease.epoch, "worker": self.worker}}, vertical=lease.vertical))
 
     def _held(self, lease: _Lease) -> dict[str, Any]:
         state = self._states.get(lease.key)

@@ -36,6 +36,9 @@ class WatchRoomRow(Base):
     stream_key: Mapped[str] = mapped_column(String(64), unique=True)
     """sha256 of the address: the key of the room's risk tier (``rooms``) and of its cases."""
     label: Mapped[str] = mapped_column(String(200))
+    vertical: Mapped[str | None] = mapped_column(String(40))
+    """What the room sells, as a ``prompts/asr`` vertical id (checked when added): its workers read its speech
+    with that vertical's prompt. ``None``: none given (the worker's ``--vertical``, else ``default``)."""
     added_by: Mapped[str] = mapped_column(String(80))
     added_at: Mapped[datetime] = mapped_column(_TS)
     removed_by: Mapped[str | None] = mapped_column(String(80))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
 
 import numpy as np
 import pytest
 
 from monitor.media.types import AudioPCM
+from monitor.observations.live_turns import LiveTurns
 from monitor.observations.record import SpeechRecord, dump_json, load_json
 from monitor.observations.speaker_embed import Ge2eEncoder, mel_filterbank, mel_frames
 from monitor.observations.speaker_turns import SpeakerTurnsBuilder
@@ -140,3 +142,33 @@ def test_turns_round_trip_in_the_speech_record() -> None:
 def test_changes_inside_a_line(start: float, end: float, expected: list[float]) -> None:
     turns = SpeakerTurns("x", (SpeakerTurn(1.0, 8.505, 0), SpeakerTurn(8.505, 14.75, 1), SpeakerTurn(14.75, 20.1, 0)))
     assert turns.changes(start, end, margin=0.3) == expected
+
+
+def _clip(audio: np.ndarray, start: float, end: float) -> AudioPCM:
+    return AudioPCM(audio[round(start * 16_000) : round(end * 16_000)], start=start)
+
+
+def test_a_live_rooms_turns_told_utterance_by_utterance_find_the_overlap_a_scan_finds(
+    encoder: Ge2eEncoder, voices: dict[str, np.ndarray]
+) -> None:
+    audio, (begin, end) = overlapping(voices["host"], voices["cohost"])
+    live = LiveTurns(encoder, threading.Lock())
+    live.add(_clip(audio, 0.868, 5.1))  # the host alone: where watch's VAD cut this audio
+    told = live.add(_clip(audio, 5.324, 12.5))  # the host's end under the co-host, then the co-host
+    assert told.overlaps == _turns(encoder, audio).overlaps
+    assert told.overlap_within(begin, end) >= 1.0
+    host_turn = told.note(begin, end)
+    assert host_turn is not None and host_turn.speaker == told.turns[0].speaker and host_turn.overlapped
+    assert all(5.1 <= t.start or t.end <= 5.1 for t in told.turns), "a turn runs across the gap between utterances"
+    assert [t.start for t in told.turns] == sorted(t.start for t in told.turns)
+
+
+def test_a_live_rooms_voice_heard_alone_earlier_is_not_taken_for_two(
+    encoder: Ge2eEncoder, voices: dict[str, np.ndarray]
+) -> None:
+    live = LiveTurns(encoder, threading.Lock())
+    first = np.concatenate([silence(0.3), voices["host"], silence(0.3)])
+    live.add(AudioPCM(first, start=2.0))
+    second = np.concatenate([silence(0.3), voices["more"], silence(0.3)])
+    told = live.add(AudioPCM(second, start=3.0 + len(first) / 16_000))
+    assert told.speakers == 1 and told.overlaps == ()

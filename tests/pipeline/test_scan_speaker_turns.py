@@ -103,7 +103,7 @@ def test_speaker_turns_are_in_the_speech_key_only_when_on() -> None:
     on, off = load_options(), load_options(speaker_turns=False)
     assert stage_key("speech", on) != stage_key("speech", off)
     assert stage_key("screen", on) == stage_key("screen", off)
-    assert live_stage_key("speech", on) == live_stage_key("speech", off), "watch makes no turns"
+    assert live_stage_key("speech", on) == live_stage_key("speech", off), "a live record is keyed by its capture"
     # records made before speaker turns (no such option) are found again with turns off
     from monitor.pipeline import stage_keys
 

@@ -300,6 +300,8 @@ def test_hostile_text_from_a_stream_reaches_the_page_escaped(service: Service) -
     body = evidenced("f1", stream=f"rtmp://x/{hostile}\"'><img src=x onerror=alert(2)>",
                      text=f"原价599{hostile}今天59", rule=f"r{hostile}", basis=f"《价格法》{hostile}")
     body["evidence"]["context"] = f"上一句{hostile}。原价599{hostile}今天59，{hostile}"
+    body["evidence"]["signals"] = {"speaker_turn": hostile, "speaker": 1, "overlapped": True, "overlap_seconds": 1.94,
+                                   "overlap_note": hostile}
     _ingest(service, body)
     client = login(service.client.app, "ana")
     queue = client.get("/console")
@@ -314,6 +316,10 @@ def test_hostile_text_from_a_stream_reaches_the_page_escaped(service: Service) -
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert ("<mark>原价599&lt;script&gt;alert(1)&lt;/script&gt;今天59</mark>" in page), "the finding's text is marked"
     assert "/console/evidence/" not in page and "<video" not in page  # the finding names no evidence
+    # spoken over another voice: livemon's own note, never the body's; a turn that is not a count is left out
+    note = '说话人 Speaker</span> 1 · <b class="overlap">抢话/叠音 spoken over another voice</b> (1.9 s)'
+    assert note in " ".join(page.split())
+    assert "轮次 turn #" not in page
 
 
 def test_the_case_page_shows_evidence_basis_and_the_rooms_history(service: Service) -> None:

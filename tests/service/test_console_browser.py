@@ -105,9 +105,12 @@ def test_a_reviewer_logs_in_claims_with_c_and_confirms_in_chromium(tmp_path: Pat
             assert httpx.post(f"{base}/api/v1/cases/{lease['id']}/decision", headers=bo, json={
                 "lease_token": lease["lease_token"], "action": "dismiss", "reason": "“全网最低”有比价截图佐证",
                 "policies": ["广告法第九条"]}).status_code == 200  # the room's history
+            spoken_over = evidenced("f1", snapshot, clip, clip_start=7.5, stream=room, start=10.0, span=[0, 11],
+                                    basis="《明码标价和禁止价格欺诈规定》第十九条", source="speech")
+            spoken_over["evidence"]["signals"] = {"speaker_turn": 3, "speaker": 0, "overlapped": True,
+                                                  "overlap_seconds": 1.942, "overlap_note": "<i>抢</i>"}
             posted = httpx.post(f"{base}/api/v1/findings", headers=ingest, json=[
-                evidenced("f1", snapshot, clip, clip_start=7.5, stream=room, start=10.0, span=[0, 11],
-                          basis="《明码标价和禁止价格欺诈规定》第十九条"),
+                spoken_over,
                 finding("f2", stream="rtmp://cdn.example/live/room-b", risk="review"),
             ])
             assert posted.status_code == 200, posted.text
@@ -133,6 +136,9 @@ def test_a_reviewer_logs_in_claims_with_c_and_confirms_in_chromium(tmp_path: Pat
             assert page.eval_on_selector("img.snapshot", "i => i.naturalWidth") == 640
             assert page.locator(".context mark").inner_text() == "原价599今天只要59。"
             assert page.locator(".basis").inner_text().endswith("《明码标价和禁止价格欺诈规定》第十九条")
+            assert page.locator("#speaker-1").inner_text() == (
+                "说话人 Speaker 0 · 轮次 turn #3 · 抢话/叠音 spoken over another voice (1.9 s)")
+            assert page.locator("#speaker-1 b.overlap").inner_text() == "抢话/叠音 spoken over another voice"
             page.wait_for_function("document.querySelector('video.clip').readyState >= 2")
             assert abs(page.eval_on_selector("video.clip", "v => v.currentTime") - 2.5) < 0.2
             assert re.fullmatch(r"(9|10):\d\d", page.locator("#lease-left").inner_text())

@@ -55,6 +55,21 @@ def test_a_refused_address_is_explained_on_the_page_and_nothing_is_added(service
     assert service.audit_events() == events and _room_ids(service) == []
 
 
+def test_a_room_added_with_a_vertical_shows_it_and_an_unknown_one_is_refused(service: Service) -> None:
+    lead = login(service.client.app, "lin")
+    page = lead.get("/console/rooms").text
+    refused = lead.post("/console/rooms", data={"csrf": csrf_of(page), "address": ADDRESS, "vertical": "火锅底料"})
+    assert refused.status_code == 422 and "行业未通过检查，未添加" in refused.text and "tea（茶叶）" in refused.text
+    assert _room_ids(service) == []
+    added = lead.post("/console/rooms", data={"csrf": csrf_of(page), "address": ADDRESS, "vertical": "茶叶"},
+                      follow_redirects=False)
+    assert added.status_code == 303
+    row = re.search(r'<tr data-room="1">(.*?)</tr>', lead.get("/console/rooms").text, re.S)
+    assert row is not None and '<small class="vertical">tea</small>' in row.group(1)
+    granted = service.post("ingest", "/api/v1/watch/heartbeat", {"worker": "w1", "capacity": 1}).json()["granted"]
+    assert [(g["address"], g["vertical"]) for g in granted] == [(ADDRESS, "tea")]
+
+
 def test_without_the_csrf_token_nothing_is_added_or_removed(service: Service) -> None:
     lead = login(service.client.app, "lin")
     assert _add(lead, ADDRESS, csrf="forged").status_code == 403

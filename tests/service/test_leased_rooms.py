@@ -68,6 +68,20 @@ def test_a_lead_adds_a_room_and_everyone_may_list_it(service: Service) -> None:
         assert [r["id"] for r in listed.json()["rooms"]] == [room["id"]]
 
 
+def test_a_rooms_vertical_is_checked_against_the_asr_prompts_and_reaches_its_worker(service: Service) -> None:
+    added = service.post("lin", ROOMS, {"address": "https://cdn.example.com/live/tea.m3u8", "vertical": "茶叶"})
+    assert added.status_code == 201, added.text
+    assert added.json()["vertical"] == "tea"  # the Chinese name is stored as the prompt's id
+    plain = _add(service, "https://cdn.example.com/live/plain.m3u8")
+    assert plain.json()["vertical"] is None
+    unknown = service.post("lin", ROOMS, {"address": "https://cdn.example.com/live/x.m3u8", "vertical": "火锅底料"})
+    assert unknown.status_code == 422 and "未知的行业" in unknown.text and "tea（茶叶）" in unknown.text
+    assert [r["address"] for r in service.get("lin", ROOMS).json()["rooms"]] == [
+        "https://cdn.example.com/live/tea.m3u8", "https://cdn.example.com/live/plain.m3u8"]  # nothing half-added
+    granted = {g["address"]: g["vertical"] for g in _beat(service, "w1")["granted"]}
+    assert granted == {"https://cdn.example.com/live/tea.m3u8": "tea", "https://cdn.example.com/live/plain.m3u8": None}
+
+
 @pytest.mark.parametrize("who", ["ana", "ingest"])
 def test_reviewers_and_ingest_tokens_may_not_add_or_remove_rooms(service: Service, who: str) -> None:
     room = _add(service, "https://cdn.example.com/live/a.m3u8").json()

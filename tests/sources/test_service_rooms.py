@@ -36,8 +36,8 @@ class Served:
     def feed(self, worker: str = "w1", capacity: int = 4, policy: SourcePolicy = SourcePolicy()) -> ServiceRooms:
         return ServiceRooms(QueueTarget(self.url, self.ingest), worker, capacity, policy, heartbeat_s=3600)
 
-    def add(self, address: str) -> int:
-        answer = httpx.post(f"{self.url}/api/v1/watch/rooms", json={"address": address},
+    def add(self, address: str, vertical: str = "") -> int:
+        answer = httpx.post(f"{self.url}/api/v1/watch/rooms", json={"address": address, "vertical": vertical},
                             headers={"Authorization": f"Bearer {self.lead}"})
         assert answer.status_code == 201, answer.text
         return int(answer.json()["id"])
@@ -73,6 +73,15 @@ def test_a_grant_becomes_a_room_whose_findings_carry_its_lease(served: Served) -
         assert (served.room(room).state, served.room(room).findings) == ("watching", 3)
     row = served.room(room)
     assert (row.state, row.lease_owner) == ("stopped", None)  # given back when the feed closed
+
+
+def test_a_granted_rooms_vertical_goes_with_its_order(served: Served) -> None:
+    served.add("https://cdn.example.com/live/tea.m3u8", vertical="茶叶")
+    served.add("https://cdn.example.com/live/plain.m3u8")
+    with served.feed() as feed:
+        starts, _ = feed.update({})
+        assert {o.spec: o.vertical for o in starts} == {"https://cdn.example.com/live/tea.m3u8": "tea",
+                                                        "https://cdn.example.com/live/plain.m3u8": None}
 
 
 def test_a_granted_address_this_workers_policy_refuses_is_never_started(served: Served) -> None:

@@ -15,7 +15,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from monitor.service.db import Clock
 from monitor.service.errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
-from monitor.service.watched_rooms import ROOM_EDITORS, add_room, list_rooms, list_workers, remove_room
+from monitor.service.watched_rooms import (
+    ROOM_EDITORS,
+    UnknownVertical,
+    add_room,
+    list_rooms,
+    list_workers,
+    remove_room,
+)
 from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
 
@@ -30,6 +37,8 @@ _NOTICES = {"added": "已添加直播间，空闲的监看节点将在下一次�
 
 
 def _refusal(error: ServiceError) -> str:
+    if isinstance(error, UnknownVertical):
+        return f"行业未通过检查，未添加。The vertical was refused: {error}"
     if isinstance(error, Invalid):
         return f"地址未通过检查，未添加。The address was refused: {error}"
     if isinstance(error, Conflict):
@@ -64,7 +73,7 @@ def add_room_pages(router: APIRouter, store: Store, clock: Clock, policy: Source
             workers = list_workers(s, now)
         return render("rooms.html.j2", status, **base(
             viewer, rooms=rooms, total=total, workers=workers, removed=removed, notice=notice, error=error,
-            form=form or {"address": "", "label": ""}, editor=viewer.principal.role in ROOM_EDITORS,
+            form=form or {"address": "", "label": "", "vertical": ""}, editor=viewer.principal.role in ROOM_EDITORS,
             state_zh=ROOM_STATE_ZH, ago=_ago(now), protocols=policy.protocols, hosts=policy.hosts))
 
     @router.get("/rooms")
@@ -73,14 +82,14 @@ def add_room_pages(router: APIRouter, store: Store, clock: Clock, policy: Source
 
     @router.post("/rooms")
     def post_room(viewer: FormViewer, address: Annotated[str, Form()] = "",
-                  label: Annotated[str, Form()] = "") -> Response:
-        form = {"address": address[:2000], "label": label[:200]}
-        if len(address) > 2000 or len(label) > 200:
-            return rooms_page(viewer, 422, error="地址最长 2000 字，名称最长 200 字。Address or name too long.",
-                              form=form)
+                  label: Annotated[str, Form()] = "", vertical: Annotated[str, Form()] = "") -> Response:
+        form = {"address": address[:2000], "label": label[:200], "vertical": vertical[:40]}
+        if len(address) > 2000 or len(label) > 200 or len(vertical) > 40:
+            return rooms_page(viewer, 422, error="地址最长 2000 字，名称最长 200 字，行业最长 40 字。"
+                              "Address, name or vertical too long.", form=form)
         try:
             with store.session() as s:
-                add_room(s, viewer.principal, address, label, policy, clock())
+                add_room(s, viewer.principal, address, label, policy, clock(), vertical=vertical)
         except ServiceError as e:
             return rooms_page(viewer, e.status, error=_refusal(e), form=form)
         return RedirectResponse("/console/rooms?notice=added", status_code=303)

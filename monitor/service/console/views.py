@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.findings import OVERLAP_NOTE
 from monitor.service.cases import waiting_status
 from monitor.service.db import aware
 from monitor.service.rooms import stream_key
@@ -95,6 +96,8 @@ class FindingView:
     clip_offset: float
     judge: JudgeView | None = None
     """The LLM judge's second opinion, when the finding carries one."""
+    speaker: SpeakerView | None = None
+    """Its speaker turn and any talk over another voice, when the finding carries them (spoken findings)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,32 @@ class JudgeView:
 
 
 VERDICTS = ("violation", "not_violation", "unsure")
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerView:
+    """A spoken finding's speaker turn as the case page shows it; the note is livemon's own words, never the body's."""
+
+    speaker: int | None
+    turn: int | None
+    overlap_seconds: float | None
+    """Seconds spoken over another voice (``None``: not spoken over)."""
+    note: str = OVERLAP_NOTE
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value else None
+
+
+def _speaker_view(signals: Any) -> SpeakerView | None:
+    """From the finding's ``evidence.signals`` (hostile: each field checked, anything else dropped)."""
+    if not isinstance(signals, dict) or not isinstance(signals.get("overlapped"), bool):
+        return None
+    seconds = None
+    if signals["overlapped"]:
+        seconds = max(0.0, _number(signals.get("overlap_seconds")) or 0.0)
+    return SpeakerView(speaker=_count(signals.get("speaker")), turn=_count(signals.get("speaker_turn")),
+                       overlap_seconds=seconds)
 
 
 def _judge_view(value: Any) -> JudgeView | None:
@@ -137,7 +166,7 @@ def finding_view(finding: Mapping[str, Any]) -> FindingView:
         context=marked if marked is not None else (escape(context) if context else None),
         snapshot=f"/console/evidence/{snapshot}" if snapshot else None,
         clip=f"/console/evidence/{clip}#t={offset:.2f}" if clip else None, clip_offset=round(offset, 2),
-        judge=_judge_view(evidence.get("judge")),
+        judge=_judge_view(evidence.get("judge")), speaker=_speaker_view(evidence.get("signals")),
     )
 
 
