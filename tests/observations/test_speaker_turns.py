@@ -61,6 +61,17 @@ def _mean_embedding(encoder: Ge2eEncoder, audio: np.ndarray) -> tuple[np.ndarray
     return vectors, mean / np.linalg.norm(mean)
 
 
+def test_mel_frames_are_the_power_spectrum_through_the_filterbank() -> None:
+    tone = (0.1 * np.sin(2 * np.pi * 1000 * np.arange(16_000) / 16_000)).astype(np.float32)
+    mels = mel_frames(tone)
+    assert mels.shape == (101, 40) and mels.dtype == np.float32
+    padded = np.pad(tone.astype(np.float64), 200)
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(400) / 400)
+    power = np.abs(np.fft.rfft(np.stack([padded[i * 160 : i * 160 + 400] * window for i in range(101)]))) ** 2
+    assert np.allclose(mels, power @ mel_filterbank().T.astype(np.float64), rtol=1e-4, atol=1e-6)
+    assert set(mels[50].argsort()[-2:]) == {12, 13}  # 1 kHz lies between bands 12 and 13 of 40 (Slaney scale)
+
+
 def test_mel_filterbank_is_librosas_slaney_bank() -> None:
     bank = mel_filterbank()
     assert bank.shape == (40, 201)

@@ -75,7 +75,7 @@ def test_the_token_budget_grows_with_the_clip_and_stays_under_whispers_limit(asr
     budget = asr.utterances.budget
     assert budget(2.0) < budget(8.0)
     assert budget(4.0) >= 4 * 8  # room for Mandarin at 5 characters a second, some of them two tokens
-    assert budget(600.0) + len(asr.utterances.prompt) <= asr.model.max_length
+    assert budget(600.0) + len(asr.utterances.batch.prompt) <= asr.model.max_length
 
 
 def test_a_clip_too_long_for_the_window_is_refused_by_the_decoder(asr: FasterWhisperAsr) -> None:
