@@ -22,6 +22,7 @@ from benchmarks.claims.corpus import CATEGORIES, load_corpus
 from benchmarks.claims.evaluate import SCORING, companion_pairs, flagged, score, write_result
 from benchmarks.claims.real.corpus import SPLITS, Line, build, load_real, unique
 from benchmarks.claims.real.cv import DEV_FOLDS, FOLDS, credited, fold_of, predicted_sets, reading_lines, scored
+from benchmarks.claims.real.operating import operating_points
 from monitor.detectors.claims import ClaimEngine, ClaimHit
 from monitor.detectors.claims.schema import TRUE_WHEN_PROVEN
 from monitor.pipeline.engines import build_claim_engine
@@ -186,6 +187,27 @@ def _cv_markdown(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _fusion_markdown(result: dict[str, Any]) -> str:
+    out = [
+        "# Claims on real language: fusion operating points on the TRAIN split, by site folds",
+        "",
+        f"{result['lines']} distinct train lines; folds {', '.join(map(str, DEV_FOLDS))} are the dev sites. "
+        f"Rules + classifier, engine `{result['engine_version']}`. Command: `{result['command']}`.",
+        "`speech` is the shipped transcript point; `text +d` the shipped text point with every classifier-alone "
+        "threshold raised by d (`text +0.00` is what `check-text` runs).",
+        "",
+        "| point | read F1 | read found | read compliant flagged | dev F1 | dev found | dev compliant flagged |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, parts in result["points"].items():
+        r, d = parts["read folds"], parts["dev folds"]
+        out.append(
+            f"| {name} | {r['micro_f1']:.3f} | {r['violating_found']:.1%} | {r['compliant_flagged']:.1%} | "
+            f"{d['micro_f1']:.3f} | {d['violating_found']:.1%} | {d['compliant_flagged']:.1%} |"
+        )
+    return "\n".join(out + [""])
+
+
 def print_misses(engine: ClaimEngine) -> None:
     """Misses and false flags on the train folds that may be read, grouped by category (dev folds refused)."""
     lines = unique(reading_lines(load_real("train")))
@@ -214,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
     cv = sub.add_parser("cv", help="score the TRAIN split by site folds (no test line is read)")
     cv.add_argument("--rules", type=Path, action="append", default=[], help="folder of extra rule packs")
     cv.add_argument("--out", type=Path, default=RESULTS_DIR)
+    fu = sub.add_parser("fusion", help="score fusion operating points on the TRAIN split by site folds")
+    fu.add_argument("--out", type=Path, default=RESULTS_DIR)
     ms = sub.add_parser("misses", help="list misses on the train folds that may be read")
     ms.add_argument("--rules", type=Path, action="append", default=[], help="folder of extra rule packs")
     ms.add_argument("--classifier", action="store_true", help="fuse with the classifier, as check-text")
@@ -227,6 +251,18 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any] | None:
     if args.command == "misses":
         print_misses(build_claim_engine(args.rules, classifier="embedded" if args.classifier else "none"))
         return None
+    if args.command == "fusion":
+        engine = build_claim_engine([], classifier="embedded")
+        train = unique(load_real("train"))
+        result = {
+            "split": "train",
+            "command": "python -m benchmarks.claims.real fusion",
+            "lines": len(train),
+            "engine_version": engine.version,
+            "points": operating_points(engine, train, companions()),
+        }
+        write_result(args.out / "claims_real_fusion", result, _fusion_markdown(result))
+        return result
     if args.command == "cv":
         chosen = engines(args.rules)
         train = unique(load_real("train"))
