@@ -136,6 +136,11 @@ class SequenceWriter:
         if len(self._pending) >= self.part_items:
             self._flush()
 
+    @property
+    def pending(self) -> int:
+        """Items added and not yet written in a part."""
+        return len(self._pending)
+
     def close(self) -> SequenceParts:
         """Write what is pending; the sequence's parts."""
         self._flush()
@@ -151,12 +156,18 @@ class SequenceWriter:
 class RecordWriter:
     """One source's sequences written as they are made; :meth:`close` names their parts."""
 
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, part_items: int | None = None) -> None:
+        """``part_items``: items in each part of every sequence (default: each kind's own, about ten minutes)."""
         self.blobs = blobs
-        self.frame_texts = SequenceWriter(blobs, "frame_texts")
-        self.face_frames = SequenceWriter(blobs, "face_frames")
-        self.snapshots = SequenceWriter(blobs, "snapshots")
-        self.transcript = SequenceWriter(blobs, "transcript")
+        self.frame_texts = SequenceWriter(blobs, "frame_texts", part_items)
+        self.face_frames = SequenceWriter(blobs, "face_frames", part_items)
+        self.snapshots = SequenceWriter(blobs, "snapshots", part_items)
+        self.transcript = SequenceWriter(blobs, "transcript", part_items)
+
+    @property
+    def pending(self) -> int:
+        """Items written to no part yet (what the writer holds in memory)."""
+        return sum(w.pending for w in (self.frame_texts, self.face_frames, self.snapshots, self.transcript))
 
     def close(self) -> RecordParts:
         return RecordParts(
