@@ -1,12 +1,13 @@
 """What a watched room's record holds in the Python heap per hour of stream: written as parts as it is watched,
 or held until the room ends.
 
-    python -m benchmarks.speed.watch_heap [--short 3] [--minutes 10]
+    python -m benchmarks.speed.watch_heap [--short 3] [--minutes 10] [--part-items N]
 
 One process, under tracemalloc. Two looped demo streams of ``--short`` and ``--minutes``
 (:func:`benchmarks.speed.long_streams.long_stream`; both past the first 120 s of audio the voice's
 pitch is measured on, which a room holds whatever its length) are each watched into a new store twice: once with the
-record's parts of the default size (about ten minutes of stream each: what ``watch`` does now) and once with
+record's parts of the default size (about ten minutes of stream each: what ``watch`` does now; or
+``--part-items``) and once with
 parts too large to ever fill, so every line heard, frame read and face frame is held until the room ends (what
 ``watch`` did before). The heap is read when the room's record is about to be stored (every room has ended,
 every finding is written); the difference between the two streams over the difference in their length is
@@ -112,16 +113,18 @@ def _per_hour(short: dict[str, Any], long: dict[str, Any], field: str) -> float:
     return round((long[field] - short[field]) / hours, 2)
 
 
-def measure(short: float, minutes: float) -> dict[str, Any]:
+def measure(short: float, minutes: float, part_items: int | None = None) -> dict[str, Any]:
     tracemalloc.start()
     demo, _ = demo_stream()
     _one(demo, None)  # warm-up: lazy imports, the VAD model, first-call allocations
     streams = {"short": long_stream(short), "long": long_stream(minutes)}
-    runs = {name: {kind: _one(path, items) for kind, items in (("parts", None), ("held", HELD_WHOLE))}
+    runs = {name: {kind: _one(path, items) for kind, items in (("parts", part_items), ("held", HELD_WHOLE))}
             for name, path in streams.items()}
     tracemalloc.stop()
     return {
-        "command": f"python -m benchmarks.speed.watch_heap --short {short:g} --minutes {minutes:g}",
+        "command": f"python -m benchmarks.speed.watch_heap --short {short:g} --minutes {minutes:g}"
+                   + (f" --part-items {part_items}" if part_items else ""),
+        "part_items": part_items,
         "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.processor() or platform.platform()}",
         "runs": runs,
         "per_hour_mib": {
@@ -154,9 +157,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--short", type=float, default=3.0)
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--part-items", type=int, default=None,
+                        help="items in each part of the record (default: each kind's own, about ten minutes)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "watch_heap")
     args = parser.parse_args()
-    result = measure(args.short, args.minutes)
+    result = measure(args.short, args.minutes, args.part_items)
     write_results(args.out, result, _markdown(result))
     print(_markdown(result))
 
