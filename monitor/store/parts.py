@@ -136,11 +136,6 @@ class SequenceWriter:
         if len(self._pending) >= self.part_items:
             self._flush()
 
-    @property
-    def pending(self) -> int:
-        """Items added and not yet written in a part."""
-        return len(self._pending)
-
     def close(self) -> SequenceParts:
         """Write what is pending; the sequence's parts."""
         self._flush()
@@ -163,11 +158,6 @@ class RecordWriter:
         self.face_frames = SequenceWriter(blobs, "face_frames", part_items)
         self.snapshots = SequenceWriter(blobs, "snapshots", part_items)
         self.transcript = SequenceWriter(blobs, "transcript", part_items)
-
-    @property
-    def pending(self) -> int:
-        """Items written to no part yet (what the writer holds in memory)."""
-        return sum(w.pending for w in (self.frame_texts, self.face_frames, self.snapshots, self.transcript))
 
     def close(self) -> RecordParts:
         return RecordParts(
