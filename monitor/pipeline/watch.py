@@ -25,8 +25,10 @@ With a feed (:class:`monitor.pipeline.room_feed.RoomFeed`, e.g. the rooms the re
 this worker: ``livemon watch --from``), rooms are started and stopped while the watch runs, each with its
 own stop; their findings carry the feed's provenance (the lease they were found under).
 
-With a store, each room's record (its transcript and on-screen text, under live stage keys)
-and findings are kept there when the watch ends, so ``livemon rescan --stored`` can run new
+With a store, each room's record (its transcript, on-screen text and face frames, under live stage keys)
+is written there a part at a time as it is made (:class:`monitor.store.parts.RecordWriter`, as ``scan``
+writes its record), and its findings as they are handed on; the record's head is kept when the room's
+watch ends, so a room's memory does not grow with how long it is watched, and ``livemon rescan --stored`` can run new
 rules over the rooms without their streams.
 
 The digital-human checks run per room as well (:mod:`monitor.pipeline.live_dh`): the label's
@@ -93,7 +95,7 @@ from monitor.pipeline.provenance import finding_provenance
 from monitor.pipeline.reconnect import ConnectionLost, ReconnectOptions, reconnecting
 from monitor.pipeline.room_feed import RoomFeed, RoomOrder
 from monitor.pipeline.stage_options import decode_options, text_gate_options
-from monitor.pipeline.stored import live_source_keys, save_stages
+from monitor.pipeline.stored import SourceKeys, live_source_keys, save_stages
 from monitor.pipeline.timeline import RoomTimeline
 from monitor.results import RoomState
 from monitor.scheduling import BatchScheduler, SchedulerClosed, SchedulerOptions
@@ -109,6 +111,7 @@ from monitor.scheduling.workers import (
 from monitor.sources.open import is_url, open_source, probe
 from monitor.sources.policy import SourcePolicy
 from monitor.store import Store
+from monitor.store.parts import RecordView, RecordWriter
 
 __all__ = ["FindingSink", "WatchOptions", "watch"]
 
@@ -152,33 +155,46 @@ class WatchOptions:
     """Dense frames (of any rooms) the face worker takes at a time."""
     face_backlog_s: float = 1.0
     """Seconds of a room's dense frames that may wait for the face models; a reader further ahead waits."""
+    part_items: int | None = None
+    """With a store: items in each part of a room's record written as it is watched, the most of each sequence
+    (transcript, on-screen text, face frames) a room holds in memory (``None``: each kind's own, about ten
+    minutes of stream; :mod:`monitor.store.parts`)."""
 
 
 @dataclass(slots=True)
 class _Kept:
-    """What a room saw, heard and found, kept for the store (only when watching into one)."""
+    """A room's record and findings, written to the store as they are made (only when watching into one).
 
-    transcript: list[TranscriptSegment] = field(default_factory=list)
-    frames: list[FrameText] = field(default_factory=list)
-    findings: dict[str, dict[str, Any]] = field(default_factory=dict)
-    snapshots: dict[str, str] = field(default_factory=dict)
-    """Snapshot name → blob id of the findings' snapshots (put in the store as each finding is written)."""
-    tracks: list[FaceTrack] = field(default_factory=list)
-    """The face track of each judged face window."""
+    Its transcript, on-screen text and face frames go through :attr:`writer` a part at a time (as ``scan``
+    writes them); its findings are added to the store as they are handed on. What stays in memory is the
+    part being filled, the record's head and the voice features (their power envelope: 1.4 MB an hour)."""
+
+    writer: RecordWriter
+    keys: SourceKeys | None = None
+    """Where the room's record and findings go (set when the room first opens)."""
+    stages: tuple[str, ...] = ()
+    """The stages its record holds ('screen', 'speech')."""
+    options: ScanOptions | None = None
+    """The options its stage keys were made under (with the room's vertical)."""
+    found_again: set[str] = field(default_factory=set)
+    """Ids of findings of earlier runs of the same source found again unchanged (kept when the room ends)."""
+    face_track: FaceTrack | None = None
+    """The first face window's track without its frames (the record's face track, whose frames are parts)."""
     forgery: list[ForgeryScores] = field(default_factory=list)
     voice: VoiceFeaturesBuilder = field(default_factory=VoiceFeaturesBuilder)
     """The voice of all the room's audio (a scan's record keeps the same)."""
 
     def window(self, track: FaceTrack, scores: ForgeryScores | None) -> None:
-        self.tracks.append(track)
+        if self.face_track is None:
+            self.face_track = replace(track, frames=())
+        for frame in track.frames:
+            self.writer.face_frames.add(frame)
         if scores is not None:
             self.forgery.append(scores)
 
     def faces(self, fps: float) -> FaceTrack:
-        """The room's face track: its windows' frames in time order."""
-        first = self.tracks[0] if self.tracks else FaceTrack.empty(fps=fps)
-        frames = sorted((f for t in self.tracks for f in t.frames), key=lambda f: f.time)
-        return replace(first, frames=tuple(frames))
+        """The room's face track without its frames (they are in the writer's parts)."""
+        return self.face_track if self.face_track is not None else FaceTrack.empty(fps=fps)
 
     def forgery_scores(self) -> ForgeryScores | None:
         if not self.forgery:
@@ -312,10 +328,8 @@ class _Shared:
         """
         while (item := self._outbox.get()) is not None:
             room, finding, snapshot = item
-            if room.kept is not None and self.store is not None:
-                room.kept.findings[finding.id] = finding.to_dict()
-                if snapshot is not None and finding.evidence.snapshot:
-                    room.kept.snapshots[finding.evidence.snapshot] = self.store.blobs.put(snapshot)
+            if room.kept is not None and room.kept.keys is not None and self.store is not None:
+                _store_finding(self.store, room, room.kept.keys, finding, snapshot)
             for wait in (*SINK_RETRY_WAITS, None):
                 try:
                     self.sink(finding, snapshot)
@@ -366,7 +380,8 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
         if not _failed(room, "claims", future):
             found = room.detector.speech(segments, list(room.snapshots.index), future.result(), turns=turns)
             if room.kept is not None:
-                room.kept.transcript += heard  # Whisper's lines; the record's turns cut them again on rescan
+                for segment in heard:  # Whisper's lines; the record's turns cut them again on rescan
+                    room.kept.writer.transcript.add(segment)
             room.state.timings["speech"].append((clip.start + clip.duration, time.monotonic() - due))
             shared.emit(room, found)
 
@@ -399,7 +414,7 @@ def _frame(shared: _Shared, room: _Room, frame: SampledFrame, due: float) -> Non
         if not _failed(room, "claims", future):
             closed = room.detector.screen(text, list(room.snapshots.index), future.result()[0])
             if room.kept is not None:
-                room.kept.frames.append(text)
+                room.kept.writer.frame_texts.add(text)
             room.state.timings["screen"].append((frame.time, time.monotonic() - due))
             shared.emit(room, closed)
 
@@ -563,6 +578,8 @@ def _read(
     """
     spec, state = room.state.spec, room.state
     info = room.info = probe(container, spec)
+    if room.kept is not None and room.kept.keys is None and shared.store is not None:
+        _open_record(shared.store, room, options, shared.engines)
     live = is_url(spec) and info.duration is None
     if room.connections and not live:
         state.warnings.append("直播已结束 the broadcast ended: the stream is now a finished recording")
@@ -645,42 +662,72 @@ def _on_room_clock(
     return replace(item, time=placed)
 
 
+def _open_record(store: Store, room: _Room, options: ScanOptions, engines: Engines) -> None:
+    """Say where the room's record and findings go, now that its tracks are known (at its first connection)."""
+    assert room.info is not None and room.kept is not None
+    stages: list[str] = []
+    if (engines.ocr is not None or (options.faces and engines.faces is not None)) and room.info.has_video:
+        stages.append("screen")
+    if engines.asr is not None and room.info.has_audio:
+        stages.append("speech")
+        options = options.model_copy(update={"vertical": (room.prompt or NO_PROMPT).vertical})  # its speech key
+    if not stages:
+        return
+    try:
+        keys = live_source_keys(room.state.spec, room.captured, tuple(stages), options, engines.claims)
+        store.remember_source(keys.source, room.state.spec, keys.size)
+        store.remember_run(keys.run, keys.settings)
+    except Exception as e:  # noqa: BLE001 - the room is still watched; say what will not be kept
+        log.exception("the record of %s cannot be stored", room.state.spec)
+        room.state.warnings.append(f"the room's record and findings cannot be stored: {e}")
+        return
+    room.kept.keys, room.kept.stages, room.kept.options = keys, tuple(stages), options
+
+
+def _store_finding(store: Store, room: _Room, keys: SourceKeys, finding: Finding, snapshot: bytes | None) -> None:
+    """Add one finding (and its snapshot) to the store as it is handed on: a watch that stops or crashes has
+    already kept every finding it handed on."""
+    assert room.kept is not None
+    try:
+        name = finding.evidence.snapshot
+        snapshots = {name: store.blobs.put(snapshot)} if snapshot is not None and name else {}
+        room.kept.found_again |= store.add_findings(keys.source, keys.run, [finding.to_dict()], snapshots)
+    except Exception as e:  # noqa: BLE001 - the sink still gets it; say what was not kept
+        log.exception("a finding of %s could not be stored", room.state.spec)
+        room.state.warnings.append(f"a finding could not be stored ({e}); it went to the sink")
+
+
 def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engines) -> None:
-    """Keep a room's record (under live stage keys) and its findings, as a rescan would find them."""
-    if room.info is None or room.kept is None:
-        return  # the room never opened: nothing was seen
-    kept, report = room.kept, room.work.current.report
+    """Keep a room's record (under live stage keys) with the parts written as it was watched, as ``scan`` keeps
+    its record, and mark its findings (stored as they were found) done, as a rescan would find them."""
+    kept = room.kept
+    if room.info is None or kept is None or kept.keys is None or kept.options is None:
+        return  # the room never opened (nothing was seen), or its record cannot be stored (it said so)
+    options, report = kept.options, room.work.current.report
     decode = DecodeSummary(
         stream_seconds=round(room.state.stream_seconds, 3), corrupt_packets=report.corrupt_packets,
         decoded_frames=report.decoded_frames, stopped_early=report.stopped_early,
     )
     screen = speech = None
     faces = options.faces and engines.faces is not None
-    if (engines.ocr is not None or faces) and room.info.has_video:
+    if "screen" in kept.stages:
         screen = ScreenRecord(
             frame_interval=options.frame_interval, sampled_frames=room.state.frames,
-            frame_texts=tuple(sorted(kept.frames, key=lambda f: f.time)), snapshots=tuple(room.snapshots.index),
-            decode=decode, ocr=engines.ocr.name if engines.ocr is not None else None,
+            snapshots=tuple(room.snapshots.index), decode=decode, ocr=engines.ocr.name if engines.ocr else None,
             faces=kept.faces(options.face_fps) if faces else None, forgery=kept.forgery_scores() if faces else None,
         )
-    if engines.asr is not None and room.info.has_audio:
+    if "speech" in kept.stages:
+        assert engines.asr is not None
         prompt = room.prompt or NO_PROMPT
         speech = SpeechRecord(
-            transcript=tuple(sorted(kept.transcript, key=lambda s: s.start)),
             voice=kept.voice.result(), audio_seconds=round(room.state.stream_seconds, 3), decode=decode,
             asr=engines.asr.name, turns=room.turns.turns() if room.turns is not None else None,
             prompt=prompt.ref, vertical=prompt.vertical,
         )
-        options = options.model_copy(update={"vertical": prompt.vertical})  # the room's speech stage key
-    stages = tuple(name for name, part in (("screen", screen), ("speech", speech)) if part is not None)
-    if not stages:
-        return
-    keys = live_source_keys(room.state.spec, room.captured, stages, options, engines.claims)
-    store.remember_source(keys.source, room.state.spec, keys.size)
-    store.remember_run(keys.run, keys.settings)
-    record = StreamRecord(info=room.info, screen=screen, speech=speech)
-    _, snapshots = save_stages(store, keys, stages, record, room.snapshots.images)
-    store.record_findings(keys.source, keys.run, list(kept.findings.values()), {**snapshots, **kept.snapshots})
+    head = StreamRecord(info=room.info, screen=screen, speech=speech)
+    save_stages(store, kept.keys, kept.stages, RecordView(head, kept.writer.close(), store.blobs),
+                room.snapshots.images)
+    store.finish_findings(kept.keys.source, kept.keys.run, kept.found_again)
 
 
 def _digital_human(
@@ -735,7 +782,8 @@ def watch(
     """Watch every room in ``specs`` until all have ended (or ``stop`` is set, or Ctrl-C); return what each did.
 
     ``on_tick`` receives the live room states about five times a second (for a progress display).
-    With ``store``, each room's record and findings are kept there once every room has ended.
+    With ``store``, each room's findings are kept there as they are found and its record as it is made (its
+    head once every room has ended).
     With ``feed``, rooms also start and stop as the feed says, and the watch runs until ``stop`` is set
     (or Ctrl-C); a fed room that is over is forgotten (only its state is returned, the newest
     :data:`FED_STATES_KEPT` of them), so a watch can run for days as rooms come and go.
@@ -780,7 +828,7 @@ def watch(
                 engines.claims, detector_options, frame_interval=options.frame_interval, stream=spec,
                 report_after_s=watch_options.banner_report_s,
             ),
-            kept=_Kept() if store is not None else None,
+            kept=_Kept(RecordWriter(store.blobs, watch_options.part_items)) if store is not None else None,
             provenance={**(order.provenance if order is not None else {}),
                         **(prompt.provenance() if prompt is not None else {})},
             prompt=prompt,

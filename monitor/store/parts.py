@@ -151,12 +151,13 @@ class SequenceWriter:
 class RecordWriter:
     """One source's sequences written as they are made; :meth:`close` names their parts."""
 
-    def __init__(self, blobs: BlobStore) -> None:
+    def __init__(self, blobs: BlobStore, part_items: int | None = None) -> None:
+        """``part_items``: items in each part of every sequence (default: each kind's own, about ten minutes)."""
         self.blobs = blobs
-        self.frame_texts = SequenceWriter(blobs, "frame_texts")
-        self.face_frames = SequenceWriter(blobs, "face_frames")
-        self.snapshots = SequenceWriter(blobs, "snapshots")
-        self.transcript = SequenceWriter(blobs, "transcript")
+        self.frame_texts = SequenceWriter(blobs, "frame_texts", part_items)
+        self.face_frames = SequenceWriter(blobs, "face_frames", part_items)
+        self.snapshots = SequenceWriter(blobs, "snapshots", part_items)
+        self.transcript = SequenceWriter(blobs, "transcript", part_items)
 
     def close(self) -> RecordParts:
         return RecordParts(

@@ -285,6 +285,65 @@ class Store:
                                  body=bodies[finding["id"]], snapshot_blob=snapshots.get(name) if name else None))
             self._set_status(s, source_key, run_key, "done", None, len(findings), summary_blob)
 
+    def add_findings(
+        self, source_key: str, run_key: str, findings: Sequence[Mapping[str, Any]], snapshots: Mapping[str, str],
+    ) -> set[str]:
+        """Add findings of a run still going on (a watched room's, as they are found) to the source's current
+        findings, in one transaction; the source is marked ``running`` under ``run_key`` until
+        :meth:`finish_findings`. Append-safe: a finding already current and unchanged stays as it is (adding it
+        again changes nothing); one current with another body is superseded by it. Returns the ids of the
+        findings that earlier runs made current and that are unchanged (what :meth:`finish_findings` keeps).
+        """
+        bodies = {f["id"]: json.dumps(f, ensure_ascii=False, sort_keys=True) for f in findings}
+        now = utcnow()
+        unchanged: set[str] = set()
+        with self.session() as s:
+            current = s.scalars(select(FindingRow).filter(
+                FindingRow.source_key == source_key, FindingRow.superseded_at.is_(None),
+                FindingRow.finding_id.in_(list(bodies)),
+            )).all()
+            for row in current:
+                if bodies[row.finding_id] == row.body:
+                    unchanged.add(row.finding_id)
+                else:
+                    row.superseded_at, row.superseded_by_run = now, run_key
+            added = 0
+            for finding in findings:
+                if finding["id"] in unchanged:
+                    continue
+                unchanged.add(finding["id"])  # a second copy in the same call is the same finding
+                added += 1
+                name = (finding.get("evidence") or {}).get("snapshot")
+                s.add(FindingRow(finding_id=finding["id"], source_key=source_key, run_key=run_key,
+                                 body=bodies[finding["id"]], snapshot_blob=snapshots.get(name) if name else None))
+            again = {row.finding_id for row in current if row.superseded_at is None and row.run_key != run_key}
+            status = s.get(SourceRunRow, (source_key, run_key))
+            self._set_status(s, source_key, run_key, "running", None, (status.findings if status else 0) + added)
+        return again
+
+    def finish_findings(
+        self, source_key: str, run_key: str, found_again: set[str], summary: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Mark a run whose findings were added as found (:meth:`add_findings`) done: the source's current findings
+        of other runs that it did not find again (``found_again``: ids :meth:`add_findings` returned) are
+        superseded, as :meth:`record_findings` would have done with the same findings at once."""
+        summary_blob = (
+            self.blobs.put_json(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode())
+            if summary is not None else None
+        )
+        now = utcnow()
+        with self.session() as s:
+            older = s.scalars(select(FindingRow).filter(
+                FindingRow.source_key == source_key, FindingRow.superseded_at.is_(None), FindingRow.run_key != run_key,
+            )).all()
+            for row in older:
+                if row.finding_id not in found_again:
+                    row.superseded_at, row.superseded_by_run = now, run_key
+            s.flush()
+            n = s.scalar(select(func.count()).select_from(FindingRow).filter(
+                FindingRow.source_key == source_key, FindingRow.superseded_at.is_(None)))
+            self._set_status(s, source_key, run_key, "done", None, n or 0, summary_blob)
+
     def current_findings(self, source_key: str) -> list[tuple[dict[str, Any], str | None]]:
         """The source's current findings (as JSON objects, in time order) with their snapshot blobs."""
         with self.session() as s:

@@ -54,6 +54,30 @@ def test_changed_findings_are_superseded_and_kept(store: Store) -> None:
     assert [(s.status, s.findings) for s in store.statuses("r3")] == [("done", 1)]
 
 
+def test_findings_added_as_found_end_as_if_recorded_at_once(store: Store) -> None:
+    """A watch adds its findings one by one; each is current at once, adding one again changes nothing, and when
+    the run ends the source's findings and history are what one record_findings of the same findings leaves."""
+    store.remember_source("sha256:aa", "room.mp4", 10)
+    for run in ("r1", "r2"):
+        store.remember_run(run, {"run": run})
+    store.record_findings("sha256:aa", "r1", [_finding("f1"), _finding("f2"), _finding("f3")], {})
+    snapshot = store.blobs.put(b"\xff\xd8jpeg")
+    again = store.add_findings("sha256:aa", "r2", [_finding("f1")], {"frame_0.jpg": snapshot})  # found again
+    again |= store.add_findings("sha256:aa", "r2", [_finding("f2", 0.5)], {"frame_0.jpg": snapshot})  # changed
+    again |= store.add_findings("sha256:aa", "r2", [_finding("f4")], {"frame_0.jpg": snapshot})
+    again |= store.add_findings("sha256:aa", "r2", [_finding("f4")], {"frame_0.jpg": snapshot})  # the same again
+    assert again == {"f1"}
+    assert store.status("sha256:aa", "r2") == "running"
+    assert sorted(f["id"] for f, _ in store.current_findings("sha256:aa")) == ["f1", "f2", "f3", "f4"]
+    store.finish_findings("sha256:aa", "r2", again)
+    current = {f["id"]: (f["confidence"], blob) for f, blob in store.current_findings("sha256:aa")}
+    assert current == {"f1": (0.9, None), "f2": (0.5, snapshot), "f4": (0.9, snapshot)}  # f3 was not found again
+    assert [v["run"] for v in store.finding_history("f1")] == ["r1"]  # unchanged: still the first run's
+    assert [v["run"] for v in store.finding_history("f4")] == ["r2"]
+    assert store.finding_history("f3")[0]["superseded_at"] is not None
+    assert [(s.status, s.findings) for s in store.statuses("r2")] == [("done", 3)]
+
+
 def test_a_failed_source_keeps_its_error(store: Store) -> None:
     store.remember_source("sha256:bb", "bad.mp4", 0)
     store.remember_run("r1", {})
