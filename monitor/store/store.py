@@ -253,6 +253,12 @@ class Store:
         summary = json.loads(self.blobs.get_json(summary_blob)) if summary_blob else None
         return StoredRun(run_key, json.loads(settings), summary)
 
+    def _summary_blob(self, summary: Mapping[str, Any] | None) -> str | None:
+        """The blob id of a run's report summary (JSON), or None without one."""
+        if summary is None:
+            return None
+        return self.blobs.put_json(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode())
+
     def record_findings(
         self, source_key: str, run_key: str, findings: Sequence[Mapping[str, Any]], snapshots: Mapping[str, str],
         summary: Mapping[str, Any] | None = None,
@@ -264,10 +270,7 @@ class Store:
         superseded it. ``summary`` (JSON data) is what the run's report shows besides its findings.
         """
         bodies = {f["id"]: json.dumps(f, ensure_ascii=False, sort_keys=True) for f in findings}
-        summary_blob = (
-            self.blobs.put_json(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode())
-            if summary is not None else None
-        )
+        summary_blob = self._summary_blob(summary)
         now = utcnow()
         with self.session() as s:
             current = s.scalars(select(FindingRow).filter_by(source_key=source_key, superseded_at=None)).all()
@@ -280,9 +283,7 @@ class Store:
             for finding in findings:
                 if finding["id"] in kept:
                     continue
-                name = (finding.get("evidence") or {}).get("snapshot")
-                s.add(FindingRow(finding_id=finding["id"], source_key=source_key, run_key=run_key,
-                                 body=bodies[finding["id"]], snapshot_blob=snapshots.get(name) if name else None))
+                s.add(_finding_row(finding, bodies[finding["id"]], source_key, run_key, snapshots))
             self._set_status(s, source_key, run_key, "done", None, len(findings), summary_blob)
 
     def add_findings(
@@ -313,9 +314,7 @@ class Store:
                     continue
                 unchanged.add(finding["id"])  # a second copy in the same call is the same finding
                 added += 1
-                name = (finding.get("evidence") or {}).get("snapshot")
-                s.add(FindingRow(finding_id=finding["id"], source_key=source_key, run_key=run_key,
-                                 body=bodies[finding["id"]], snapshot_blob=snapshots.get(name) if name else None))
+                s.add(_finding_row(finding, bodies[finding["id"]], source_key, run_key, snapshots))
             again = {row.finding_id for row in current if row.superseded_at is None and row.run_key != run_key}
             status = s.get(SourceRunRow, (source_key, run_key))
             self._set_status(s, source_key, run_key, "running", None, (status.findings if status else 0) + added)
@@ -327,10 +326,7 @@ class Store:
         """Mark a run whose findings were added as found (:meth:`add_findings`) done: the source's current findings
         of other runs that it did not find again (``found_again``: ids :meth:`add_findings` returned) are
         superseded, as :meth:`record_findings` would have done with the same findings at once."""
-        summary_blob = (
-            self.blobs.put_json(json.dumps(summary, ensure_ascii=False, sort_keys=True).encode())
-            if summary is not None else None
-        )
+        summary_blob = self._summary_blob(summary)
         now = utcnow()
         with self.session() as s:
             older = s.scalars(select(FindingRow).filter(
@@ -436,3 +432,12 @@ class Store:
                 "findings_superseded": count(FindingRow, FindingRow.superseded_at.is_not(None)),
             }
         return {**counts, "blob_bytes": self.blobs.size()}
+
+
+def _finding_row(
+    finding: Mapping[str, Any], body: str, source_key: str, run_key: str, snapshots: Mapping[str, str],
+) -> FindingRow:
+    """A finding's row under ``run_key``, with the blob of its evidence snapshot (if the run stored one)."""
+    name = (finding.get("evidence") or {}).get("snapshot")
+    return FindingRow(finding_id=finding["id"], source_key=source_key, run_key=run_key, body=body,
+                      snapshot_blob=snapshots.get(name) if name else None)
