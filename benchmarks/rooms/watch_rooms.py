@@ -1,14 +1,17 @@
 """Rooms kept in real time by ``livemon watch`` itself, decoding included.
 
-``python -m benchmarks.rooms.watch_rooms [--seconds 60] [--max-rooms 4] [--room vertical-720x1280] [--faces]``
-plays the demo room (or, with ``--room``, the generated realistic room of that framing: a swaying host in a
-patterned suit at 25 fps with the demo's captions and speech, :func:`caption_room`) N times at once, each
-paced at real time (``WatchOptions(realtime=True)``), for N = 1, 2, ... until a count is not kept
-(:func:`keeps_up`: every item back, p95 latency under the bound, no growing backlog). Unlike
-``python -m benchmarks.rooms``, which feeds pre-decoded media out of phase, every room here demuxes
-and decodes its own file and all rooms start together, so their utterances arrive at the same
-moments: the harder case.
-Writes ``benchmarks/results/rooms_watch.json`` and ``.md`` (with ``--room``: ``rooms_watch_<room>``).
+``python -m benchmarks.rooms.watch_rooms [--seconds 60] [--max-rooms 4] [--room vertical-720x1280] [--faces]
+[--asr-engine torch --device cuda] [--counts 8 16 32]`` plays the demo room (or, with ``--room``, the
+generated realistic room of that framing: a swaying host in a patterned suit at 25 fps with the demo's
+captions and speech, :func:`caption_room`) N times at once, each paced at real time
+(``WatchOptions(realtime=True)``), for N = 1, 2, ... until a count is not kept (:func:`keeps_up`: every
+item back, p95 latency under the bound, no growing backlog). Unlike ``python -m benchmarks.rooms``, which
+feeds pre-decoded media out of phase, every room here demuxes and decodes its own file and all rooms start
+together, so their utterances arrive at the same moments: the harder case. ``--asr-engine torch --device
+cuda`` is the watch path on a GPU (the PyTorch Whisper engine batching every room's utterances);
+``--counts`` tries those room counts instead of 1, 2, ...
+Writes ``benchmarks/results/rooms_watch.json`` and ``.md`` (with ``--room``: ``rooms_watch_<room>``; on
+another engine or device, ``_<engine>-<device>`` after it).
 """
 
 from __future__ import annotations
@@ -70,7 +73,9 @@ def _markdown(result: dict[str, Any]) -> str:
         f"Machine: {result['machine']['cpu']} ({result['machine']['cores']} cores), "
         f"device {result['machine']['device']}. "
         f"Each room plays the first {result['seconds']:.0f} s of {result.get('room', 'the demo room')}, all rooms "
-        f"together, paced at real time, faces {'on' if result.get('faces') else 'off'}. "
+        f"together, paced at real time, faces {'on' if result.get('faces') else 'off'}"
+        + (f", ASR {asr['engine']} `{asr['model']}` on {asr['device']}" if (asr := result.get("asr")) else "")
+        + ". "
         f"Command: `{result['command']}`.",
         "",
         "| rooms | speech p50 | speech p95 | screen p95 | kept | reason |",
@@ -93,31 +98,41 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--room", default=None, help="a framing of the realistic room (e.g. vertical-720x1280); "
                         "default: the demo room")
     parser.add_argument("--faces", action="store_true", help="with the face models (watch's default)")
+    parser.add_argument("--asr-engine", choices=["faster-whisper", "torch"], default="faster-whisper")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--asr-model", default=None, help="the ASR model (default: the configuration's)")
+    parser.add_argument("--counts", type=int, nargs="+", default=None,
+                        help="room counts to try, in order (default: 1 to --max-rooms)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     video = caption_room(args.room, args.seconds) if args.room else demo_stream()[0]
-    options = load_options(faces=args.faces, max_duration=args.seconds)
+    chosen = {"asr_engine": args.asr_engine, "device": args.device}
+    options = load_options(faces=args.faces, max_duration=args.seconds, **chosen,
+                           **({"asr_model": args.asr_model} if args.asr_model else {}))
     engines = build_engines(options)
     rule = KeepRule(max_p95_s=args.max_p95)
     runs: list[dict[str, Any]] = []
-    for rooms in range(1, args.max_rooms + 1):
+    for rooms in args.counts or range(1, args.max_rooms + 1):
         runs.append(run_count(rooms, video, options, engines, rule))
         print(json.dumps({k: runs[-1][k] for k in ("rooms", "kept", "reason")}), flush=True)
         if not runs[-1]["kept"]:
             break
-    max_kept = max((r["rooms"] for r in runs if r["kept"] and all(x["kept"] for x in runs[: r["rooms"]])), default=0)
+    max_kept = max((r["rooms"] for i, r in enumerate(runs) if all(x["kept"] for x in runs[: i + 1])), default=0)
     result = {
         "command": " ".join(["python -m benchmarks.rooms.watch_rooms", *(sys.argv[1:] if argv is None else argv)]),
         "machine": describe_machine(resolve_device(options.device, options.asr_engine)),
         "seconds": args.seconds,
         "room": f"the {args.room} room with a moving, textured host" if args.room else "the demo room",
         "faces": args.faces,
+        "asr": {"engine": options.asr_engine, "device": options.device, "model": options.asr_model},
         "rule": asdict(rule),
         "runs": runs,
         "max_kept": max_kept,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"rooms_watch_{args.room}{'_faces' if args.faces else ''}" if args.room else "rooms_watch"
+    if args.asr_engine != "faster-whisper" or args.device != "auto":
+        stem += f"_{args.asr_engine}-{args.device}"
     (args.out / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     (args.out / f"{stem}.md").write_text(_markdown(result), encoding="utf-8")
     print(_markdown(result))

@@ -41,6 +41,7 @@ together do not all wait for the face models at the same moment.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -283,7 +284,10 @@ class _Shared:
             self.face_windows = FaceWindows(follower if follower is not None else engines.faces, faces)
             self.faces = BatchScheduler(self.face_windows, SchedulerOptions(options.face_batch, wait),
                                         name="watch-faces")
-        self._outbox: queue.Queue[tuple[_Room, Finding, bytes | None] | None] = queue.Queue()
+        self._outbox: queue.Queue[tuple[_Room, Finding, bytes | None] | Callable[[], None] | None] = queue.Queue()
+        self._judging: dict[int, int] = {}
+        """Findings of each room (by index) the judge has not answered yet."""
+        self._after_judged: dict[int, Callable[[], None]] = {}
         self._writer = threading.Thread(target=self._write, name="livemon-sink", daemon=True)
         self._writer.start()
 
@@ -317,8 +321,31 @@ class _Shared:
         """To the sink's queue, through the judge when there is one (it answers on its own threads)."""
         if self.judge is None:
             self._outbox.put((room, finding, snapshot))
-        else:
-            self.judge.submit(finding, lambda judged: self._outbox.put((room, judged, snapshot)))
+            return
+        with self.lock:
+            self._judging[room.index] = self._judging.get(room.index, 0) + 1
+
+        def answered(judged: Finding) -> None:
+            self._outbox.put((room, judged, snapshot))
+            with self.lock:
+                self._judging[room.index] -= 1
+                then = None
+                if not self._judging[room.index]:
+                    del self._judging[room.index]
+                    then = self._after_judged.pop(room.index, None)
+            if then is not None:
+                self._outbox.put(then)
+
+        self.judge.submit(finding, answered)
+
+    def after_written(self, room: _Room, action: Callable[[], None]) -> None:
+        """Run ``action`` on the sink's thread once every finding ``room`` handed on so far (judged ones too, when
+        the judge has answered) is written."""
+        with self.lock:
+            if self._judging.get(room.index):
+                self._after_judged[room.index] = action
+                return
+        self._outbox.put(action)
 
     def _write(self) -> None:
         """Hand each queued finding to the sink, retrying a failing sink with backoff.
@@ -327,20 +354,26 @@ class _Shared:
         and its room says so in the live table.
         """
         while (item := self._outbox.get()) is not None:
-            room, finding, snapshot = item
-            if room.kept is not None and room.kept.keys is not None and self.store is not None:
-                _store_finding(self.store, room, room.kept.keys, finding, snapshot)
-            for wait in (*SINK_RETRY_WAITS, None):
-                try:
-                    self.sink(finding, snapshot)
-                    break
-                except Exception as e:  # the sink's own error (disk, network): try again, then report
-                    if wait is not None:
-                        time.sleep(wait)
-                        continue
-                    log.error("the finding sink failed, finding not written: %s", json.dumps(finding.to_dict(),
-                              ensure_ascii=False))
-                    room.state.warnings.append(f"a finding could not be written ({e}); it is in the log")
+            if callable(item):
+                item()
+            else:
+                self._deliver(*item)
+            del item  # not held while the next is awaited: a room that is over is let go once it is kept
+
+    def _deliver(self, room: _Room, finding: Finding, snapshot: bytes | None) -> None:
+        if room.kept is not None and room.kept.keys is not None and self.store is not None:
+            _store_finding(self.store, room, room.kept.keys, finding, snapshot)
+        for wait in (*SINK_RETRY_WAITS, None):
+            try:
+                self.sink(finding, snapshot)
+                break
+            except Exception as e:  # the sink's own error (disk, network): try again, then report
+                if wait is not None:
+                    time.sleep(wait)
+                    continue
+                log.error("the finding sink failed, finding not written: %s", json.dumps(finding.to_dict(),
+                          ensure_ascii=False))
+                room.state.warnings.append(f"a finding could not be written ({e}); it is in the log")
 
     def retire(self, room: _Room) -> None:
         """Forget what the shared workers keep of a room that is over (its text gate's last frame)."""
@@ -697,6 +730,15 @@ def _store_finding(store: Store, room: _Room, keys: SourceKeys, finding: Finding
         room.state.warnings.append(f"a finding could not be stored ({e}); it went to the sink")
 
 
+def _keep_record(store: Store, room: _Room, options: ScanOptions, engines: Engines) -> None:
+    """:func:`_store_room`, saying in the room's state when its record could not be kept."""
+    try:
+        _store_room(store, room, options, engines)
+    except Exception as e:  # noqa: BLE001 - the findings are already written; say what was not kept
+        log.exception("the record of %s could not be stored", room.state.spec)
+        room.state.warnings.append(f"the room's record could not be stored: {e}")
+
+
 def _store_room(store: Store, room: _Room, options: ScanOptions, engines: Engines) -> None:
     """Keep a room's record (under live stage keys) with the parts written as it was watched, as ``scan`` keeps
     its record, and mark its findings (stored as they were found) done, as a rescan would find them."""
@@ -783,7 +825,8 @@ def watch(
 
     ``on_tick`` receives the live room states about five times a second (for a progress display).
     With ``store``, each room's findings are kept there as they are found and its record as it is made (its
-    head once every room has ended).
+    head when the room is over: a fed room's once its findings are written, the others' once every room has
+    ended).
     With ``feed``, rooms also start and stop as the feed says, and the watch runs until ``stop`` is set
     (or Ctrl-C); a fed room that is over is forgotten (only its state is returned, the newest
     :data:`FED_STATES_KEPT` of them), so a watch can run for days as rooms come and go.
@@ -808,7 +851,8 @@ def watch(
     shared.provenance = provenance
     detector_options = DetectorOptions(min_confidence=options.min_confidence)
     rooms: list[_Room] = []
-    """Every room still running, and every room ever started when watching into a store."""
+    """Every room not yet over and forgotten (a fed room's record is kept when it is forgotten, the others' at the
+    end)."""
     fed: dict[str, _Room] = {}
     retired: deque[RoomState] = deque(maxlen=FED_STATES_KEPT)
     threads: dict[int, threading.Thread] = {}
@@ -855,8 +899,9 @@ def watch(
             for latencies in room.state.timings.values():
                 latencies.clear()
             retired.append(room.state)
-            if store is None:
-                rooms.remove(room)
+            rooms.remove(room)
+            if store is not None:  # kept now, so a watch that runs for days holds no room that is over
+                shared.after_written(room, functools.partial(_keep_record, store, room, options, engines))
         for key in stops:
             if key in fed:
                 fed[key].stop.set()
@@ -888,11 +933,7 @@ def watch(
         shared.shutdown()
     if store is not None:
         for room in rooms:
-            try:
-                _store_room(store, room, options, engines)
-            except Exception as e:  # noqa: BLE001 - the findings are already written; say what was not kept
-                log.exception("the record of %s could not be stored", room.state.spec)
-                room.state.warnings.append(f"the room's record could not be stored: {e}")
+            _keep_record(store, room, options, engines)
     if feed is not None:
         feed.update({key: room.state for key, room in fed.items()}, stopping=True)  # every room is over now
     return [*retired, *(r.state for r in rooms if r.index in threads)]

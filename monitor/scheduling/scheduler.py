@@ -138,6 +138,7 @@ class BatchScheduler(Generic[T, R]):
                 self._metrics.cancelled(len(batch) - len(live))
             if live:
                 self._run(live)
+            del batch, live  # not held while the next batch is awaited: their callers may be long gone
 
     def _run(self, batch: list[_Pending[T, R]]) -> None:
         started = time.monotonic()

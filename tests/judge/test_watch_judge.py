@@ -1,8 +1,13 @@
-"""`watch --judge`: live findings carry the judge's opinion, and a slow or swamped judge loses none of them."""
+"""`watch --judge`: live findings carry the judge's opinion, and a slow or swamped judge loses none of them (nor
+the record of a room kept while the watch goes on)."""
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from fake_openai import fake_openai, verdict
@@ -14,8 +19,12 @@ from monitor.demo.bad_inputs import BadInputs
 from monitor.findings import Finding
 from monitor.judge import build_judge
 from monitor.judge.run import JudgeStats
+from monitor.pipeline import watch as watch_module
 from monitor.pipeline.engines import Engines
+from monitor.pipeline.room_feed import RoomOrder
 from monitor.pipeline.watch import WatchOptions, watch
+from monitor.results import RoomState
+from monitor.store import Store
 
 runner = CliRunner()
 
@@ -76,3 +85,52 @@ def test_watch_command_takes_the_judge_and_prints_its_counts(bad: BadInputs, tmp
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert records and all(r["evidence"]["judge"]["verdict"] == "not_violation" for r in records)
     assert "二审 judge" in result.output
+
+
+class _OneRoomThenWait:
+    """A feed that hands the watch one room, and once the room is over keeps the watch going until the room's
+    record is kept and the watch holds the room no more (or a minute passes); notes what it saw of the store."""
+
+    def __init__(self, spec: str, store: Store, stop: threading.Event) -> None:
+        self.spec, self.store, self.stop = spec, store, stop
+        self.started = False
+        self.over_at: float | None = None
+        self.kept: tuple[str, int] | None = None
+        """(status, findings) of the room's run when its record was seen kept, the watch still running."""
+
+    def update(self, rooms: Mapping[str, RoomState], *,
+               stopping: bool = False) -> tuple[Sequence[RoomOrder], Sequence[str]]:
+        if any(state.finished for state in rooms.values()) and self.over_at is None:
+            self.over_at = time.monotonic()
+        if self.over_at is not None and not stopping and self.kept is None:
+            statuses = [s for key, _ in self.store.stored_sources() if (run := self.store.latest_run(key))
+                        for s in self.store.statuses(run.key)]
+            gc.collect()
+            held = [o for o in gc.get_objects() if type(o) is watch_module._Room]
+            if statuses and statuses[0].status == "done" and not held:
+                self.kept = (statuses[0].status, statuses[0].findings)
+            if self.kept is not None or time.monotonic() - self.over_at > 60:
+                self.stop.set()
+        if self.started:
+            return (), ()
+        self.started = True
+        return (RoomOrder("1:1", self.spec),), ()
+
+
+def test_a_fed_room_that_is_over_is_kept_once_its_judged_findings_are_written_and_then_let_go(
+    bad: BadInputs, options: ScanOptions, engines: Engines, store: Store, tmp_path: Path
+) -> None:
+    written: list[Finding] = []
+    stop = threading.Event()
+    feed = _OneRoomThenWait(str(bad.video_only), store, stop)
+    with fake_openai(verdict(), delay=0.5) as server:
+        judge = build_judge(server.url, "test-model", judge_all=True, cache=tmp_path / "verdicts.sqlite")
+        assert judge is not None
+        try:
+            watch([], options, engines, lambda f, s: written.append(f), feed=feed, stop=stop, store=store,
+                  judge=judge)
+        finally:
+            judge.close()
+    assert written and all(f.evidence.judge is not None for f in written), "every finding was judged"
+    assert feed.kept is not None, "the watch went on, but the room's record was not kept or the room not let go"
+    assert feed.kept == ("done", len({f.id for f in written})), "kept before its judged findings were all written"
