@@ -11,6 +11,7 @@ mel scale and area norm, periodic Hann window, centred zero-padded frames, power
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
@@ -109,38 +110,46 @@ def _weights_path() -> Path:
 
 
 class Ge2eEncoder:
-    """Resemblyzer's GE2E encoder on torch (CPU), the weights loaded once per instance; ``threads`` is torch's
-    CPU thread count while it embeds (``None``: torch's own), set back after each call (torch has only a
-    process-wide count)."""
+    """Resemblyzer's GE2E encoder on torch (CPU); ``threads`` is torch's CPU thread count while it embeds
+    (``None``: torch's own), set back after each call (torch has only a process-wide count).
+
+    Construction only checks that torch and the weights are there; torch is imported and the weights loaded
+    at the first :meth:`embed` (once, under a lock), so a scan does it on the thread that tells the turns,
+    beside speech recognition, rather than before it starts.
+    """
 
     def __init__(self, *, threads: int | None = None, batch: int = 64) -> None:
-        try:
-            import torch
-            from torch import nn
-        except ImportError as e:
-            raise ModelError(
-                "speaker turns need torch (pip install 'livemon[torch]'), or set speaker_turns: false"
-            ) from e
-        path = _weights_path()
+        if find_spec("torch") is None:
+            raise ModelError("speaker turns need torch (pip install 'livemon[torch]'), or set speaker_turns: false")
+        self._path = _weights_path()
         self.name = "resemblyzer-ge2e:0.1.4"
         self.batch = batch
-        self._torch = torch
         self.threads = threads
-        try:
-            state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
-            self.lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)
-            self.linear = nn.Linear(256, EMBED_DIM)
-            self.lstm.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("lstm.")})
-            self.linear.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("linear.")})
-        except Exception as e:  # a damaged or changed weights file: one clear line
-            raise ModelError(f"cannot load the speaker encoder weights {path}: {e}") from e
-        self.lstm.eval()
-        self.linear.eval()
+        self._lock = threading.Lock()
+        self._model: tuple[Any, Any, Any] | None = None
+        """torch, the LSTM and the linear layer, once loaded."""
+
+    def _loaded(self) -> tuple[Any, Any, Any]:
+        with self._lock:
+            if self._model is None:
+                import torch
+                from torch import nn
+
+                try:
+                    state = torch.load(self._path, map_location="cpu", weights_only=True)["model_state"]
+                    lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)
+                    linear = nn.Linear(256, EMBED_DIM)
+                    lstm.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("lstm.")})
+                    linear.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("linear.")})
+                except Exception as e:  # a damaged or changed weights file: one clear line
+                    raise ModelError(f"cannot load the speaker encoder weights {self._path}: {e}") from e
+                self._model = (torch, lstm.eval(), linear.eval())
+            return self._model
 
     def embed(self, windows: np.ndarray) -> np.ndarray:
         if not len(windows):
             return np.zeros((0, EMBED_DIM), np.float32)
-        torch = self._torch
+        torch, lstm, linear = self._loaded()
         out: list[Any] = []
         before = torch.get_num_threads()
         if self.threads is not None and self.threads != before:
@@ -149,8 +158,8 @@ class Ge2eEncoder:
             with torch.inference_mode():
                 for begin in range(0, len(windows), self.batch):
                     mels = torch.from_numpy(np.ascontiguousarray(windows[begin : begin + self.batch], np.float32))
-                    _, (hidden, _) = self.lstm(mels)
-                    raw = torch.relu(self.linear(hidden[-1]))
+                    _, (hidden, _) = lstm(mels)
+                    raw = torch.relu(linear(hidden[-1]))
                     out.append(raw / torch.clamp(torch.linalg.vector_norm(raw, dim=1, keepdim=True), min=1e-9))
         finally:
             if torch.get_num_threads() != before:

@@ -45,6 +45,7 @@ from monitor.observations.speaker_turns import SpeakerTurnsBuilder
 from monitor.observations.types import TranscriptSegment
 from monitor.observations.voice import VoiceFeaturesBuilder
 from monitor.pipeline.asr_prompts import prompted, room_options
+from monitor.pipeline.beside import Beside
 from monitor.pipeline.clip_evidence import clip_findings
 from monitor.pipeline.engines import Engines
 from monitor.pipeline.observe import StageTimer, StreamObservations, observe_stream
@@ -60,6 +61,10 @@ from monitor.store import BlobStore, Store
 from monitor.store.parts import RecordParts, RecordView, RecordWriter, SequenceWriter, temporary_blobs
 
 __all__ = ["Observed", "detector_options", "findings_of", "observe", "scan"]
+
+BESIDE_SECONDS = 120.0
+"""Seconds of audio at most waiting for the voice features and speaker turns, which are told on a thread beside
+speech recognition."""
 
 @dataclass(slots=True)
 class Observed:
@@ -103,17 +108,26 @@ class _SpeechPass:
         self.transcript = transcript
         self._written = 0
         self.seconds = 0.0
+        self._beside = Beside("livemon-voice", limit=BESIDE_SECONDS)
 
     def feed(self, chunk: AudioPCM) -> None:
         started = time.perf_counter()
+        self._beside.submit(lambda: self._voice(chunk), chunk.duration)  # first: it goes on while Whisper runs
         self.transcriber.feed(chunk)
-        self.voice.feed(chunk)
         self._write(self.transcriber.segments)
+        self.seconds += time.perf_counter() - started
+
+    def _voice(self, chunk: AudioPCM) -> None:
+        """The voice features and the speaker turns of ``chunk`` (on the thread beside)."""
+        self.voice.feed(chunk)
         if self.turns is not None:
             turns_started = time.perf_counter()
             self.turns.feed(chunk)
             self.turn_seconds += time.perf_counter() - turns_started
-        self.seconds += time.perf_counter() - started
+
+    def close(self) -> None:
+        """Stop the thread beside (the record was made, or the pass failed)."""
+        self._beside.close()
 
     def _write(self, segments: list[TranscriptSegment]) -> None:
         if self.transcript is not None:
@@ -125,6 +139,7 @@ class _SpeechPass:
         started = time.perf_counter()
         segments = self.transcriber.finish()
         self._write(segments)
+        self._beside.join()
         transcript = () if self.transcript is not None else tuple(segments)
         turns_started = time.perf_counter()
         turns = self.turns.result() if self.turns is not None else None
@@ -157,15 +172,18 @@ def _transcribe_file(
     (runs beside the video pass)."""
     started = time.perf_counter()
     container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
+    speech: _SpeechPass | None = None
     try:
         speech = _SpeechPass(asr, options, hook, _stream_length(container, options), transcript, speakers)
         report = DecodeReport()
         for chunk in iter_media(container, decode_options(options, audio=True, video=False), report):
             if isinstance(chunk, AudioPCM):
                 speech.feed(chunk)
+        return speech.record(report), time.perf_counter() - started, speech.turn_seconds
     finally:
         container.close()
-    return speech.record(report), time.perf_counter() - started, speech.turn_seconds
+        if speech is not None:
+            speech.close()
 
 
 def _screen_record(seen: StreamObservations, options: ScanOptions, engines: Engines) -> ScreenRecord:
@@ -208,6 +226,7 @@ def observe(
     transcript = writer.transcript if writer is not None else None
     container = open_source(spec, timeout=options.open_timeout, policy=SourcePolicy.from_options(options))
     face_engine = recording = None
+    single: _SpeechPass | None = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-asr") as pool:
         try:
             info = probe(container, spec)
@@ -231,18 +250,20 @@ def observe(
                 crop_interval=1.0 if engines.forgery is not None else None, hook=hook, spill=spill,
                 on_packet=recording.add if recording is not None else None, writer=writer,
             )
+            timer = seen.timer
+            speech: SpeechRecord | None = None
+            turn_seconds = 0.0
+            if single is not None:
+                speech = single.record(seen.report if not want_screen else DecodeReport())
+                timer.seconds["asr"], turn_seconds = single.seconds, single.turn_seconds
         finally:
             container.close()
             if recording is not None:
                 recording.close()
             if face_engine is not None:
                 face_engine.close()
-        timer = seen.timer
-        speech: SpeechRecord | None = None
-        turn_seconds = 0.0
-        if single is not None:
-            speech = single.record(seen.report if not want_screen else DecodeReport())
-            timer.seconds["asr"], turn_seconds = single.seconds, single.turn_seconds
+            if single is not None:
+                single.close()
         if early is not None:
             speech, timer.seconds["asr"], turn_seconds = early.result()
         if engines.speakers is not None and speech is not None:
@@ -365,8 +386,11 @@ def scan(
     spill = Path(tempfile.mkdtemp(prefix="livemon-snapshots-"))
     copy = spill.with_name(spill.name + "-stream.mkv") if clips is not None and is_url(spec) else None
     blobs = store.blobs if store is not None else temporary_blobs()
+    warming = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livemon-warm")
     try:
+        warmed = warming.submit(engines.claims.warm_up)  # the classifier loads beside the media's observation
         observed = observe(spec, options, engines, hook, spill=spill, record_to=copy, blobs=blobs)
+        warmed.result()
         if store is not None and keys is not None:
             store.remember_source(keys.source, spec, keys.size)
             store.remember_run(keys.run, keys.settings)
@@ -379,6 +403,8 @@ def scan(
         if copy is not None:
             copy.unlink(missing_ok=True)
         raise
+    finally:
+        warming.shutdown(wait=True)
     if judge is not None:
         result.findings = judge.findings(result.findings, result.provenance.get("rule_descriptions", {}))
         result.provenance["judge"] = judge.key()

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from monitor.errors import ModelError
 from monitor.media.types import AudioPCM
+from monitor.observations import speaker_embed
 from monitor.observations.live_turns import LiveTurns
 from monitor.observations.record import SpeechRecord, dump_json, load_json
 from monitor.observations.speaker_embed import Ge2eEncoder, mel_filterbank, mel_frames
@@ -90,6 +93,32 @@ def test_encoder_separates_the_host_from_the_cohost(encoder: Ge2eEncoder, voices
     assert np.allclose(np.linalg.norm(host, axis=1), 1.0, atol=1e-4)
     assert np.percentile(more @ host_mean, 10) > 0.78, "another line of the host's voice should match the host"
     assert np.percentile(cohost @ host_mean, 90) < 0.70, "the co-host's voice should not match the host"
+
+
+def test_the_encoder_loads_at_its_first_use_once_from_any_thread(voices: dict[str, np.ndarray]) -> None:
+    """A scan builds the encoder before it reads and tells turns on a thread beside speech recognition: the
+    weights load there, once, and two threads at once get the same embeddings as one."""
+    windows = np.stack([mel_frames(voices["host"][i * 8_000 : i * 8_000 + 16_000])[:100] for i in range(4)])
+    alone = Ge2eEncoder(threads=1).embed(windows)
+    shared = Ge2eEncoder(threads=1)
+    got: list[np.ndarray] = []
+    threads = [threading.Thread(target=lambda: got.append(shared.embed(windows))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 2 and all(np.allclose(g, alone, atol=1e-5) for g in got)
+
+
+def test_damaged_encoder_weights_give_one_clear_error_when_turns_are_first_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    damaged = tmp_path / "pretrained.pt"
+    damaged.write_bytes(b"not a torch file")
+    monkeypatch.setattr(speaker_embed, "_weights_path", lambda: damaged)
+    encoder = Ge2eEncoder(threads=1)
+    with pytest.raises(ModelError, match="cannot load the speaker encoder weights"):
+        encoder.embed(np.zeros((1, 100, 40), np.float32))
 
 
 def test_one_voice_gives_one_turn_and_no_overlap(encoder: Ge2eEncoder, voices: dict[str, np.ndarray]) -> None:

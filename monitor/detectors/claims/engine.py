@@ -187,6 +187,12 @@ class ClaimEngine:
         # A pass hit (permitted wording) has done its work by quieting the classifier; it is no finding.
         return [[h for h in hits if h.risk != "pass"] for hits in results]
 
+    def warm_up(self) -> None:
+        """Load what the first check would (the classifier's encoder loads lazily), so that a caller can do it
+        beside other work."""
+        if self.classifier is not None:
+            self.classifier.predict_proba(["直播间"])
+
     def self_test(self) -> list[ExampleFailure]:
         """Run every rule's examples: ``match`` must fire the rule, ``no_match`` flag no rule of its category."""
         failures = []
