@@ -1,7 +1,7 @@
 """Batched transcription for scans: faster-whisper's plain and batched readers against livemon's, in one run.
 
     python -m benchmarks.speed.asr_batched [--limit 300] [--demo-loops 0] [--peer-batches 4 8 16]
-                                           [--livemon-batches 4 8 16] [--no-today]
+                                           [--livemon-batches 4 8 16] [--no-today] [--repeat 1]
 
 On one recording, in one process and one run, with the same Whisper model (embedded base,
 int8, beam 1, Silero VAD, livemon's initial prompt, one CPU thread per core for everyone):
@@ -15,7 +15,8 @@ int8, beam 1, Silero VAD, livemon's initial prompt, one CPU thread per core for 
   and at batch 8 with other windows (``--livemon-windows``, 30 s by default);
 - in their own processes, model load included, timed end to end: the peer's script (batch 8)
   and ``livemon scan`` of the recording as an audio-only WAV (default settings, and with
-  ``asr_batch_size: 0``, the path before batching, unless ``--no-today``).
+  ``asr_batch_size: 0``, the path before batching, unless ``--no-today``); with ``--repeat N`` these
+  run N times in turn and their rows give the median (every run's wall time kept).
 
 The recording is the claims test split's sentences in the benchmark voice, read from the TTS
 cache (nothing is voiced here; ``--limit`` caps them), joined by 0.6 s pauses; ``--demo-loops N``
@@ -29,9 +30,11 @@ spoken-claims micro F1 and clean flagged (see :mod:`benchmarks.speed.asr_rooms`)
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -163,18 +166,34 @@ def measure_room(room: Room, asr: FasterWhisperAsr, claims: ClaimEngine, args: a
         folder = Path(scratch)
         wav = write_wav(room, folder / "room.wav")
         model, threads = str(resolve_asr_model("embedded:base")), str(os.cpu_count() or 1)
+        runs: list[Callable[[], dict[str, Any]]] = []
         for timestamps in ("1", "0"):
             label = "peer b8 script" + ("" if timestamps == "1" else ", no timestamps")
             command = [sys.executable, "-c", PEER_SCRIPT, str(wav), model, "8", timestamps, threads, asr.prompt.text]
-            rows.append(_process(label, command, room, None))
+            runs.append(functools.partial(_process, label, command, room, None))
         default = load_options().asr_batch_size
-        rows.append(_scan(room, wav, folder, f"livemon scan (asr_batch_size {default})", None))
+        runs.append(functools.partial(_scan, room, wav, folder, f"livemon scan (asr_batch_size {default})", None))
         if args.today:
-            rows.append(_scan(room, wav, folder, "livemon scan (asr_batch_size 0, before)", 0))
+            runs.append(functools.partial(_scan, room, wav, folder, "livemon scan (asr_batch_size 0, before)", 0))
+        rows += _medians([[run() for run in runs] for _ in range(args.repeat)])
     _ratios(rows)
     return {"room": room.name, "seconds": round(room.seconds, 1), "sentences": len(room.sentences),
             "with_claims": sum(bool(s.labels) for s in room.sentences), "default_batch": default, "rows": rows,
             "target": _target(rows, default)}
+
+
+def _medians(rounds: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per process reader from rounds that ran them in turn: the median wall and CPU, every run's
+    wall kept (``wall_runs``)."""
+    rows = []
+    for runs in zip(*rounds, strict=True):
+        row = dict(runs[0])
+        row["wall_s"] = round(statistics.median(r["wall_s"] for r in runs), 2)
+        row["cpu_s"] = round(statistics.median(r["cpu_s"] for r in runs), 2)
+        if len(runs) > 1:
+            row["wall_runs"] = [r["wall_s"] for r in runs]
+        rows.append(row)
+    return rows
 
 
 def _ratios(rows: list[dict[str, Any]]) -> None:
@@ -240,6 +259,15 @@ def _markdown(result: dict[str, Any]) -> str:
                 for r in room["rows"]
             ),
             "",
+            *(
+                [
+                    "Rows in their own processes: the median of runs taken in turn; wall seconds of each run: "
+                    + "; ".join(f"{r['reader']} {', '.join(map(str, r['wall_runs']))}"
+                                for r in room["rows"] if "wall_runs" in r) + ".",
+                    "",
+                ]
+                if any("wall_runs" in r for r in room["rows"]) else []
+            ),
             f"Target (`livemon scan` ≤ 1.0x the peer's batch-8 script, model load included; F1 no worse than "
             f"{t['before']}): wall **{t['scan_wall_vs_peer_script']:.3f}x** (CPU {t['scan_cpu_vs_peer_script']:.2f}x; "
             f"against the peer without timestamps {t['scan_wall_vs_peer_script_no_timestamps']:.2f}x), F1 "
@@ -259,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                         help="also livemon at batch 8 with these windows (seconds, ≤ 30)")
     parser.add_argument("--no-today", dest="today", action="store_false",
                         help="skip `livemon scan` with asr_batch_size 0 (the path before batching)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the readers in their own processes this many times, in turn (medians reported)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args(argv)
     if 8 not in args.peer_batches:
