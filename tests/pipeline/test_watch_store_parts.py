@@ -8,17 +8,12 @@ is about what is kept and when, on the demo room's real audio and video.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
+from benchmarks.speed.watch_heap import HeardClaim, ReadCaption
 from monitor.config import ScanOptions
 from monitor.demo.truth import StreamTruth
 from monitor.findings import Finding
-from monitor.media.types import AudioPCM
-from monitor.observations.types import TextBox, TranscriptSegment
 from monitor.pipeline.engines import Engines, build_claim_engine
 from monitor.pipeline.watch import WatchOptions, watch
 from monitor.store import Store
@@ -26,28 +21,6 @@ from monitor.store.parts import RecordView
 
 PART = 3
 """Items in each part of the watched room's record (small, so a 73 s room makes many parts)."""
-
-
-class HeardClaim:
-    """Hears every utterance as one line with a claim in it."""
-
-    name = "heard-claim"
-
-    def transcribe(self, audio: AudioPCM, on_progress: object = None) -> list[TranscriptSegment]:
-        end = audio.start + len(audio.samples) / audio.sample_rate
-        return [TranscriptSegment(round(audio.start, 3), round(end, 3), f"全网最低价 {audio.start:.1f}秒")]
-
-
-class ReadCaption:
-    """Reads every frame as one caption line, numbered by the read."""
-
-    name = "read-caption"
-
-    def __init__(self) -> None:
-        self.reads = itertools.count()
-
-    def read(self, images: Sequence[np.ndarray]) -> list[tuple[TextBox, ...]]:
-        return [(TextBox(f"欢迎来到直播间 {next(self.reads)}", (0.0, 0.0, 90.0, 20.0), 0.9),) for _ in images]
 
 
 def _record(store: Store) -> RecordView:
