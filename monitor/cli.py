@@ -250,6 +250,9 @@ def watch(
     from_url: FromOpt = None,
     worker: WorkerOpt = None,
     capacity: CapacityOpt = 4,
+    metrics: Annotated[str | None, typer.Option(
+        "--metrics", metavar="HOST:PORT",
+        help="serve /healthz and Prometheus /metrics here while watching (for example 127.0.0.1:9464)")] = None,
     judge: JudgeChoice = NO_JUDGE,
 ) -> None:
     """Watch many live rooms at once on shared models; findings are appended to --out as they are found.
@@ -271,6 +274,7 @@ def watch(
     from monitor.sinks.console import rooms_table
     from monitor.sinks.jsonl import FindingAppender
     from monitor.sinks.queue_service import QueueSink, spool_path
+    from monitor.sinks.watch_metrics import WatchMetrics, parse_address
     from monitor.store import Store
 
     second = None
@@ -285,6 +289,7 @@ def watch(
             faces=False if no_faces else None, speaker_turns=False if no_speaker_turns else None,
             room_meta=room_meta, vertical=vertical, dh_gap=dh_gap,
         )
+        address = parse_address(metrics) if metrics is not None else None
         target, feed = room_worker(from_url, to, token, worker, capacity, options, store)
         metas = {spec: load_room_meta(path) for spec, path in meta_files.items()}
         with console.status("loading models…"):
@@ -295,7 +300,16 @@ def watch(
             raise ConfigError("--db needs --store: the store folder keeps the blobs beside the database")
         stop = stop_on_sigterm() if feed is not None else None
         with FindingAppender(out) as sink, queue or nullcontext(), Live(console=console, auto_refresh=False) as live, \
-                Store.open(store, db) if store is not None else nullcontext() as kept, feed or nullcontext():
+                Store.open(store, db) if store is not None else nullcontext() as kept, feed or nullcontext(), \
+                WatchMetrics() as status:
+            if address is not None:
+                host, port = status.start(*address)
+                shown = f"[{host}]" if ":" in host else host
+                console.print(f"health and metrics: http://{shown}:{port}/healthz, /metrics")
+
+            def ticked(states: list[Any]) -> None:
+                live.update(rooms_table(states), refresh=True)
+                status.tick(states)
 
             def found(finding: Any, snapshot: bytes | None) -> None:
                 sink(finding, snapshot)
@@ -304,7 +318,7 @@ def watch(
 
             rooms = watch_rooms(
                 specs, options, engines, found, WatchOptions(realtime=realtime, clips=evidence),
-                on_tick=lambda states: live.update(rooms_table(states), refresh=True), store=kept, feed=feed,
+                on_tick=ticked, store=kept, feed=feed,
                 stop=stop, judge=second, room_meta=metas,
             )
             live.update(rooms_table(rooms), refresh=True)

@@ -167,7 +167,8 @@ def _q(values: Sequence[float], q: float) -> float:
 
 
 def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, float], sample_s: float,
-             faces: bool, seed: int, findings_out: Path | None = None) -> dict[str, Any]:
+             faces: bool, seed: int, findings_out: Path | None = None,
+             trim_memory_s: float | None = WatchOptions().trim_memory_s) -> dict[str, Any]:
     """Run the soak and judge it; the result (also written by :func:`main`); the findings to ``findings_out``."""
     seconds = minutes * 60.0
     plan = outage_plan(rooms, disconnects, seconds, *outage, seed=seed)
@@ -187,7 +188,8 @@ def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, 
                 server.start()
             sampler.start()
             try:
-                states = watch([s.url for s in servers], options, engines, sink, WatchOptions(), on_tick=sampler.tick)
+                states = watch([s.url for s in servers], options, engines, sink,
+                               WatchOptions(trim_memory_s=trim_memory_s), on_tick=sampler.tick)
             finally:
                 for server in servers:
                     server.stop()
@@ -204,6 +206,7 @@ def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, 
     backlog = backlog_verdict([s.t for s in on_air], [sum(room.backlog for room in s.rooms) for s in on_air],
                               latencies)
     heap = memory_verdict([s.t for s in on_air], [float(s.heap_blocks) for s in on_air])
+    native = [s for s in on_air if s.native_in_use_mib is not None and s.native_free_mib is not None]
     complete = all(c.complete for _, c in per_room)
     loads = [s.load_1min for s in samples]
     return {
@@ -217,6 +220,7 @@ def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, 
         "memory": asdict(memory),
         "python_heap_blocks": {"baseline": heap.baseline_mib, "end": heap.end_mib, "ratio": heap.ratio,
                                "peak": heap.peak_mib, "slope_per_10min": heap.slope_mib_per_10min},
+        "native_heap_mib": _native(native, memory.baseline_at_s, trim_every_s=trim_memory_s),
         "threads": {"baseline": on_air[0].threads if on_air else 0, "end": on_air[-1].threads if on_air else 0,
                     "max": max((s.threads for s in on_air), default=0)},
         "backlog": asdict(backlog),
@@ -225,11 +229,25 @@ def run_soak(minutes: float, rooms: int, disconnects: int, outage: tuple[float, 
         "rooms_detail": [room for room, _ in per_room],
         "verdict": {"memory_within_10pct": memory.kept, "backlog_not_growing": not backlog.growing,
                     "findings_complete": complete, "all": memory.kept and not backlog.growing and complete},
-        "samples": [{"t": s.t, "rss_mib": s.rss_mib, "heap_blocks": s.heap_blocks, "threads": s.threads,
+        "samples": [{"t": s.t, "rss_mib": s.rss_mib, "heap_blocks": s.heap_blocks,
+                     "native_mib": [s.native_in_use_mib, s.native_free_mib], "threads": s.threads,
                      "load_1min": round(s.load_1min, 2),
                      "rooms": [[room.status[0], room.stream_s, room.backlog, room.reconnects] for room in s.rooms]}
                     for s in samples],
     }
+
+
+def _native(samples: Sequence[Sample], baseline_at_s: float, trim_every_s: float | None) -> dict[str, Any] | None:
+    """The C allocator's memory in use and freed-but-held, after the first minute and at the end: says whether
+    an RSS that grew holds live allocations or freed pages (``None`` off glibc)."""
+    if not samples:
+        return None
+    first = next((s for s in samples if s.t >= baseline_at_s), samples[-1])
+    last = samples[-1]
+    return {"trim_every_s": trim_every_s,
+            "baseline": {"at_s": first.t, "in_use": first.native_in_use_mib, "free": first.native_free_mib},
+            "end": {"at_s": last.t, "in_use": last.native_in_use_mib, "free": last.native_free_mib},
+            "peak_free": max(s.native_free_mib or 0.0 for s in samples)}
 
 
 def phases(result: dict[str, Any]) -> dict[str, Any]:
@@ -259,6 +277,18 @@ def _gaps(gaps: Sequence[float]) -> str:
         return "–"
     largest = ", ".join(f"{g:.0f}" for g in sorted(gaps, reverse=True)[:3])
     return f"{sum(gaps):.0f} s in {len(gaps)} gap(s); largest {largest}"
+
+
+def _native_line(native: dict[str, Any] | None) -> list[str]:
+    if native is None:
+        return []
+    a, b = native["baseline"], native["end"]
+    trim = f"free pages handed back every {native['trim_every_s']:g} s" if native["trim_every_s"] else "never trimmed"
+    return [
+        "",
+        f"C allocator (glibc, {trim}): in use {a['in_use']:.0f} MiB after the first minute, {b['in_use']:.0f} MiB "
+        f"at the end; freed but held {a['free']:.0f} → {b['free']:.0f} MiB (peak {native['peak_free']:.0f} MiB).",
+    ]
 
 
 def _markdown(result: dict[str, Any]) -> str:
@@ -299,6 +329,7 @@ def _markdown(result: dict[str, Any]) -> str:
         f"end ({h['ratio']:.3f}x), slope {h['slope_per_10min']:+.0f} blocks per 10 min. Threads: "
         f"{result['threads']['baseline']} after the first minute, {result['threads']['end']} at the end, "
         f"max {result['threads']['max']}.",
+        *_native_line(result.get("native_heap_mib")),
         "",
         "| room | status | stream read | outages (run s) | reconnects | media missed (s) | lag behind live p50/p95 | "
         "claims found once / expected | at outage edges | findings (digital human) |",
@@ -353,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--sample", type=float, default=5.0, help="seconds between samples")
     parser.add_argument("--no-faces", action="store_true", help="without the face models (the CLI's --no-faces)")
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--trim-memory", type=float, default=WatchOptions().trim_memory_s, metavar="SECONDS",
+                        help="the watch's allocator trim period (WatchOptions().trim_memory_s; 0: never trim)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "soak", help="results stem (.json and .md)")
     parser.add_argument("--render", action="store_true", help="only write the .md (and phases) again from the .json")
     args = parser.parse_args(argv)
@@ -361,7 +394,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     else:
         findings = args.out.with_name(f"{args.out.name}_findings.jsonl")
         result = run_soak(args.minutes, args.rooms, args.disconnects, tuple(args.outage), args.sample,
-                          not args.no_faces, args.seed, findings_out=findings)
+                          not args.no_faces, args.seed, findings_out=findings,
+                          trim_memory_s=args.trim_memory or None)
     result["phases"] = phases(result)
     markdown = _markdown(result)
     write_results(args.out, result, markdown)

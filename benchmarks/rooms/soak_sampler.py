@@ -1,7 +1,8 @@
 """Samples a watch while it runs: the process's memory, and each room's state, backlog and place in its stream.
 
 Called from ``watch``'s ``on_tick`` (about five times a second); keeps one sample every ``every_s``.
-RSS is read from ``/proc/self/statm``; the Python heap as ``sys.getallocatedblocks()`` (both cheap).
+RSS is read from ``/proc/self/statm``; the Python heap as ``sys.getallocatedblocks()``; the C allocator's
+memory in use and freed-but-held from glibc (:func:`monitor.engines.native_memory.native_heap`). All cheap.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from monitor.engines.native_memory import native_heap
 from monitor.results import RoomState
 
 __all__ = ["RoomSample", "Sample", "Sampler", "rss_mib"]
@@ -43,6 +45,10 @@ class Sample:
     """Seconds since the rooms started."""
     rss_mib: float
     heap_blocks: int
+    native_in_use_mib: float | None
+    """Allocated through the C allocator and not freed (``None`` off glibc)."""
+    native_free_mib: float | None
+    """Freed, but held by the C allocator's arenas."""
     threads: int
     load_1min: float
     rooms: tuple[RoomSample, ...]
@@ -72,7 +78,9 @@ class Sampler:
             if (s := by_spec.get(spec)) is not None else RoomSample("ended", 0.0, 0, 0, 0, round(clock(), 2))
             for spec, clock in zip(self._specs, self._clocks, strict=True)
         )
-        sample = Sample(round(t, 2), round(rss_mib(), 2), sys.getallocatedblocks(), threading.active_count(),
-                        os.getloadavg()[0], rooms)
+        native = native_heap()
+        sample = Sample(round(t, 2), round(rss_mib(), 2), sys.getallocatedblocks(),
+                        native.in_use_mib if native else None, native.free_mib if native else None,
+                        threading.active_count(), os.getloadavg()[0], rooms)
         with self._lock:
             self.samples.append(sample)

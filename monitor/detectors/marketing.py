@@ -16,7 +16,8 @@ from monitor.observations.turn_types import SpeakerTurns
 from monitor.observations.types import FrameText, TranscriptSegment
 
 __all__ = [
-    "OVERLAP_NOTE", "CaptionTracker", "claim_time", "speaker_signals", "speech_findings", "strongest_per_category",
+    "CUT_OFF_NOTE", "OVERLAP_NOTE", "CaptionTracker", "claim_time", "heard_hits", "speaker_signals", "speech_findings",
+    "strongest_per_category",
 ]
 
 
@@ -57,6 +58,17 @@ def speaker_signals(turns: SpeakerTurns | None, start: float, end: float) -> dic
     return signals
 
 
+CUT_OFF_NOTE = "断流截断：该句未说完，仅按规则判定 the stream broke off mid-line: only rule matches are reported"
+
+
+def heard_hits(segment: TranscriptSegment, hits: Sequence[ClaimHit]) -> Sequence[ClaimHit]:
+    """The hits a finding may come from: on a line the stream cut off, only rule matches (a fragment's
+    meaning is unknown, and the classifier reads a misheard fragment as anything)."""
+    if not segment.cut_off:
+        return hits
+    return [h for h in hits if h.details.get("via") != "classifier"]
+
+
 def strongest_per_category(hits: Sequence[ClaimHit]) -> list[ClaimHit]:
     """One hit per category (the most confident): a reviewer wants one finding per claim type per line."""
     best: dict[str, ClaimHit] = {}
@@ -90,6 +102,7 @@ def speech_findings(
     lines = [*context[-1:], *segments, *following[:1]]
     first = len(context[-1:])
     for i, (segment, segment_hits) in enumerate(zip(segments, all_hits, strict=True)):
+        segment_hits = heard_hits(segment, segment_hits)
         if not segment_hits:
             continue
         shown = " / ".join(s.text for s in lines[max(0, first + i - 1) : first + i + 2])
@@ -115,6 +128,7 @@ def speech_findings(
                             "matched": hit.matched, "asr_text": segment.raw_text,
                             "segment": [segment.start, segment.end], **hit.details,
                             **speaker_signals(turns, segment.start, segment.end),
+                            **({"cut_off": True, "cut_off_note": CUT_OFF_NOTE} if segment.cut_off else {}),
                         },
                     ),
                 )

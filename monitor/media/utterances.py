@@ -5,6 +5,8 @@ the audio since the last utterance it handed out, runs the VAD over it each time
 ``check_every_s`` has arrived, and hands out every utterance followed by at least
 ``min_silence_s`` of silence. Speech that runs on past ``max_utterance_s`` is cut there,
 as a live VAD flushes it. Silence is dropped as it arrives, so memory stays bounded.
+An utterance still being spoken when the stream ended or skipped is handed out ``cut_off``: its
+last words are missing, and what was heard of it is only a fragment.
 """
 
 from __future__ import annotations
@@ -15,10 +17,17 @@ import numpy as np
 
 from monitor.media.types import AudioPCM
 
-__all__ = ["GAP_S", "UtteranceCutter", "UtteranceOptions"]
+__all__ = ["GAP_S", "Utterance", "UtteranceCutter", "UtteranceOptions"]
 
 GAP_S = 0.1
 """Seconds of audio missing between two chunks that end the utterance in progress."""
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance(AudioPCM):
+    """One utterance's audio; ``cut_off`` when the stream ended or skipped while it was still being spoken."""
+
+    cut_off: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +65,7 @@ class UtteranceCutter:
         """Audio held back: the utterance in progress, or the last stretch of silence."""
         return self._buffer.size / self.rate
 
-    def feed(self, chunk: AudioPCM) -> list[AudioPCM]:
+    def feed(self, chunk: AudioPCM) -> list[Utterance]:
         """Add ``chunk`` (later than the previous one); return utterances that have ended.
 
         A chunk that starts more than :data:`GAP_S` after the audio held ends what is held: audio is
@@ -78,13 +87,14 @@ class UtteranceCutter:
     def _end(self) -> float:
         return self._start + self._buffer.size / self.rate
 
-    def flush(self) -> list[AudioPCM]:
-        """The stream ended: hand out whatever speech is left."""
+    def flush(self) -> list[Utterance]:
+        """The stream ended: hand out whatever speech is left (the last utterance ``cut_off`` when it was
+        still being spoken)."""
         out = self._cut(final=True) if self._buffer.size else []
         self._buffer = np.zeros(0, np.float32)
         return out
 
-    def _cut(self, *, final: bool) -> list[AudioPCM]:
+    def _cut(self, *, final: bool) -> list[Utterance]:
         from faster_whisper.vad import get_speech_timestamps
 
         spans = get_speech_timestamps(self._buffer, self._vad, sampling_rate=self.rate)
@@ -96,15 +106,16 @@ class UtteranceCutter:
             if not ended and span["end"] - span["start"] < longest:
                 consumed = span["start"]
                 break
-            out.append(self._clip(span["start"], span["end"]))
+            out.append(self._clip(span["start"], span["end"], cut_off=final and span["end"] > settled))
             consumed = span["end"]
         else:
             consumed = max(consumed, settled) if not final else self._buffer.size
         self._drop(consumed)
         return out
 
-    def _clip(self, start: int, end: int) -> AudioPCM:
-        return AudioPCM(self._buffer[start:end].copy(), self.rate, start=self._start + start / self.rate)
+    def _clip(self, start: int, end: int, *, cut_off: bool) -> Utterance:
+        return Utterance(self._buffer[start:end].copy(), self.rate, start=self._start + start / self.rate,
+                         cut_off=cut_off)
 
     def _drop(self, samples: int) -> None:
         samples = max(0, min(samples, self._buffer.size))

@@ -10,6 +10,7 @@ fact of the audio; a line that holds two voices is wrong whether or not Whisper 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 from monitor.observations.sentences import MARK, spoken_length
 from monitor.observations.turn_types import SpeakerTurns
@@ -63,6 +64,8 @@ def cut_segment(
             end = round(max(begin, change), 3)
             pieces.append(TranscriptSegment(round(begin, 3), end, piece, raw, segment.confidence))
         begin, index = change, at
+    if segment.cut_off and pieces:  # only the last piece ran on to where the stream broke off
+        pieces[-1] = replace(pieces[-1], cut_off=True)
     return pieces
 
 

@@ -17,6 +17,8 @@ class TranscriptSegment:
     raw_text: str = ""
     confidence: float = 1.0
     """Mean token probability of the recogniser, 0..1."""
+    cut_off: bool = False
+    """The stream ended or skipped while this line was still being spoken: its last words are missing."""
 
     def __post_init__(self) -> None:
         if self.end < self.start:

@@ -45,6 +45,7 @@ import functools
 import itertools
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -69,6 +70,7 @@ from monitor.detectors.digital_human import (
     load_room_meta,
 )
 from monitor.detectors.stream import DetectorOptions, StreamDetector
+from monitor.engines import native_memory
 from monitor.errors import ConfigError, ForbiddenSource, LivemonError, UnreachableSource
 from monitor.findings import Finding
 from monitor.judge import Judge
@@ -76,7 +78,7 @@ from monitor.media.clips import PacketRing
 from monitor.media.decode import iter_media
 from monitor.media.snapshots import SnapshotStore
 from monitor.media.types import AudioPCM, DenseFrame, MediaInfo, SampledFrame
-from monitor.media.utterances import UtteranceCutter
+from monitor.media.utterances import Utterance, UtteranceCutter
 from monitor.observations.asr import PromptedAsr
 from monitor.observations.asr_prompt import NO_PROMPT, AsrPrompt, load_asr_prompts
 from monitor.observations.faces import FaceEngine, FaceOptions, FaceTrack
@@ -160,6 +162,10 @@ class WatchOptions:
     """With a store: items in each part of a room's record written as it is watched, the most of each sequence
     (transcript, on-screen text, face frames) a room holds in memory (``None``: each kind's own, about ten
     minutes of stream; :mod:`monitor.store.parts`)."""
+    trim_memory_s: float | None = 60.0
+    """Hand the C allocator's free pages back this often, its arenas bounded to one per core, so a watch that
+    runs for days holds what it uses, not its high-water mark (:mod:`monitor.engines.native_memory`;
+    ``None``: leave the allocator as it is)."""
 
 
 @dataclass(slots=True)
@@ -405,8 +411,9 @@ def _failed(room: _Room, stage: str, future: Future[Any]) -> bool:
     return False
 
 
-def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None:
-    """Utterance → ASR (and speaker turns) → lines cut at turn changes → claims → speech findings."""
+def _utterance(shared: _Shared, room: _Room, clip: Utterance, due: float) -> None:
+    """Utterance → ASR (and speaker turns) → lines cut at turn changes → claims → speech findings. The last
+    line heard of an utterance the stream cut off is marked so (only rule matches count on it)."""
     turns = room.turns.add(clip) if room.turns is not None else None
 
     def checked(heard: list[TranscriptSegment], segments: list[TranscriptSegment], future: Future[Any]) -> None:
@@ -423,6 +430,8 @@ def _utterance(shared: _Shared, room: _Room, clip: AudioPCM, due: float) -> None
             work.done()
             return
         heard = future.result()
+        if clip.cut_off and heard:
+            heard = [*heard[:-1], replace(heard[-1], cut_off=True)]
         if room.dh is not None:
             room.dh.speech(heard)
         segments = list(cut_at_turns(heard, turns))
@@ -909,6 +918,10 @@ def watch(
             if order.key not in fed:
                 start(order.spec, order)
 
+    trim_every = watch_options.trim_memory_s
+    if trim_every is not None:
+        native_memory.limit_arenas(max(2, os.cpu_count() or 1))  # before the rooms' threads start
+    next_trim = time.monotonic() + (trim_every or 0.0)
     try:
         for spec in specs:
             start(spec)
@@ -919,6 +932,9 @@ def watch(
                 break
             if on_tick is not None:
                 on_tick([r.state for r in rooms if r.index in threads])
+            if trim_every is not None and time.monotonic() >= next_trim:
+                native_memory.trim()
+                next_trim = time.monotonic() + trim_every
             time.sleep(0.2)
     except KeyboardInterrupt:
         pass  # Ctrl-C: stop reading; what is queued still becomes findings below

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from monitor.detectors.claims import ClaimEngine
+from monitor.detectors.claims import ClaimEngine, ClaimHit
 from monitor.detectors.marketing import CaptionTracker, claim_time, speech_findings
 from monitor.detectors.stream import DetectorOptions, StreamDetector
 from monitor.observations.types import FrameText, TextBox, TranscriptSegment
@@ -115,3 +117,25 @@ def test_one_finding_per_category_per_line(engine: ClaimEngine) -> None:
     categories = [f.category for f in findings]
     assert sorted(categories) == sorted(set(categories))
     assert {"fake_scarcity", "traffic_diversion"} <= set(categories)
+
+
+def test_a_line_the_stream_cut_off_keeps_its_rule_findings_and_drops_the_classifiers_guesses(
+    engine: ClaimEngine,
+) -> None:
+    """A reconnecting room hears a fragment (这款茶是央视推荐… cut to 这款茶是洋石): the classifier's
+    reading of a fragment is not reported, a rule match in it still is, and both count on a whole line."""
+    guess = ClaimHit("medical_claims", "review", (0, 7), 0.51, "", "classifier:medical_claims", "这款茶是洋石。",
+                     {"via": "classifier", "probability": 0.64})
+    rule = engine.check_many(["全网最低价"], source="speech")[0]
+    assert rule and all(h.details.get("via") != "classifier" for h in rule)
+    whole = [TranscriptSegment(10.0, 11.7, "这款茶是洋石。"), TranscriptSegment(11.7, 13.0, "全网最低价")]
+    cut = [replace(s, cut_off=True) for s in whole]
+
+    found = speech_findings(whole, engine, hits=[[guess], rule])
+    assert {f.rule for f in found} >= {"classifier:medical_claims"}
+    assert not any(f.evidence.signals.get("cut_off") for f in found)
+
+    found = speech_findings(cut, engine, hits=[[guess], rule])
+    assert found and all(f.text == "全网最低价" for f in found), "the classifier's guess on a fragment is dropped"
+    assert {f.category for f in found} == {h.category for h in rule}
+    assert all(f.evidence.signals["cut_off"] is True and "断流" in f.evidence.signals["cut_off_note"] for f in found)

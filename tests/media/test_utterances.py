@@ -37,7 +37,9 @@ def test_streamed_utterances_cover_every_spoken_beat(demo_audio: AudioPCM, demo:
     cutter = UtteranceCutter()
     spans = []
     for chunk in _chunks(demo_audio, 0.1):
-        spans += [(u.start, u.start + u.duration) for u in cutter.feed(chunk)]
+        ended = cutter.feed(chunk)
+        assert not any(u.cut_off for u in ended), "an utterance that ended in the stream has all its words"
+        spans += [(u.start, u.start + u.duration) for u in ended]
         assert cutter.buffered_seconds < 16.5, "held-back audio stays bounded"
     spans += [(u.start, u.start + u.duration) for u in cutter.flush()]
     assert spans == sorted(spans) and all(b[0] >= a[1] for a, b in pairwise(spans))
@@ -68,12 +70,28 @@ def test_silence_gives_no_utterance_and_is_not_kept() -> None:
     assert cutter.flush() == []
 
 
+def test_speech_still_going_when_the_stream_ends_is_handed_out_cut_off(demo_audio: AudioPCM,
+                                                                       demo: tuple[Path, StreamTruth]) -> None:
+    beat = next(b for b in demo[1].beats if b.speech_start is not None and b.speech_end is not None
+                and b.speech_end - b.speech_start > 2.0)
+    assert beat.speech_start is not None and beat.speech_end is not None
+    rate = demo_audio.sample_rate
+
+    def flushed(until: float) -> list[bool]:
+        cutter = UtteranceCutter()
+        for chunk in _chunks(AudioPCM(demo_audio.samples[: round(until * rate)], rate), 0.1):
+            cutter.feed(chunk)
+        return [u.cut_off for u in cutter.flush()]
+
+    assert flushed((beat.speech_start + beat.speech_end) / 2)[-1:] == [True], "the stream ended mid-utterance"
+
+
 def test_other_sample_rates_are_refused() -> None:
     with pytest.raises(ValueError, match="16000 Hz"):
         UtteranceCutter().feed(AudioPCM(np.zeros(800, np.float32), 8_000))
 
 
-def test_audio_missing_from_a_live_stream_ends_the_utterance_and_keeps_later_ones_at_their_time(
+def test_audio_missing_from_a_live_stream_ends_the_utterance_cut_off_and_keeps_later_ones_at_their_time(
     demo_audio: AudioPCM, demo: tuple[Path, StreamTruth],
 ) -> None:
     spoken = [b for b in demo[1].beats if b.speech_start is not None and b.speech_end is not None]
@@ -86,8 +104,12 @@ def test_audio_missing_from_a_live_stream_ends_the_utterance_and_keeps_later_one
     after = AudioPCM(demo_audio.samples[round(back_at * rate):], rate, start=back_at)
     cutter = UtteranceCutter()
     chunks = _chunks(before, 0.1) + _chunks(after, 0.1)
-    spans = [(u.start, u.start + u.duration) for c in chunks for u in cutter.feed(c)]
-    spans += [(u.start, u.start + u.duration) for u in cutter.flush()]
+    utterances = [u for c in chunks for u in cutter.feed(c)] + cutter.flush()
+    spans = [(u.start, u.start + u.duration) for u in utterances]
+    cut_off = [(u.start, u.start + u.duration) for u in utterances if u.cut_off]
+    end_of_audio = back_at + after.duration
+    assert [end for _, end in cut_off if end < end_of_audio - 1.0] == [pytest.approx(cut_from, abs=0.05)], (
+        f"only the utterance the gap cut short is marked cut off: {cut_off}")
     assert all(end <= cut_from + 0.01 or start >= back_at - 0.01 for start, end in spans), (
         f"an utterance was joined across the gap at {cut_from:.1f}-{back_at:.1f} s: {spans}")
     assert any(end > cut_from - 1.0 for _, end in spans if end <= cut_from + 0.01), "the cut utterance was dropped"

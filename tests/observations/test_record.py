@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,8 @@ FINDING = Finding(
 
 @pytest.mark.parametrize(
     "value",
-    [SEGMENT, FRAME, FRAME.boxes[0], FACE, TRACK, INFO, VOICE, ForgeryScores("m", (0.5,)), DecodeSummary(),
+    [SEGMENT, replace(SEGMENT, cut_off=True), FRAME, FRAME.boxes[0], FACE, TRACK, INFO, VOICE,
+     ForgeryScores("m", (0.5,)), DecodeSummary(),
      SCREEN, SPEECH, StreamRecord(INFO, SCREEN, SPEECH), StreamRecord(INFO), FINDING],
     ids=lambda v: type(v).__name__,
 )

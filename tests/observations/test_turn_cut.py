@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from monitor.observations.turn_cut import TurnCutTranscript, cut_at_turns, cut_segment
@@ -51,3 +53,8 @@ def test_two_changes_give_three_lines_and_the_view_can_be_read_again() -> None:
     first, again = list(view), list(view)
     assert first == again and len(first) == 3
     assert "".join(p.text for p in first) == MERGED.text
+
+
+def test_a_line_the_stream_cut_off_stays_cut_off_only_in_its_last_piece() -> None:
+    pieces = cut_segment(replace(MERGED, cut_off=True), [6.0])
+    assert [p.cut_off for p in pieces] == [False, True], "the host's finished sentence is whole; the rest was cut"
