@@ -250,6 +250,15 @@ def _native(samples: Sequence[Sample], baseline_at_s: float, trim_every_s: float
             "peak_free": max(s.native_free_mib or 0.0 for s in samples)}
 
 
+def rejudge_memory(result: dict[str, Any]) -> dict[str, Any]:
+    """``result`` with its memory verdict made again from its samples (by this version's statistic)."""
+    on_air = [s for s in result["samples"] if any(room[0] in ("w", "r") for room in s["rooms"])]
+    memory = memory_verdict([s["t"] for s in on_air], [s["rss_mib"] for s in on_air])
+    verdict = {**result["verdict"], "memory_within_10pct": memory.kept}
+    verdict["all"] = memory.kept and verdict["backlog_not_growing"] and verdict["findings_complete"]
+    return {**result, "memory": asdict(memory), "verdict": verdict}
+
+
 def phases(result: dict[str, Any]) -> dict[str, Any]:
     """What the samples show beyond the verdicts: when each room read nothing, the backlog's peak and when it
     drained, and memory over the run's second half."""
@@ -306,8 +315,9 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         "| check | figure | kept |",
         "|---|---|---|",
-        f"| RSS at the end within {m['tolerance']:.0%} of RSS after the first minute | {m['end_mib']:.0f} MiB at "
-        f"{m['end_at_s']:.0f} s against {m['baseline_mib']:.0f} MiB at {m['baseline_at_s']:.0f} s: "
+        f"| RSS at the end within {m['tolerance']:.0%} of RSS after the first minute (medians over a minute) | "
+        f"{m['end_mib']:.0f} MiB in the minute to {m['end_at_s']:.0f} s against {m['baseline_mib']:.0f} MiB in the "
+        f"minute from {m['baseline_at_s']:.0f} s: "
         f"{m['ratio']:.3f}x; slope {m['slope_mib_per_10min']:+.1f} MiB per 10 min; peak {m['peak_mib']:.0f} MiB | "
         f"{v['memory_within_10pct']} |",
         f"| no growing backlog | mean {b['start_mean']:.2f} items after the first minute, {b['end_mean']:.2f} in "
@@ -387,10 +397,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--trim-memory", type=float, default=WatchOptions().trim_memory_s, metavar="SECONDS",
                         help="the watch's allocator trim period (WatchOptions().trim_memory_s; 0: never trim)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "soak", help="results stem (.json and .md)")
-    parser.add_argument("--render", action="store_true", help="only write the .md (and phases) again from the .json")
+    parser.add_argument("--render", action="store_true",
+                        help="only write the .md (and phases) again from the .json; memory judged again from samples")
     args = parser.parse_args(argv)
     if args.render:
-        result = json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8"))
+        result = rejudge_memory(json.loads(args.out.with_suffix(".json").read_text(encoding="utf-8")))
     else:
         findings = args.out.with_name(f"{args.out.name}_findings.jsonl")
         result = run_soak(args.minutes, args.rooms, args.disconnects, tuple(args.outage), args.sample,

@@ -1,9 +1,12 @@
 """Judging a soak run's samples (pure): memory held flat, no growing backlog.
 
-**Memory.** The baseline is the process's RSS at the first sample at or after ``baseline_s`` (one
-minute: models loaded, queues and rings filled); the end is the last sample while rooms were still
-watched. Kept when ``end ≤ baseline · (1 + tolerance)``. The least-squares slope of RSS after the
-baseline (MiB per 10 min) and the peak are reported beside it.
+**Memory.** The baseline is the process's median RSS over the ``window_s`` from ``baseline_s`` on (the
+minute after the first: models loaded, queues and rings filled); the end is the median over the last
+``window_s`` while rooms were still watched. Kept when ``end ≤ baseline · (1 + tolerance)``. Medians over a
+minute, not single samples: a watch hands its allocator's free pages back once a minute, and its RSS
+rises and falls by up to 150 MiB within that minute, so two single samples would read the phase of that
+cycle as growth or shrinkage. The least-squares slope of RSS after the baseline (MiB per 10 min) and the
+peak are reported beside it.
 
 **Backlog.** Work handed to the models and not done yet, all rooms together, sampled through the run.
 Growing when the mean backlog of the last ``window_s`` of the run exceeds that of the ``window_s``
@@ -48,7 +51,8 @@ class MemoryVerdict:
 
 
 def memory_verdict(
-    times: Sequence[float], rss_mib: Sequence[float], baseline_s: float = 60.0, tolerance: float = 0.10
+    times: Sequence[float], rss_mib: Sequence[float], baseline_s: float = 60.0, tolerance: float = 0.10,
+    window_s: float = 60.0,
 ) -> MemoryVerdict:
     """Judge RSS samples (``times`` in seconds since the rooms started, ascending)."""
     if len(times) != len(rss_mib) or not times:
@@ -56,7 +60,9 @@ def memory_verdict(
     first = next((i for i, t in enumerate(times) if t >= baseline_s), None)
     if first is None:
         raise ValueError(f"no sample at or after {baseline_s:g} s: the run ended at {times[-1]:.0f} s")
-    baseline, end = rss_mib[first], rss_mib[-1]
+    baseline = float(np.median([m for t, m in zip(times, rss_mib, strict=True)
+                                if times[first] <= t < times[first] + window_s]))
+    end = float(np.median([m for t, m in zip(times, rss_mib, strict=True) if t > times[-1] - window_s]))
     return MemoryVerdict(
         baseline_at_s=round(times[first], 1),
         baseline_mib=round(baseline, 1),

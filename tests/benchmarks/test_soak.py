@@ -96,6 +96,16 @@ def test_a_finding_of_another_category_or_source_does_not_count(truth: StreamTru
     assert result.missing == [speech] and len(result.extra) == 2
 
 
+def test_memory_is_judged_by_the_minute_after_the_first_against_the_last_minute() -> None:
+    """RSS that rises and falls within each minute (the allocator trimmed once a minute) is flat, whichever
+    phase of that cycle the first and last samples catch; RSS that climbs under the cycle is not."""
+    times = [float(t) for t in range(0, 1196, 5)]  # the first minute ends just after a trim, the run just before
+    cycle = [1100.0 + 150.0 * ((t % 60) / 60) for t in times]
+    assert cycle[-1] / cycle[times.index(60.0)] > 1.1, "single samples would call this growth"
+    assert memory_verdict(times, cycle).kept
+    assert not memory_verdict(times, [c + 0.2 * t for c, t in zip(cycle, times, strict=True)]).kept
+
+
 def test_memory_is_judged_against_the_first_minute() -> None:
     times = [0.0, 30.0, 60.0, 300.0, 600.0, 1200.0]
     flat = memory_verdict(times, [500.0, 900.0, 1000.0, 1020.0, 1010.0, 1050.0])
