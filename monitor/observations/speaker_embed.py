@@ -3,7 +3,8 @@
 The encoder is Resemblyzer's GE2E speaker encoder (Apache-2.0): a 3-layer LSTM over 40-band
 mel frames (25 ms, 10 ms hop), whose last hidden state goes through a linear layer, a ReLU and
 an L2 norm. Its weights ship in the ``Resemblyzer`` wheel (``resemblyzer/pretrained.pt``);
-livemon loads them into its own module, so neither librosa nor webrtcvad (Resemblyzer's
+livemon reads them without torch and runs them as an ONNX graph on onnxruntime
+(:mod:`monitor.engines.ge2e_onnx`), so neither torch nor librosa nor webrtcvad (Resemblyzer's
 audio front end) is needed: the mel filterbank is built here with librosa's formulas (Slaney
 mel scale and area norm, periodic Hann window, centred zero-padded frames, power spectrum).
 """
@@ -110,61 +111,47 @@ def _weights_path() -> Path:
 
 
 class Ge2eEncoder:
-    """Resemblyzer's GE2E encoder on torch (CPU); ``threads`` is torch's CPU thread count while it embeds
-    (``None``: torch's own), set back after each call (torch has only a process-wide count).
+    """Resemblyzer's GE2E encoder on onnxruntime (CPU, ``threads`` threads; ``None``: onnxruntime's own).
 
-    Construction only checks that torch and the weights are there; torch is imported and the weights loaded
-    at the first :meth:`embed` (once, under a lock), so a scan does it on the thread that tells the turns,
-    beside speech recognition, rather than before it starts.
+    Construction only checks that the weights are there; they are read and the graph built at the first
+    :meth:`embed` (once, under a lock: :mod:`monitor.engines.ge2e_onnx`), so a scan does it on the thread
+    that tells the turns, beside speech recognition, rather than before it starts. No torch is needed.
     """
 
     def __init__(self, *, threads: int | None = None, batch: int = 64) -> None:
-        if find_spec("torch") is None:
-            raise ModelError("speaker turns need torch (pip install 'livemon[torch]'), or set speaker_turns: false")
         self._path = _weights_path()
         self.name = "resemblyzer-ge2e:0.1.4"
         self.batch = batch
         self.threads = threads
         self._lock = threading.Lock()
-        self._model: tuple[Any, Any, Any] | None = None
-        """torch, the LSTM and the linear layer, once loaded."""
+        self._session: Any = None
 
-    def _loaded(self) -> tuple[Any, Any, Any]:
+    def _loaded(self) -> Any:
         with self._lock:
-            if self._model is None:
-                import torch
-                from torch import nn
+            if self._session is None:
+                import onnxruntime as ort
+
+                from monitor.engines.ge2e_onnx import encoder_graph, read_state
 
                 try:
-                    state = torch.load(self._path, map_location="cpu", weights_only=True)["model_state"]
-                    lstm = nn.LSTM(N_MELS, 256, 3, batch_first=True)
-                    linear = nn.Linear(256, EMBED_DIM)
-                    lstm.load_state_dict({k[5:]: v for k, v in state.items() if k.startswith("lstm.")})
-                    linear.load_state_dict({k[7:]: v for k, v in state.items() if k.startswith("linear.")})
+                    graph = encoder_graph(read_state(self._path))
                 except Exception as e:  # a damaged or changed weights file: one clear line
                     raise ModelError(f"cannot load the speaker encoder weights {self._path}: {e}") from e
-                self._model = (torch, lstm.eval(), linear.eval())
-            return self._model
+                options = ort.SessionOptions()
+                if self.threads is not None:
+                    options.intra_op_num_threads = self.threads
+                    options.inter_op_num_threads = 1
+                self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+            return self._session
 
     def embed(self, windows: np.ndarray) -> np.ndarray:
         if not len(windows):
             return np.zeros((0, EMBED_DIM), np.float32)
-        torch, lstm, linear = self._loaded()
-        out: list[Any] = []
-        before = torch.get_num_threads()
-        if self.threads is not None and self.threads != before:
-            torch.set_num_threads(self.threads)
-        try:
-            with torch.inference_mode():
-                for begin in range(0, len(windows), self.batch):
-                    mels = torch.from_numpy(np.ascontiguousarray(windows[begin : begin + self.batch], np.float32))
-                    _, (hidden, _) = lstm(mels)
-                    raw = torch.relu(linear(hidden[-1]))
-                    out.append(raw / torch.clamp(torch.linalg.vector_norm(raw, dim=1, keepdim=True), min=1e-9))
-        finally:
-            if torch.get_num_threads() != before:
-                torch.set_num_threads(before)
-        return torch.cat(out).numpy().astype(np.float32)
+        session = self._loaded()
+        out = [session.run(None, {"mels": np.ascontiguousarray(windows[begin : begin + self.batch], np.float32)})[0]
+               for begin in range(0, len(windows), self.batch)]
+        raw = np.concatenate(out).astype(np.float32)
+        return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-9)
 
 
 def embed_windows(encoder: SpeakerEncoder, mels: np.ndarray, starts: Sequence[int], length: int) -> np.ndarray:

@@ -124,7 +124,7 @@ def build_engines(options: ScanOptions, claims: ClaimEngine | None = None) -> En
     if faces is not None:
         faces().close()  # fail now, with a clear error, if the model cannot load
     forgery = OnnxForgeryModel(options.forgery_model) if options.forgery_model else None
-    # the encoder embeds on one torch thread: it runs beside Whisper, OCR and faces, which keep the cores busy
+    # the encoder embeds on one onnxruntime thread: it runs beside Whisper, OCR and faces, which keep the cores busy
     # (docs/speaker-turns.md)
     speakers = Ge2eEncoder(threads=1) if options.speech and options.speaker_turns else None
     return Engines(claims=claims, asr=asr, ocr=ocr, faces=faces, forgery=forgery, speakers=speakers)

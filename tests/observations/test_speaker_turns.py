@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import pickle
 import threading
 from pathlib import Path
 
@@ -29,7 +31,6 @@ from tests.observations.speaker_audio import (
     voiced,
 )
 
-pytest.importorskip("torch")
 if importlib.util.find_spec("resemblyzer") is None:  # found, not imported: its own audio code needs webrtcvad
     pytest.skip("the encoder weights ship in the Resemblyzer wheel (setup.sh installs it)", allow_module_level=True)
 
@@ -108,6 +109,32 @@ def test_the_encoder_loads_at_its_first_use_once_from_any_thread(voices: dict[st
     for t in threads:
         t.join()
     assert len(got) == 2 and all(np.allclose(g, alone, atol=1e-5) for g in got)
+
+
+def test_the_encoder_on_onnxruntime_embeds_as_the_weights_do_in_torch(voices: dict[str, np.ndarray]) -> None:
+    """The graph built from the wheel's weights gives torch's own embeddings (torch is only the reference here)."""
+    pytest.importorskip("torch")
+    from benchmarks.speed.speaker_encoder import TorchGe2e
+
+    windows = np.stack([mel_frames(v[i * 8_000 : i * 8_000 + 16_000])[:100] for v in voices.values() for i in range(3)])
+    assert np.abs(Ge2eEncoder(threads=1).embed(windows) - TorchGe2e().embed(windows)).max() < 1e-5
+
+
+def test_a_weights_file_that_asks_for_code_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The weights are read without torch by an unpickler that builds tensors and nothing else."""
+    hostile = tmp_path / "pretrained.pt"
+    with hostile.open("wb") as f:
+        for header in (0x1950A86A20F9469CFC6C, 1001, {"little_endian": True}):
+            pickle.dump(header, f)
+        pickle.dump(_Calls(), f)
+    monkeypatch.setattr(speaker_embed, "_weights_path", lambda: hostile)
+    with pytest.raises(ModelError, match=r"asks for posix\.getcwd, which a weights file never holds"):
+        Ge2eEncoder(threads=1).embed(np.zeros((1, 100, 40), np.float32))
+
+
+class _Calls:
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (os.getcwd, ())
 
 
 def test_damaged_encoder_weights_give_one_clear_error_when_turns_are_first_told(

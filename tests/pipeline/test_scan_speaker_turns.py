@@ -32,8 +32,8 @@ COHOST_WORDS = ("成分表", "详情", "下单")
 """Words only the co-host says (as Whisper base writes them)."""
 
 needs_encoder = pytest.mark.skipif(
-    importlib.util.find_spec("resemblyzer") is None or importlib.util.find_spec("torch") is None,
-    reason="speaker turns need torch and the Resemblyzer wheel (setup.sh installs them)",
+    importlib.util.find_spec("resemblyzer") is None,
+    reason="speaker turns need the Resemblyzer wheel's weights (setup.sh installs it)",
 )
 
 
